@@ -1,0 +1,28 @@
+# Two commands do all the set-up: `make demo` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: demo test lint venv clean-reports
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+# Demo: synthetic exports into data/raw (only when it holds no export), then the weekly run.
+demo: $(STAMP)
+	@if [ -z "$$(find data/raw -maxdepth 1 -type f ! -name .gitkeep -print -quit)" ]; then \
+		$(BIN)/lymphcast demo --out data/raw; \
+	else echo "data/raw already holds exports: using them (delete them to regenerate the demo)"; fi
+	$(BIN)/lymphcast weekly
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .

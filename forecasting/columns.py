@@ -1,0 +1,58 @@
+"""Column names and fixed vocabularies, defined once.
+
+Every frame that crosses a module boundary uses these names (see DESIGN.md, "Processed data"
+and "Weekly outputs").
+"""
+
+from __future__ import annotations
+
+# Processed weekly frames
+CLINIC = "clinic_id"
+PROCEDURE = "procedure"
+WEEK = "week"  # Monday of the ISO week, datetime64
+COMPLETED = "completed"
+SCHEDULED = "scheduled"
+SESSIONS = "sessions"
+
+# Roster
+THERAPIST = "therapist_id"
+WEEKLY_HOURS = "weekly_hours"
+START_DATE = "start_date"
+END_DATE = "end_date"
+
+# Long-format series (utilsforecast convention)
+UID = "unique_id"
+DS = "ds"
+Y = "y"
+
+# Forecast summary columns
+SERIES = "series"
+MEAN = "mean"
+P10 = "p10"
+P50 = "p50"
+P90 = "p90"
+QUANTILES = {P10: 0.1, P50: 0.5, P90: 0.9}
+
+PROCEDURE_TYPES = ("liposuction", "abdominoplasty", "bbl", "breast_reduction", "other")
+
+PROCEDURES_WEEKLY_COLUMNS = [CLINIC, PROCEDURE, WEEK, COMPLETED, SCHEDULED]
+SESSIONS_WEEKLY_COLUMNS = [CLINIC, WEEK, SESSIONS]
+ROSTER_COLUMNS = [CLINIC, THERAPIST, WEEKLY_HOURS, START_DATE, END_DATE]
+FORECAST_COLUMNS = [CLINIC, WEEK, SERIES, MEAN, P10, P50, P90]
+STAFFING_COLUMNS = [
+    CLINIC,
+    WEEK,
+    "sessions_p50",
+    "sessions_target",
+    "therapist_hours_needed",
+    "fte_needed",
+    "fte_rostered",
+    "fte_gap",
+    "expected_unmet_sessions",
+    "expected_idle_hours",
+]
+
+
+def procedure_series(procedure: str) -> str:
+    """Name of a procedure series in forecast.csv, e.g. ``procedures:liposuction``."""
+    return f"procedures:{procedure}"

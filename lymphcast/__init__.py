@@ -1,0 +1,1 @@
+"""lymphcast: MLD session demand forecasts and therapist staffing, as Prefect flows."""

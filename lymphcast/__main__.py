@@ -1,0 +1,3 @@
+from lymphcast.cli import main
+
+main()

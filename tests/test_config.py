@@ -1,0 +1,55 @@
+from pathlib import Path
+
+import pytest
+
+from forecasting.config import Config, from_dict, load_config
+from forecasting.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_shipped_toml_equals_defaults():
+    assert load_config(ROOT / "lymphcast.toml") == Config()
+
+
+def test_none_gives_defaults():
+    cfg = load_config(None)
+    assert cfg.staffing.service_level == 0.8
+    assert set(cfg.pathways) == {"liposuction", "abdominoplasty", "bbl", "breast_reduction", "other"}
+
+
+@pytest.mark.parametrize(
+    ("data", "key"),
+    [
+        ({"staffing": {"service_level": 1.5}}, "staffing.service_level"),
+        ({"pathways": {"liposuction": {"uptake": 1.2, "sessions_by_week": [1]}}}, "uptake"),
+        ({"pathways": {"bbl": {"uptake": 0.5, "sessions_by_week": [1, -2]}}}, "sessions_by_week"),
+        ({"pathways": {"facelift": {"uptake": 0.5, "sessions_by_week": [1]}}}, "pathways"),
+        ({"horizon_weeks": 0}, "horizon_weeks"),
+        ({"staffing": {"cost_short": 2.0}}, "staffing"),
+        ({"unknown_key": 1}, "unknown_key"),
+    ],
+)
+def test_bad_values_name_their_key(data, key):
+    with pytest.raises(ConfigError, match=key):
+        from_dict(data)
+
+
+def test_partial_pathways_keep_other_defaults():
+    cfg = from_dict({"pathways": {"bbl": {"uptake": 0.9, "sessions_by_week": [2, 2]}}})
+    assert cfg.pathways["bbl"].weights == [1.8, 1.8]
+    assert cfg.pathways["liposuction"] == Config().pathways["liposuction"]
+
+
+def test_newsvendor_quantile():
+    cfg = from_dict({"staffing": {"cost_short": 3.0, "cost_idle": 1.0}})
+    assert cfg.staffing.target_quantile == pytest.approx(0.75)
+
+
+def test_missing_and_invalid_files(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "nope.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("seed = = 1")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(bad)
