@@ -228,7 +228,9 @@ def run_manifest(
             {k: f[k] for k in ("path", "sha256", "kind", "status")}
             for f in ingest_manifest.get("files", [])
         ],
-        "models": result.models.to_dict(orient="records"),
+        "models": result.models.astype(object)
+        .where(result.models.notna(), None)
+        .to_dict(orient="records"),
         "notes": result.notes,
         "versions": library_versions(),
     }

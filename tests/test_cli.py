@@ -1,0 +1,64 @@
+"""Command line: help, exit codes and one-sentence errors (no Prefect start needed)."""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from lymphcast.cli import app
+
+runner = CliRunner()
+
+
+def test_help_lists_commands():
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("demo", "ingest", "weekly"):
+        assert command in result.output
+
+
+def test_weekly_missing_raw_dir_exits_2(tmp_path):
+    result = runner.invoke(app, ["weekly", "--raw", str(tmp_path / "nope")])
+    assert result.exit_code == 2
+    assert "does not exist" in result.output and "Traceback" not in result.output
+
+
+def test_weekly_empty_raw_dir_exits_2(tmp_path):
+    result = runner.invoke(app, ["weekly", "--raw", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "lymphcast demo" in result.output
+
+
+def test_weekly_bad_config_value_exits_2_and_names_key(tmp_path):
+    config = tmp_path / "bad.toml"
+    config.write_text("[staffing]\nservice_level = 1.7\n")
+    result = runner.invoke(app, ["weekly", "--config", str(config), "--raw", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "staffing.service_level" in result.output
+
+
+def test_weekly_bad_date_exits_2(tmp_path):
+    result = runner.invoke(app, ["weekly", "--as-of", "02/06/2025"])
+    assert result.exit_code == 2
+
+
+def test_demo_then_ingest(tmp_path):
+    raw, processed = tmp_path / "raw", tmp_path / "processed"
+    result = runner.invoke(app, ["demo", "--out", str(raw), "--clinics", "2", "--years", "1"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["ingest", "--raw", str(raw), "--processed", str(processed)])
+    assert result.exit_code == 0, result.output
+    assert "procedures" in result.output and (processed / "ingest_manifest.json").is_file()
+
+
+def test_demo_bad_argument_exits_2(tmp_path):
+    result = runner.invoke(app, ["demo", "--out", str(tmp_path), "--clinics", "0"])
+    assert result.exit_code == 2
+    assert "--clinics" in result.output
+
+
+def test_ingest_nothing_usable_exits_1(tmp_path):
+    (tmp_path / "procedures_x.csv").write_bytes(b"\x00\x01garbage")
+    result = runner.invoke(app, ["ingest", "--raw", str(tmp_path), "--processed", str(tmp_path / "p")])
+    assert result.exit_code == 1
+    assert "procedures_x.csv" in result.output
+    assert not (tmp_path / "p").exists()

@@ -1,0 +1,113 @@
+"""The weekly flow end to end on small demo data, under Prefect's test harness."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from forecasting.columns import FORECAST_COLUMNS, STAFFING_COLUMNS
+from forecasting.demo import generate_demo
+
+AS_OF = date(2025, 6, 2)
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory, prefect_harness):
+    from flows.weekly import weekly_staffing
+
+    root = tmp_path_factory.mktemp("weekly")
+    raw = root / "raw"
+    demo = generate_demo(raw, clinics=3, years=3, seed=1, end=date(2025, 7, 1))
+    config = root / "lymphcast.toml"
+    config.write_text("n_paths = 200\nhorizon_weeks = 8\n")
+    before = {p.name: p.read_bytes() for p in raw.iterdir()}
+    report = weekly_staffing(
+        as_of=AS_OF,
+        config_path=str(config),
+        raw=str(raw),
+        processed=str(root / "processed"),
+        reports=str(root / "reports"),
+    )
+    return {"root": root, "report": report, "raw_before": before, "demo": demo, "raw": raw}
+
+
+def test_report_for_the_iso_week_of_as_of(run):
+    out = run["root"] / "reports" / "2025-W23"
+    assert run["report"].endswith("2025-W23/index.html")
+    assert sorted(p.name for p in out.iterdir()) == [
+        "forecast.csv", "index.html", "run_manifest.json", "staffing.csv"
+    ]  # fmt: skip
+
+
+def test_outputs_follow_design_columns(run):
+    out = run["root"] / "reports" / "2025-W23"
+    forecast = pd.read_csv(out / "forecast.csv")
+    staffing = pd.read_csv(out / "staffing.csv")
+    assert list(forecast.columns) == FORECAST_COLUMNS
+    assert list(staffing.columns) == STAFFING_COLUMNS
+    clinics = sorted(forecast["clinic_id"].unique())
+    assert len(clinics) == 3
+    assert set(forecast["series"]) >= {"sessions", "procedures:liposuction", "procedures:bbl"}
+    assert forecast["week"].min() == "2025-06-02" and forecast["week"].nunique() == 8
+    assert (forecast["p10"] <= forecast["p50"]).all() and (forecast["p50"] <= forecast["p90"]).all()
+    assert (staffing["sessions_target"] >= staffing["sessions_p50"]).all()
+    html = (out / "index.html").read_text()
+    for clinic in clinics:
+        assert clinic in html
+    assert html.count("data:image/png;base64,") >= 3 * len(clinics)
+
+
+def test_replay_sees_no_data_after_as_of(run):
+    from forecasting.ingest import load_processed
+    from forecasting.pipeline import cut_inputs
+
+    procedures, sessions, roster = load_processed(run["root"] / "processed")
+    assert procedures["week"].max() > pd.Timestamp(AS_OF)  # the data does go further
+    inputs = cut_inputs(procedures, sessions, roster, AS_OF)
+    assert inputs.procedures["week"].max() < pd.Timestamp(AS_OF)
+    assert inputs.sessions["week"].max() < pd.Timestamp(AS_OF)
+
+
+def test_manifest_and_archive(run):
+    out = run["root"] / "reports" / "2025-W23"
+    manifest = json.loads((out / "run_manifest.json").read_text())
+    assert manifest["as_of"] == "2025-06-02" and manifest["seed"] == 0
+    assert all(len(f["sha256"]) == 64 for f in manifest["inputs"])
+    assert {m["model"] for m in manifest["models"]} <= {"prophet", "seasonal_naive", "zeros"}
+    assert (run["root"] / "processed" / "forecasts" / "2025-06-02.parquet").is_file()
+
+
+def test_raw_untouched_and_no_identifiers_in_outputs(run):
+    raw = run["raw"]
+    assert {p.name: p.read_bytes() for p in raw.iterdir()} == run["raw_before"]
+    blob = b"".join(
+        p.read_bytes()
+        for d in ("processed", "reports")
+        for p in (run["root"] / d).rglob("*")
+        if p.is_file()
+    )
+    ids = pd.read_csv(next(raw.glob("procedures_*.csv")), sep=None, engine="python", dtype=str)
+    id_cols = [c for c in ids.columns if "patient" in c.lower() or c.lower() in ("mrn", "dob")]
+    assert id_cols, "demo exports carry identifier columns"
+    for value in ids[id_cols[0]].dropna().unique()[:50]:
+        assert value.encode() not in blob
+
+
+def test_same_seed_same_outputs(run, prefect_harness, tmp_path):
+    from flows.weekly import weekly_staffing
+
+    weekly_staffing(
+        as_of=AS_OF,
+        config_path=str(run["root"] / "lymphcast.toml"),
+        raw=str(run["raw"]),
+        processed=str(tmp_path / "processed"),
+        reports=str(tmp_path / "reports"),
+    )
+    for name in ("forecast.csv", "staffing.csv"):
+        first = (run["root"] / "reports" / "2025-W23" / name).read_bytes()
+        assert (tmp_path / "reports" / "2025-W23" / name).read_bytes() == first
