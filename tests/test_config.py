@@ -15,7 +15,13 @@ def test_shipped_toml_equals_defaults():
 def test_none_gives_defaults():
     cfg = load_config(None)
     assert cfg.staffing.service_level == 0.8
-    assert set(cfg.pathways) == {"liposuction", "abdominoplasty", "bbl", "breast_reduction", "other"}
+    assert set(cfg.pathways) == {
+        "liposuction",
+        "abdominoplasty",
+        "bbl",
+        "breast_reduction",
+        "other",
+    }
 
 
 @pytest.mark.parametrize(

@@ -109,7 +109,11 @@ def test_overlapping_reexport_is_not_double_counted(tmp_path):
 def test_latin1_semicolon_and_unreadable_files(tmp_path):
     d = tmp_path / "raw"
     d.mkdir()
-    _write(d / "procedures_b.csv", "date;clinic;procedure\n2025-03-03;Clínica Sur;Liposucción\n", "latin-1")
+    _write(
+        d / "procedures_b.csv",
+        "date;clinic;procedure\n2025-03-03;Clínica Sur;Liposucción\n",
+        "latin-1",
+    )
     (d / "sessions_garbage.csv").write_bytes(b"\x00\x01\x02binary\xff")
     _write(d / "procedures_empty.csv", "")
     result = ingest(d, CFG, TODAY)

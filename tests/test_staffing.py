@@ -10,7 +10,9 @@ from forecasting.staffing import rostered_hours, staffing_table
 def test_staffing_arithmetic_hand_checked():
     # demand 0..99 sessions uniformly; 80th percentile = 79.2 -> 80 sessions
     paths = np.arange(100, dtype=float).reshape(100, 1)
-    cfg = StaffingConfig(session_minutes=50, turnover_minutes=10, productive_share=0.5, fte_hours=40)
+    cfg = StaffingConfig(
+        session_minutes=50, turnover_minutes=10, productive_share=0.5, fte_hours=40
+    )
     weeks = pd.DatetimeIndex(["2025-06-02"])
     table = staffing_table("a", weeks, paths, np.array([100.0]), cfg)
     row = table.iloc[0]
@@ -21,7 +23,9 @@ def test_staffing_arithmetic_hand_checked():
     assert row.fte_rostered == pytest.approx(2.5)
     assert row.fte_gap == pytest.approx(1.5)
     # roster: 100 paid h -> 50 bookable sessions; unmet = mean(max(d - 50, 0)) = 12.25
-    assert row.expected_unmet_sessions == pytest.approx(np.clip(np.arange(100) - 50, 0, None).mean())
+    assert row.expected_unmet_sessions == pytest.approx(
+        np.clip(np.arange(100) - 50, 0, None).mean()
+    )
     assert row.expected_idle_hours == pytest.approx(np.clip(50 - np.arange(100), 0, None).mean())
 
 
