@@ -39,19 +39,19 @@ SESSION_CANCEL_SHARE = 0.08
 SESSION_NO_SHOW_SHARE = 0.06
 PROCEDURE_CANCEL_SHARE = 0.02
 OTHER_SERVICE_SHARE = 0.11  # extra rows per MLD row: about 10% of all session rows
-_MINUTES_PER_SESSION = 65.0
+_MINUTES_PER_SESSION = 70.0  # session + turnover, as the default config
 _PRODUCTIVE_SHARE = 0.6
 _FIXED_TIME = datetime(2020, 1, 1, 0, 0, 0)
 
 # id, weekly completed procedures (recent), annual growth, export format, staffing ratio,
 # non-surgical MLD sessions a week. "summit" opened recently; "westend" is the smallest (XLSX).
 _CLINICS = (
-    ("bayview", 38.0, 0.06, "iso", 0.88, 6.0),
-    ("harbor", 22.0, -0.04, "us", 1.15, 4.0),
-    ("northgate", 14.0, 0.10, "dmy", 0.85, 3.0),
-    ("riverside", 28.0, 0.03, "bom", 1.10, 5.0),
-    ("summit", 10.0, 0.15, "tab", 1.0, 2.0),
-    ("westend", 4.0, 0.0, "xlsx", 1.2, 1.5),
+    ("bayview", 38.0, 0.06, "iso", 0.95, 6.0),
+    ("harbor", 22.0, -0.04, "us", 1.35, 4.0),
+    ("northgate", 14.0, 0.10, "dmy", 0.9, 3.0),
+    ("riverside", 28.0, 0.03, "bom", 1.3, 5.0),
+    ("summit", 10.0, 0.15, "tab", 1.1, 2.0),
+    ("westend", 4.0, 0.0, "xlsx", 1.5, 1.5),
 )
 _RECENT_CLINIC = "summit"
 _MIX = np.array([0.45, 0.20, 0.15, 0.12, 0.08])

@@ -639,9 +639,10 @@ def _sessions_chart(
         uri=charts.to_data_uri(png),
         alt=f"Sessions per week at clinic {name}: last {HISTORY_WEEKS} weeks and forecast.",
         caption=(
-            "Solid line: attended sessions. Dashed line and shaded band: forecast median and "
-            "p10–p90 range. Hatched area, dotted edge: sessions owed to patients already "
-            "operated on. The vertical line marks the data cut-off."
+            "Solid line: booked sessions (attended or no-show). Dashed line and shaded "
+            "band: forecast median and p10–p90 range. Hatched area, dotted edge: "
+            "sessions owed to patients already operated on. The vertical line marks the "
+            "data cut-off."
         ),
     )
 
