@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint venv clean-reports
+.PHONY: demo test lint venv system-deps
 
 venv: $(STAMP)
 
@@ -21,7 +21,11 @@ demo: $(STAMP)
 	else echo "data/raw already holds exports: using them (delete them to regenerate the demo)"; fi
 	$(BIN)/lymphcast weekly
 
-test: $(STAMP)
+# System packages some tests need (Debian's chromium, postgresql); installs only what is missing.
+system-deps:
+	@scripts/system-deps.sh
+
+test: $(STAMP) system-deps
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
