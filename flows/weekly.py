@@ -1,28 +1,82 @@
 """The ``weekly-staffing`` flow: ingest -> forecast -> demand -> staffing -> report.
 
-Each task wraps one library function; retries only on the tasks that do I/O.
+Each task wraps one library function. Reliability, from lymphcast.toml's ``[orchestration]``:
+
+- retries with exponential backoff on the I/O tasks only (ingest, load, publish), and only for
+  transient errors (``OSError``); a bad export or setting fails at once with its reason;
+- a timeout per task (``[orchestration.timeouts]``);
+- an on-failure hook that writes ``reports/<week>.FAILED.md`` and a Prefect artifact
+  (:mod:`flows.notices`);
+- one weekly run at a time per reports directory (a lock file the kernel releases even when the
+  process is killed; deployments also carry a concurrency limit of 1, see prefect.yaml);
+- outputs published atomically, so a run killed anywhere and started again ends with complete,
+  consistent outputs; leftovers of a killed run are tidied at the next start;
+- Prefect caching keyed on input hashes, config and code version with results persisted under
+  ``<processed>/.cache`` (:mod:`flows.caching`): an unchanged re-run reuses every task, a new
+  week of data refits only the series whose history changed;
+- the task runner is threads, processes or Dask (:mod:`flows.runners`).
+
+The pipeline's tasks run in the subflow ``weekly-staffing-tasks``, whose task runner is chosen
+at run time from the configuration.
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
-from datetime import date
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
 from pathlib import Path
+from typing import Any, Literal
 
 from prefect import flow, task
-from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.cache_policies import NO_CACHE, CachePolicy
+from prefect.tasks import exponential_backoff
 
+from flows import caching
+from flows.artifacts import publish_artifacts
+from flows.notices import notice_path, write_failure_notice
+from flows.runners import check_dask_scheduler, make_task_runner
 from forecasting import pipeline
-from forecasting.config import Config, load_config
+from forecasting.config import Config, OrchestrationConfig, load_config
 from forecasting.errors import LymphcastError
-from forecasting.ingest import IngestResult, ingest, load_processed, write_processed
+from forecasting.ingest import discover, ingest, load_bookings, load_processed, write_processed
 from forecasting.models import SeriesForecast
 
 progress = logging.getLogger("lymphcast.progress")
 
+LOCK_NAME = ".weekly-staffing.lock"
+INGEST_STAMP = ".ingest.stamp.json"
+# Fault injection for the kill-and-restart test: the named step writes the marker file, then
+# sleeps so the test can kill the process right there. Unset in normal use.
+_PAUSE_ENV, _MARKER_ENV = "LYMPHCAST_FAULT_PAUSE_AT", "LYMPHCAST_FAULT_MARKER"
 
-@task(name="ingest", retries=2, retry_delay_seconds=[1, 5])
-def ingest_task(raw: Path, processed: Path, config: Config, today: date) -> IngestResult:
+
+def _pause_point(step: str) -> None:
+    if os.environ.get(_PAUSE_ENV) == step:
+        marker = os.environ.get(_MARKER_ENV)
+        if marker:
+            Path(marker).write_text(f"{os.getpid()}\n", encoding="utf-8")
+        time.sleep(3600)
+
+
+def _transient(task: Any, task_run: Any, state: Any) -> bool:
+    """Retry only I/O errors; a bad export or setting (LymphcastError) fails at once."""
+    try:
+        err = state.result(raise_on_failure=False)
+    except Exception:  # noqa: BLE001 - no result to inspect: do not retry blindly
+        return False
+    return isinstance(err, OSError)
+
+
+@task(name="ingest", cache_policy=NO_CACHE, retry_condition_fn=_transient)
+def ingest_task(raw: Path, processed: Path, config: Config, today: date, cache_key: str) -> dict:
+    """Validate and aggregate the raw exports into ``processed``; return the ingest manifest."""
+    _pause_point("ingest")
     result = ingest(raw, config.ingest, today)
     if not result.usable:
         first = next((f.error for f in result.files if f.error), "no usable rows")
@@ -33,43 +87,125 @@ def ingest_task(raw: Path, processed: Path, config: Config, today: date) -> Inge
         "ingested %d files (%d with rejected rows; see %s/quarantine)",
         len(result.files), len(bad), processed,
     )  # fmt: skip
-    return result
+    return result.manifest
 
 
-@task(name="load-inputs", retries=2, retry_delay_seconds=[1, 5])
+@task(name="load-inputs", cache_policy=NO_CACHE, retry_condition_fn=_transient)
 def load_task(processed: Path, as_of: date) -> pipeline.WeeklyInputs:
-    return pipeline.cut_inputs(*load_processed(processed), as_of=as_of)
+    _pause_point("load-inputs")
+    return pipeline.cut_inputs(
+        *load_processed(processed), as_of=as_of, bookings=load_bookings(processed)
+    )
 
 
-@task(name="forecast-series", task_run_name="forecast-{key[0]}-{key[1]}")
-def forecast_task(key: pipeline.SeriesKey, history, config: Config) -> SeriesForecast:
+@task(name="forecast-series", task_run_name="forecast-{key[0]}-{key[1]}", cache_policy=NO_CACHE)
+def forecast_task(
+    key: pipeline.SeriesKey, history: Any, config: Config, cache_key: str
+) -> SeriesForecast:
+    _pause_point(f"forecast:{key[0]}:{key[1]}")
     return pipeline.forecast_one(key, history, config)
 
 
-@task(name="demand-and-staffing")
-def assemble_task(inputs, histories, forecasts, config: Config) -> pipeline.WeeklyResult:
+@task(name="demand-and-staffing", cache_policy=NO_CACHE)
+def assemble_task(
+    inputs: Any, histories: Any, forecasts: Any, config: Config, cache_key: str
+) -> pipeline.WeeklyResult:
+    _pause_point("demand-and-staffing")
     return pipeline.assemble(inputs, histories, forecasts, config)
 
 
-@task(name="publish-report", retries=2, retry_delay_seconds=[1, 5])
-def report_task(**kwargs) -> Path:
+@task(name="publish-report", cache_policy=NO_CACHE, retry_condition_fn=_transient)
+def report_task(cache_key: str, **kwargs: Any) -> Path:
+    _pause_point("publish-report")
     return pipeline.write_outputs(**kwargs)
 
 
-@flow(name="weekly-staffing", task_runner=ThreadPoolTaskRunner(max_workers=4), log_prints=False)
-def weekly_staffing(
-    as_of: date | None = None,
-    config_path: str | None = None,
-    raw: str = "data/raw",
-    processed: str = "data/processed",
-    reports: str = "reports",
+class _Tasks:
+    """The tasks with this run's timeouts, retries and cache settings."""
+
+    def __init__(self, config: Config, processed: Path) -> None:
+        orch = config.orchestration
+        cached: dict[str, Any] = {}
+        if orch.cache:
+            storage = Path(orch.cache_dir) if orch.cache_dir else processed / ".cache"
+            cached = {
+                "cache_policy": CachePolicy.from_cache_key_fn(caching.key_from_argument),
+                "cache_expiration": timedelta(days=orch.cache_days),
+                "persist_result": True,
+                "result_storage": storage.resolve(),  # a local directory
+            }
+        io = {
+            "retries": orch.io_retries,
+            "retry_delay_seconds": exponential_backoff(orch.retry_backoff_seconds),
+        }
+        limits = orch.timeouts
+        self.ingest = ingest_task.with_options(timeout_seconds=limits.ingest, **io, **cached)
+        self.load = load_task.with_options(timeout_seconds=limits.load, **io)
+        # Prefect can interrupt a task only in a process's main thread (a ProcessPool worker);
+        # in threads (and Dask worker threads) the flow enforces the limit while waiting.
+        in_main_thread = orch.task_runner == "processes"
+        self.forecast_timeout = limits.forecast
+        self.forecast = forecast_task.with_options(
+            timeout_seconds=limits.forecast if in_main_thread else None, **cached
+        )
+        self.assemble = assemble_task.with_options(timeout_seconds=limits.assemble, **cached)
+        self.report = report_task.with_options(timeout_seconds=limits.report, **io, **cached)
+
+
+def _within(future: Any, timeout: float, key: pipeline.SeriesKey) -> SeriesForecast:
+    """The future's result, or LymphcastError when it is not done ``timeout`` s from now."""
+    try:
+        return future.result(timeout=timeout)
+    except TimeoutError:
+        raise LymphcastError(
+            f"Forecasting series {key[0]}/{key[1]} took longer than {timeout:.0f} s; check the "
+            "machine's load or raise orchestration.timeouts.forecast in lymphcast.toml."
+        ) from None
+
+
+def _selection_digest(config: Config) -> str:
+    """``auto`` / ``ensemble`` pick models from the latest backtest: its files are an input."""
+    if config.model.name not in ("auto", "ensemble"):
+        return "fixed model"
+    folder = Path(getattr(config.model, "backtest_dir", "data/processed/backtest"))
+    if not folder.is_dir():
+        return "no backtest"
+    return caching.files_digest(p for p in folder.iterdir() if p.suffix in {".csv", ".json"})
+
+
+def _processed_outputs(processed: Path) -> list[Path]:
+    names = ("procedures_weekly.parquet", "sessions_weekly.parquet", "roster.parquet")
+    files = {processed / n for n in names} | set(processed.glob("*.parquet"))
+    files.add(processed / "ingest_manifest.json")
+    return sorted(files) + sorted((processed / "quarantine").glob("*.csv"))
+
+
+def _report_outputs(final: Path, archive: Path) -> list[Path]:
+    files = sorted(p for p in final.rglob("*") if p.is_file()) if final.is_dir() else [final]
+    return [*files, archive]
+
+
+@flow(name="weekly-staffing-tasks", log_prints=False)
+def weekly_tasks(
+    as_of: date, config: Config, raw: str, processed: str, reports: str, config_path: str | None
 ) -> str:
-    """Weekly MLD session forecast and therapist staffing report; returns the report path."""
-    as_of = as_of or date.today()
-    config = load_config(Path(config_path) if config_path else None)
-    raw_dir, processed_dir = Path(raw), Path(processed)
-    ingested = ingest_task(raw_dir, processed_dir, config, date.today())
-    inputs = load_task(processed_dir, as_of)
+    """The pipeline's tasks (run as a subflow of ``weekly-staffing``); returns the report path."""
+    tasks = _Tasks(config, Path(processed))
+    raw_dir, processed_dir, reports_dir = Path(raw), Path(processed), Path(reports)
+    code, settings = caching.code_version(), caching.config_digest(config)
+    today = date.today()
+
+    ingest_key = caching.digest(
+        "ingest", caching.files_digest(discover(raw_dir)), settings, today.isoformat(), code
+    )
+    stamp = processed_dir / INGEST_STAMP
+    fresh = caching.stamp_matches(stamp, ingest_key, _processed_outputs(processed_dir))
+    manifest = tasks.ingest.with_options(refresh_cache=not fresh)(
+        raw_dir, processed_dir, config, today, cache_key=ingest_key
+    )
+    caching.write_stamp(stamp, ingest_key, _processed_outputs(processed_dir))
+
+    inputs = tasks.load(processed_dir, as_of)
     histories = pipeline.procedure_histories(inputs)
     progress.info(
         "forecasting %d procedure series for %d clinics (%s, %d weeks, %d paths)",
@@ -77,18 +213,158 @@ def weekly_staffing(
         config.n_paths,
     )  # fmt: skip
     keys = sorted(histories)
-    futures = [forecast_task.submit(k, histories[k], config) for k in keys]
-    forecasts = {k: f.result() for k, f in zip(keys, futures, strict=True)}
+    selection = _selection_digest(config)
+    series_keys = {
+        k: caching.digest(
+            "forecast", *k, caching.frame_digest(histories[k]), settings, selection, code
+        )
+        for k in keys
+    }
+    futures = [
+        tasks.forecast.submit(k, histories[k], config, cache_key=series_keys[k]) for k in keys
+    ]
+    forecasts = {
+        k: _within(f, tasks.forecast_timeout, k) for k, f in zip(keys, futures, strict=True)
+    }
     fallbacks = sum(1 for f in forecasts.values() if f.fallback_reason)
     progress.info("forecasts done (%d used the fallback model)", fallbacks)
-    result = assemble_task(inputs, histories, forecasts, config)
-    path = report_task(
-        reports_dir=Path(reports),
+
+    frames = (inputs.procedures, inputs.sessions, inputs.roster, inputs.bookings, inputs.scheduled)
+    assemble_key = caching.digest(
+        "assemble", str(inputs.cutoff_week), *map(caching.frame_digest, frames),
+        *(series_keys[k] for k in keys), settings, code,
+    )  # fmt: skip
+    result = tasks.assemble(inputs, histories, forecasts, config, cache_key=assemble_key)
+
+    final = reports_dir / pipeline.iso_week_label(as_of)
+    archive = processed_dir / "forecasts" / f"{as_of.isoformat()}.parquet"
+    report_key = caching.digest(
+        "report", assemble_key, repr(sorted(manifest.items())), str(config_path),
+        str(final.resolve()), str(archive.resolve()), code,
+    )  # fmt: skip
+    report_stamp = reports_dir / f".{final.name}.stamp.json"
+    fresh = caching.stamp_matches(report_stamp, report_key, _report_outputs(final, archive))
+    path = tasks.report.with_options(refresh_cache=not fresh)(
+        cache_key=report_key,
+        reports_dir=reports_dir,
         processed_dir=processed_dir,
         inputs=inputs,
         result=result,
         config=config,
-        ingest_manifest=ingested.manifest,
+        ingest_manifest=manifest,
         config_path=Path(config_path) if config_path else None,
     )
+    _pause_point("after-publish")
+    caching.write_stamp(report_stamp, report_key, _report_outputs(final, archive))
+    publish_artifacts(path)  # decisions, staffing table and report link in the Prefect UI
     return str(path)
+
+
+@contextmanager
+def _run_lock(reports: Path, timeout: float) -> Iterator[None]:
+    """Hold ``reports/.weekly-staffing.lock``; wait up to ``timeout`` s for another run."""
+    reports.mkdir(parents=True, exist_ok=True)
+    path = reports / LOCK_NAME
+    with path.open("a+") as fh:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise LymphcastError(
+                        f"Another weekly run is still writing to {reports} (it holds {path}); "
+                        "wait for it to finish, or raise orchestration.lock_timeout_seconds."
+                    ) from None
+                time.sleep(min(2.0, max(timeout, 0.1)))
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _tidy(reports: Path, label: str, processed: Path) -> None:
+    """Remove what a killed run left behind; put back a report it had moved aside."""
+    final, old = reports / label, reports / f".{label}.old"
+    if old.is_dir() and not final.exists():
+        os.replace(old, final)  # killed between the two renames of a publish
+    for leftover in reports.glob(f".{label}.*"):
+        if leftover.is_dir():
+            shutil.rmtree(leftover)  # staging directory of an unfinished publish
+    for folder in (reports, processed, processed / "forecasts", processed / "quarantine"):
+        for tmp in folder.glob(".*.tmp"):
+            tmp.unlink()  # temp file of an unfinished atomic write
+
+
+@contextmanager
+def _api_for_workers(orch: OrchestrationConfig) -> Iterator[None]:
+    """Give worker processes this run's API URL.
+
+    Without ``PREFECT_API_URL`` Prefect serves a temporary local API in this process; worker
+    processes would each try to start their own. The URL travels in the settings context that
+    Prefect sends with every task (processes and Dask alike).
+    """
+    from prefect.context import FlowRunContext
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    ctx = FlowRunContext.get()
+    if orch.task_runner == "threads" or PREFECT_API_URL.value() or ctx is None:
+        yield
+        return
+    with temporary_settings({PREFECT_API_URL: str(ctx.client.api_url).rstrip("/")}):
+        yield
+
+
+def _orchestration(
+    config: Config, task_runner: str | None, dask_address: str | None
+) -> OrchestrationConfig:
+    updates: dict[str, Any] = {}
+    if task_runner:
+        updates["task_runner"] = task_runner
+    if dask_address:
+        updates["dask_address"] = dask_address
+        updates.setdefault("task_runner", "dask")
+    return config.orchestration.model_copy(update=updates)
+
+
+@flow(
+    name="weekly-staffing",
+    log_prints=False,
+    on_failure=[write_failure_notice],
+    on_crashed=[write_failure_notice],
+)
+def weekly_staffing(
+    as_of: date | None = None,
+    config_path: str | None = None,
+    raw: str = "data/raw",
+    processed: str = "data/processed",
+    reports: str = "reports",
+    task_runner: Literal["threads", "processes", "dask"] | None = None,
+    dask_address: str | None = None,
+) -> str:
+    """Weekly MLD session forecast and therapist staffing report; returns the report path.
+
+    Args:
+        as_of: Data cut-off (default today); the report is for its ISO week.
+        config_path: lymphcast.toml; None for the built-in defaults.
+        raw: Directory of raw clinic exports (read only).
+        processed: Directory for validated weekly data (and the task cache).
+        reports: Directory of weekly reports.
+        task_runner: Overrides ``orchestration.task_runner``.
+        dask_address: Overrides ``orchestration.dask_address`` (implies the Dask runner).
+    """
+    as_of = as_of or date.today()
+    config = load_config(Path(config_path) if config_path else None)
+    orch = _orchestration(config, task_runner, dask_address)
+    config = config.model_copy(update={"orchestration": orch})
+    if orch.task_runner == "dask" and orch.dask_address:
+        check_dask_scheduler(orch.dask_address, orch.dask_connect_timeout_seconds)
+    reports_dir, label = Path(reports), pipeline.iso_week_label(as_of)
+    with _run_lock(reports_dir, orch.lock_timeout_seconds):
+        _tidy(reports_dir, label, Path(processed))
+        run = weekly_tasks.with_options(task_runner=make_task_runner(orch))
+        with _api_for_workers(orch):
+            path = run(as_of, config, raw, processed, reports, config_path)
+        notice_path(reports_dir, as_of).unlink(missing_ok=True)
+    return path

@@ -65,15 +65,88 @@ def _default_pathways() -> dict[str, Pathway]:
     }
 
 
-class ModelConfig(_Strict):
-    name: Literal["prophet", "seasonal_naive"] = "prophet"
-    fallback: Literal["seasonal_naive"] = "seasonal_naive"
-    min_history_weeks: int = Field(
-        default=52, ge=4, description="series shorter than this use the fallback model"
-    )
+ModelName = Literal[
+    "prophet", "ets", "sarimax", "stl_ets", "naive", "seasonal_naive", "historic_mean", "drift"
+]  # every registered single model (forecasting.models.MODELS adds "ensemble")
+BaselineName = Literal["naive", "seasonal_naive", "historic_mean", "drift"]
+
+
+class ProphetSettings(_Strict):
+    """[model.prophet]: yearly cycle and trend flexibility (holidays: top-level country)."""
+
     changepoint_prior_scale: float = Field(default=0.05, gt=0)
     seasonality_prior_scale: float = Field(default=10.0, gt=0)
     yearly_fourier_order: int = Field(default=6, ge=1, le=30)
+
+
+class EtsSettings(_Strict):
+    """[model.ets]: exponential smoothing (statsmodels ETSModel), no seasonal component."""
+
+    error: Literal["add", "mul"] = "add"
+    trend: Literal["add", "none"] = "add"
+    damped_trend: bool = True
+
+
+class SarimaxSettings(_Strict):
+    """[model.sarimax]: ARIMA(p, d, q) with Fourier terms of the yearly cycle."""
+
+    order: tuple[
+        Annotated[int, Field(ge=0, le=5)], Annotated[int, Field(ge=0, le=2)],
+        Annotated[int, Field(ge=0, le=5)],
+    ] = (1, 1, 1)  # fmt: skip
+    trend: Literal["n", "c", "t", "ct"] = "n"
+    fourier_pairs: int = Field(default=4, ge=1, le=26)
+    period_weeks: float = Field(default=52.18, gt=2, le=104)
+
+
+class StlEtsSettings(_Strict):
+    """[model.stl_ets]: STL decomposition, ETS on the seasonally adjusted series."""
+
+    period: int = Field(default=52, ge=2, le=104)
+    robust: bool = True
+    trend: Literal["add", "none"] = "add"
+    damped_trend: bool = True
+
+
+class ModelConfig(_Strict):
+    """[model]: which model forecasts procedures, its fallback and each model's settings.
+
+    ``name`` is a registered model, ``auto`` (per series, the lowest-MASE model of the latest
+    backtest in ``backtest_dir``) or ``ensemble`` (per series, the ``ensemble_size`` best
+    models of that backtest combined). Without a backtest both use ``default_ranking``.
+    """
+
+    name: ModelName | Literal["auto", "ensemble"] = "prophet"
+    fallback: BaselineName = "seasonal_naive"
+    min_history_weeks: int = Field(
+        default=52, ge=4, description="series shorter than this use the fallback model"
+    )
+    season_length: int = Field(default=52, ge=1, le=104, description="seasonal naive's season")
+    candidates: list[ModelName] = Field(
+        default_factory=lambda: ["prophet", "ets", "sarimax", "stl_ets", "naive",
+                                 "seasonal_naive", "historic_mean", "drift"],
+        min_length=1,
+        description="models the backtest runs and auto/ensemble choose from",
+    )  # fmt: skip
+    default_ranking: list[ModelName] = Field(
+        default_factory=lambda: ["sarimax", "prophet", "ets"],
+        min_length=1,
+        description="used without a backtest: auto takes the first, ensemble the first few",
+    )
+    ensemble_size: int = Field(default=3, ge=2, le=8, description="models an ensemble combines")
+    selection_prior_windows: float = Field(
+        default=4.0, ge=0, le=1000, description="weight of the all-series MASE, in windows"
+    )
+    ensemble_combine: Literal["weighted", "median"] = "weighted"
+    backtest_dir: str = Field(
+        default="data/processed/backtest",
+        min_length=1,
+        description="latest backtest of the processed series, read by auto and ensemble",
+    )
+    prophet: ProphetSettings = ProphetSettings()
+    ets: EtsSettings = EtsSettings()
+    sarimax: SarimaxSettings = SarimaxSettings()
+    stl_ets: StlEtsSettings = StlEtsSettings()
 
 
 class StaffingConfig(_Strict):
@@ -86,6 +159,9 @@ class StaffingConfig(_Strict):
     service_level: Probability = 0.8
     cost_short: float | None = Field(default=None, gt=0)
     cost_idle: float | None = Field(default=None, gt=0)
+    block_hours: float = Field(
+        default=4, ge=0, le=40, description="recommended hours round up to blocks; 0: none"
+    )
 
     @model_validator(mode="after")
     def _costs_together(self) -> StaffingConfig:
@@ -105,15 +181,149 @@ class StaffingConfig(_Strict):
         return self.service_level
 
 
+class DemandConfig(_Strict):
+    """How session demand is learned from history (see forecasting/pathways.py, bookings.py)."""
+
+    learn_pathways: bool = Field(
+        default=True, description="learn pathways from history; false: configured ones only"
+    )
+    max_lag_weeks: int = Field(
+        default=12, ge=1, le=52, description="weeks since surgery a learned pathway may span"
+    )
+    min_history_weeks: int = Field(
+        default=52, ge=4, description="clinic-weeks of usable history needed to learn pathways"
+    )
+    prior_sd: float = Field(
+        default=0.5, gt=0, description="sessions/procedure/week a pathway may differ from config"
+    )
+    clinic_scale_sd: float = Field(
+        default=0.2, ge=0, description="prior sd of a clinic's pathway scale; 0: pooled only"
+    )
+    non_surgical_window_weeks: int = Field(
+        default=104, ge=4, le=520, description="weeks of remainder the non-surgical model sees"
+    )
+    non_surgical_ar_lags: int = Field(
+        default=4, ge=0, le=12, description="autoregressive lags of the non-surgical remainder"
+    )
+    min_dispersion: float = Field(
+        default=1.0, ge=1.0, le=50, description="floor of the variance/mean ratio of sessions"
+    )
+    holdout_weeks: int = Field(
+        default=26, ge=0, le=104, description="recent weeks held out to size pathway error; 0: off"
+    )
+    pickup_history_weeks: int = Field(
+        default=52, ge=4, le=520, description="past weeks the bookings pickup curve is learned on"
+    )
+    pickup_prior_procedures: float = Field(
+        default=50, ge=0, description="pseudo-procedures pulling a clinic's pickup to the pool"
+    )
+
+
 class IngestConfig(_Strict):
+    """How raw exports are read (see forecasting/ingest.py and DESIGN.md, "Raw exports")."""
+
     day_first: list[str] = Field(
-        default_factory=list, description="raw file names whose dates are day-first"
+        default_factory=list,
+        description="raw file names (or glob patterns) whose slash dates are day-first",
+    )
+    month_first: list[str] = Field(
+        default_factory=list,
+        description="raw file names (or glob patterns) whose slash dates are month-first",
     )
     clinics: list[str] = Field(
         default_factory=list, description="known clinic ids; empty accepts any"
     )
-    procedure_synonyms: dict[str, list[str]] = Field(default_factory=dict)
+    procedure_synonyms: dict[str, list[str]] = Field(
+        default_factory=dict, description="extra names per procedure type (substrings)"
+    )
+    column_synonyms: dict[
+        Literal[
+            "date", "clinic_id", "procedure", "count", "status", "booked_on", "service",
+            "therapist_id", "weekly_hours", "start_date", "end_date",
+        ],
+        list[str],
+    ] = Field(default_factory=dict, description="extra header names per field")  # fmt: skip
     extra_identifier_columns: list[str] = Field(default_factory=list)
+    mld_services: list[str] = Field(
+        default_factory=lambda: ["lymph", "mld", "drainage"],
+        min_length=1,
+        description="a session counts when its service contains one of these (any case)",
+    )
+    min_year: int = Field(
+        default=2000, ge=1900, le=2100, description="rows dated before this year are quarantined"
+    )
+    max_days_ahead: int = Field(
+        default=730, ge=0, description="scheduled rows dated further ahead are quarantined"
+    )
+    max_count: int = Field(
+        default=1000, ge=1, description="a row count above this is quarantined (typo guard)"
+    )
+    max_weekly_hours: float = Field(
+        default=80, gt=0, le=168, description="roster hours outside 0..this are quarantined"
+    )
+
+    @field_validator("procedure_synonyms")
+    @classmethod
+    def _known_procedures(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        unknown = sorted(set(v) - set(PROCEDURE_TYPES))
+        if unknown:
+            raise ValueError(f"unknown procedure type(s) {unknown}; use {list(PROCEDURE_TYPES)}")
+        return v
+
+
+class TaskTimeouts(_Strict):
+    """Seconds each task of the weekly run may take before it is failed (and the run with it)."""
+
+    ingest: float = Field(default=1800, gt=0, description="read and validate all raw exports")
+    load: float = Field(default=600, gt=0, description="read the processed weekly data")
+    forecast: float = Field(default=600, gt=0, description="fit and sample one series")
+    assemble: float = Field(default=1800, gt=0, description="demand and staffing, all clinics")
+    report: float = Field(default=1800, gt=0, description="render and publish the report")
+    backtest: float = Field(default=7200, gt=0, description="the monthly backtest")
+
+
+class OrchestrationConfig(_Strict):
+    """How the Prefect flows run: task runner, retries, timeouts, locking and caching."""
+
+    task_runner: Literal["threads", "processes", "dask"] = "threads"
+    max_workers: int = Field(default=4, ge=1, le=512, description="threads or processes")
+    dask_address: str | None = Field(
+        default=None, description="scheduler of an existing Dask cluster; None: a local cluster"
+    )
+    dask_workers: int = Field(default=2, ge=1, le=512, description="local Dask cluster workers")
+    dask_threads_per_worker: int = Field(default=1, ge=1, le=64)
+    dask_processes: bool = Field(default=True, description="local Dask workers as processes")
+    dask_connect_timeout_seconds: float = Field(default=10, gt=0, le=600)
+    io_retries: int = Field(default=3, ge=0, le=10, description="retries of I/O tasks only")
+    retry_backoff_seconds: float = Field(
+        default=10, gt=0, le=3600, description="first retry delay; doubles each retry"
+    )
+    timeouts: TaskTimeouts = TaskTimeouts()
+    lock_timeout_seconds: float = Field(
+        default=3600, ge=0, description="wait this long for another weekly run to finish"
+    )
+    cache: bool = Field(default=True, description="reuse results of unchanged inputs")
+    cache_days: int = Field(default=35, ge=1, le=3650, description="cached results expire")
+    cache_dir: str | None = Field(
+        default=None, description="persisted task results; None: <processed>/.cache"
+    )
+
+
+class ReportConfig(_Strict):
+    """What the weekly report shows and when it warns (forecasting/report.py)."""
+
+    history_weeks: int = Field(
+        default=52, ge=4, le=520, description="weeks of history drawn before the forecast"
+    )
+    accuracy_weeks: int = Field(
+        default=8, ge=1, le=104, description="recent weeks compared with archived forecasts"
+    )
+    max_missing_weeks: int = Field(
+        default=1,
+        ge=0,
+        le=52,
+        description="warn when a clinic's latest data is more complete weeks behind the cut-off",
+    )
 
 
 class Config(_Strict):
@@ -124,7 +334,10 @@ class Config(_Strict):
     timezone: str = "America/New_York"
     model: ModelConfig = ModelConfig()
     staffing: StaffingConfig = StaffingConfig()
+    demand: DemandConfig = DemandConfig()
     ingest: IngestConfig = IngestConfig()
+    report: ReportConfig = ReportConfig()
+    orchestration: OrchestrationConfig = OrchestrationConfig()
     pathways: dict[str, Pathway] = Field(default_factory=_default_pathways)
 
     @field_validator("pathways")

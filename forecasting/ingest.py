@@ -1,111 +1,69 @@
 """Ingest: read raw exports, drop patient identifiers, validate, quarantine, aggregate to weeks.
 
-Contract: DESIGN.md, "Raw exports" and "Processed data". data/raw is only ever read. Every
-rejected row lands in ``quarantine/<file>.csv`` with a ``reason``; per file the manifest holds
-``rows_read = rows_accepted + rows_quarantined``. All writes are atomic.
+Contract: DESIGN.md, "Raw exports" and "Processed data". data/raw is only ever read. Per file
+the manifest holds ``rows_read = rows_accepted + rows_quarantined``: every data row (blank rows
+are not rows) is either accepted or lands in ``quarantine/<file>.csv`` with its source ``line``
+and a ``reason``. A file that cannot be used at all is rejected with one sentence naming the
+file and the fix; the run goes on with the other files. All writes are atomic.
 
-Re-export rule: for each kind and clinic, a file's rows cover the date range from its first to
-its last date. When two exports of the same kind overlap for a clinic, the export whose latest
-date is newer (then the later file name) wins for the dates it covers; the older export's rows in
-that range are superseded (counted as accepted, reported as ``rows_superseded``), never summed.
+Patient identifiers never leave this module: only the recognised, non-identifying columns of a
+row are kept (as read) for quarantine; identifier columns are used in memory only to spot exact
+duplicate procedure rows. A row whose field count differs from the header's is quarantined
+without its values (they are misaligned, so any of them could be an identifier).
+
+Slash dates: a file listed in ``ingest.day_first`` / ``ingest.month_first`` is read that way;
+otherwise a file whose slash dates only fit one reading uses it (month-first when both kinds
+appear), and a file where every slash date fits both readings is rejected, naming the setting.
+
+Re-exports (see ``ingest_aggregate``): per kind and clinic, the export with the later last date
+(then the later file name) wins for the dates it covers; rosters: the last file by name wins per
+clinic. Superseded rows are counted as accepted and reported as ``rows_superseded``.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 
 from . import columns as C
+from . import ingest_aggregate as agg
 from . import io as atomic
 from .config import IngestConfig
 from .errors import InputError
+from .ingest_aggregate import BOOKED_WEEK, BOOKINGS_COLUMNS, COUNT  # noqa: F401 (public)
+from .ingest_fields import DATE_FIELDS, FIELDS, KINDS, REQUIRED, Vocabulary, matches
+from .ingest_parse import DAY_FIRST, MONTH_FIRST, date_order_evidence
+from .ingest_read import ReadError, read_table
+from .ingest_schema import DUPLICATE, row_reasons, schema, typed_frame
 
-KINDS = ("procedures", "sessions", "roster")
+__all__ = [
+    "BOOKINGS_COLUMNS", "FileResult", "IngestResult", "KINDS", "READABLE_SUFFIXES",
+    "aggregate_bookings", "aggregate_procedures", "aggregate_sessions", "combine_roster",
+    "discover", "ingest", "load_bookings", "load_processed", "read_file", "write_processed",
+]  # fmt: skip
+
 READABLE_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx"}
-MIN_DATE = pd.Timestamp("2000-01-01")
-
-# Canonical field -> accepted header names (compared after _norm).
-_FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
-    "procedures": {
-        "date": (
-            "date",
-            "procedure_date",
-            "surgery_date",
-            "date_of_service",
-            "dos",
-            "service_date",
-        ),
-        "clinic_id": ("clinic_id", "clinic", "site", "location", "clinic_name"),
-        "procedure": ("procedure", "procedure_type", "procedure_name", "description"),
-        "count": ("count", "quantity", "qty", "n"),
-        "status": ("status",),
-        "booked_on": ("booked_on", "booking_date", "booked"),
-    },
-    "sessions": {
-        "date": ("date", "appointment_date", "session_date", "date_of_service", "dos"),
-        "clinic_id": ("clinic_id", "clinic", "site", "location", "clinic_name"),
-        "service": ("service", "service_name", "treatment", "appointment_type"),
-        "count": ("count", "quantity", "qty", "n"),
-        "status": ("status", "appointment_status"),
-    },
-    "roster": {
-        "clinic_id": ("clinic_id", "clinic", "site", "location"),
-        "therapist_id": ("therapist_id", "therapist", "staff_id", "employee_id"),
-        "weekly_hours": ("weekly_hours", "hours", "contracted_hours", "hours_per_week"),
-        "start_date": ("start_date", "start"),
-        "end_date": ("end_date", "end", "leaving_date"),
-    },
-}
-_REQUIRED = {
-    "procedures": ("date", "clinic_id", "procedure"),
-    "sessions": ("date", "clinic_id"),
-    "roster": ("clinic_id", "therapist_id", "weekly_hours"),
-}
-_IDENTIFIERS = {
-    "patient_id", "patient", "patient_name", "mrn", "medical_record_number", "name", "full_name",
-    "first_name", "last_name", "firstname", "lastname", "surname", "dob", "date_of_birth",
-    "birth_date", "birthdate", "phone", "phone_number", "mobile", "email", "email_address",
-    "address", "street", "zip", "postcode", "ssn", "social_security_number",
-}  # fmt: skip
-_PROCEDURE_STATUS = {
-    "completed": "completed", "done": "completed", "performed": "completed", "": "completed",
-    "scheduled": "scheduled", "booked": "scheduled", "planned": "scheduled",
-    "cancelled": "cancelled", "canceled": "cancelled",
-}  # fmt: skip
-_SESSION_STATUS = {
-    "attended": "attended", "completed": "attended", "arrived": "attended", "": "attended",
-    "no_show": "no_show", "noshow": "no_show", "dna": "no_show",
-    "cancelled": "cancelled", "canceled": "cancelled",
-}  # fmt: skip
-_DEFAULT_PROCEDURE_SYNONYMS: dict[str, tuple[str, ...]] = {
-    # Checked in this order; substrings of the name with punctuation and spaces removed.
-    "bbl": ("bbl", "brazilianbuttlift", "buttlift", "gluteal"),
-    "abdominoplasty": ("abdominoplasty", "tummytuck"),
-    "breast_reduction": ("breastreduction", "mastopexy", "breastlift", "reductionmammaplasty"),
-    "liposuction": ("liposuction", "lipo", "liposculpt"),
-}
-_MLD_SERVICE = ("lymph", "mld", "drainage")
-_DATE_FORMATS_MONTH_FIRST = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%m/%d/%Y", "%d-%b-%Y", "%m/%d/%y")
-_DATE_FORMATS_DAY_FIRST = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%d/%m/%Y", "%d-%b-%Y", "%d/%m/%y")
-
-
-def _norm(name: object) -> str:
-    """Header or label in canonical form: lower case, runs of non-alphanumerics become '_'."""
-    return re.sub(r"[^0-9a-z]+", "_", str(name).strip().lower()).strip("_")
+LINE, REASON = "line", "reason"
+_PROCESSED = ("procedures_weekly.parquet", "sessions_weekly.parquet", "roster.parquet")
+_BOOKINGS = "bookings.parquet"
 
 
 @dataclass
 class FileResult:
-    """Outcome of reading one raw file."""
+    """Outcome of reading one raw file.
+
+    Attributes:
+        accepted: Daily totals of the accepted rows (no patient rows): procedures by clinic,
+            procedure, date, status and booked_week; sessions by clinic, date and whether they
+            count; roster rows as typed.
+        coverage: clinic_id, first, last date of the accepted rows (re-export rule).
+        quarantined: Rejected rows: line, recognised columns as read, reason.
+    """
 
     path: str
     sha256: str
@@ -117,7 +75,12 @@ class FileResult:
     error: str | None = None
     notes: dict = field(default_factory=dict)
     accepted: pd.DataFrame | None = None
+    coverage: pd.DataFrame | None = None
     quarantined: pd.DataFrame | None = None
+
+    @property
+    def name(self) -> str:
+        return Path(self.path).name
 
     def manifest_entry(self) -> dict:
         keys = ("path", "sha256", "kind", "rows_read", "rows_accepted", "rows_quarantined")
@@ -126,12 +89,17 @@ class FileResult:
         return entry
 
 
+def _empty_bookings() -> pd.DataFrame:
+    return agg.bookings(pd.DataFrame())
+
+
 @dataclass(frozen=True)
 class IngestResult:
     files: list[FileResult]
     procedures_weekly: pd.DataFrame
     sessions_weekly: pd.DataFrame
     roster: pd.DataFrame
+    bookings: pd.DataFrame = field(default_factory=_empty_bookings)
 
     @property
     def manifest(self) -> dict:
@@ -139,24 +107,16 @@ class IngestResult:
 
     @property
     def usable(self) -> bool:
-        return any(f.status == "ok" for f in self.files)
+        """At least one file gave accepted rows."""
+        return any(f.status == "ok" and f.rows_accepted > 0 for f in self.files)
 
 
-# --------------------------------------------------------------------------- reading
+# --------------------------------------------------------------------------- files
 
 
 def discover(raw_dir: Path) -> list[Path]:
-    """Raw export files in ``raw_dir`` (not recursive), sorted by name."""
-    raw_dir = Path(raw_dir)
-    if not raw_dir.is_dir():
-        raise InputError(
-            f"Raw data directory {raw_dir} does not exist; create it and put the clinic exports "
-            "there, or run `lymphcast demo` to write example exports."
-        )
-    files = sorted(
-        p for p in raw_dir.iterdir()
-        if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in READABLE_SUFFIXES
-    )  # fmt: skip
+    """Raw export files (.csv, .txt, .tsv, .xlsx) in ``raw_dir`` (not recursive), by name."""
+    files = [p for p in _listing(raw_dir) if p.suffix.lower() in READABLE_SUFFIXES]
     if not files:
         raise InputError(
             f"Raw data directory {raw_dir} holds no .csv or .xlsx export; add the clinic exports "
@@ -165,384 +125,315 @@ def discover(raw_dir: Path) -> list[Path]:
     return files
 
 
-def _decode(data: bytes) -> str:
-    for encoding in ("utf-8-sig", "cp1252", "latin-1"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise AssertionError("latin-1 decodes any bytes")
-
-
-def _read_grid(path: Path, data: bytes) -> pd.DataFrame:
-    """All cells as strings, no header applied yet."""
-    if path.suffix.lower() == ".xlsx":
-        grid = pd.read_excel(io.BytesIO(data), sheet_name=0, header=None, dtype=object)
-        return grid.map(_cell_text)
-    if b"\x00" in data[:4096]:
+def _listing(raw_dir: Path) -> list[Path]:
+    raw_dir = Path(raw_dir)
+    if not raw_dir.is_dir():
         raise InputError(
-            f"{path.name} is not a text CSV (binary content); export it as CSV or XLSX."
+            f"Raw data directory {raw_dir} does not exist; create it and put the clinic exports "
+            "there, or run `lymphcast demo` to write example exports."
         )
-    text = _decode(data)
-    sample = "\n".join(text.splitlines()[:20])
-    try:
-        delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
-    except csv.Error:
-        delimiter = ","
-    return pd.read_csv(
-        io.StringIO(text), sep=delimiter, header=None, dtype=str, keep_default_na=False,
-        skip_blank_lines=True, engine="python",
-    )  # fmt: skip
+    return sorted(p for p in raw_dir.iterdir() if p.is_file() and not p.name.startswith("."))
 
 
-def _cell_text(value: object) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    if isinstance(value, pd.Timestamp):
-        return value.strftime("%Y-%m-%d")
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
+def _rejected(result: FileResult, message: str, quarantined: pd.DataFrame | None = None):
+    n = 0 if quarantined is None else len(quarantined)
+    return replace(
+        result,
+        status="rejected",
+        error=message,
+        rows_quarantined=n,
+        rows_accepted=result.rows_read - n,
+        quarantined=quarantined,
+        accepted=None,
+    )
 
 
-def _detect_kind(path: Path, headers: list[str]) -> str | None:
-    stem = _norm(path.stem)
-    for kind in KINDS:
-        if stem.startswith(kind) or stem.startswith(kind.rstrip("s")):
-            return kind
-    if {"therapist_id", "weekly_hours"} & set(headers):
-        return "roster"
-    if "service" in headers:
-        return "sessions"
-    if {"procedure", "procedure_type", "procedure_name"} & set(headers):
-        return "procedures"
-    return None
-
-
-def _header_row(grid: pd.DataFrame) -> int:
-    """Index of the first row that names at least two known columns (skips title rows)."""
-    known = {s for kind in _FIELDS.values() for syn in kind.values() for s in syn}
-    for i in range(min(len(grid), 10)):
-        names = {_norm(v) for v in grid.iloc[i].tolist()}
-        if len(names & known) >= 2:
-            return i
-    return 0
-
-
-# --------------------------------------------------------------------------- normalising
-
-
-def _map_columns(frame: pd.DataFrame, kind: str, drop: set[str]) -> pd.DataFrame:
-    """Rename known columns to canonical names; drop identifiers and unknown columns."""
-    rename: dict[str, str] = {}
-    for col in frame.columns:
-        n = _norm(col)
-        if n in drop or n.startswith("patient"):
-            continue
-        for canonical, synonyms in _FIELDS[kind].items():
-            if n in synonyms and canonical not in rename.values():
-                rename[col] = canonical
-                break
-    return frame[list(rename)].rename(columns=rename)
-
-
-def _parse_dates(values: pd.Series, day_first: bool) -> pd.Series:
-    """Parse each value with the first format that fits; NaT where none does."""
-    formats = _DATE_FORMATS_DAY_FIRST if day_first else _DATE_FORMATS_MONTH_FIRST
-    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
-    text = values.astype(str).str.strip()
-    for fmt in formats:
-        missing = out.isna()
-        if not missing.any():
-            break
-        out[missing] = pd.to_datetime(text[missing], format=fmt, errors="coerce")
+def _quarantine(text: pd.DataFrame, lines, reasons) -> pd.DataFrame:
+    out = text.copy()
+    out.insert(0, LINE, np.asarray(lines, dtype=np.int64))
+    out[REASON] = reasons
     return out
 
 
-def _map_procedure(name: str, synonyms: dict[str, tuple[str, ...]]) -> str:
-    key = re.sub(r"[^0-9a-z]+", "", name.lower())
-    for procedure, needles in synonyms.items():
-        if any(n and n in key for n in needles):
-            return procedure
-    return "other"
-
-
-def _procedure_synonyms(config: IngestConfig) -> dict[str, tuple[str, ...]]:
-    merged = {k: tuple(v) for k, v in _DEFAULT_PROCEDURE_SYNONYMS.items()}
-    for procedure, extra in config.procedure_synonyms.items():
-        needles = tuple(re.sub(r"[^0-9a-z]+", "", e.lower()) for e in extra)
-        merged[procedure] = needles + merged.get(procedure, ())
-    # Configured synonyms first, so they override the built-in order.
-    configured = [p for p in config.procedure_synonyms if p in merged]
-    return {p: merged[p] for p in configured + [p for p in merged if p not in configured]}
-
-
-def _typed(frame: pd.DataFrame, kind: str, day_first: bool, config: IngestConfig) -> pd.DataFrame:
-    """Typed columns; unparseable values become NaN/NaT so the schema flags the row."""
-    out = pd.DataFrame(index=frame.index)
-    out[C.CLINIC] = frame[C.CLINIC].astype(str).str.strip()
-    if kind in ("procedures", "sessions"):
-        out["date"] = _parse_dates(frame["date"], day_first)
-        raw_count = frame["count"] if "count" in frame else pd.Series("1", index=frame.index)
-        raw_count = raw_count.astype(str).str.strip().replace("", "1")
-        out["count"] = pd.to_numeric(raw_count, errors="coerce")
-        statuses = _PROCEDURE_STATUS if kind == "procedures" else _SESSION_STATUS
-        raw_status = frame["status"] if "status" in frame else pd.Series("", index=frame.index)
-        out["status"] = raw_status.astype(str).map(_norm).map(statuses)
-    if kind == "procedures":
-        synonyms = _procedure_synonyms(config)
-        out["procedure_name"] = frame["procedure"].astype(str).str.strip()
-        out[C.PROCEDURE] = out["procedure_name"].map(lambda s: _map_procedure(s, synonyms))
-    if kind == "sessions":
-        service = frame["service"] if "service" in frame else pd.Series("MLD", index=frame.index)
-        out["is_mld"] = service.astype(str).str.lower().str.contains("|".join(_MLD_SERVICE))
-    if kind == "roster":
-        out[C.THERAPIST] = frame[C.THERAPIST].astype(str).str.strip()
-        out[C.WEEKLY_HOURS] = pd.to_numeric(frame[C.WEEKLY_HOURS], errors="coerce")
-        for col in (C.START_DATE, C.END_DATE):
-            raw = frame[col] if col in frame else pd.Series("", index=frame.index)
-            out[col] = _parse_dates(raw.where(raw.astype(str).str.strip() != "", "NaT"), day_first)
-    return out
-
-
-def _schema(kind: str, today: pd.Timestamp, clinics: list[str]) -> pa.DataFrameSchema:
-    clinic_checks = [pa.Check.str_length(min_value=1, error="clinic_id is empty")]
-    if clinics:
-        clinic_checks.append(pa.Check.isin(clinics, error="clinic_id is not a configured clinic"))
-    cols: dict[str, pa.Column] = {C.CLINIC: pa.Column(str, clinic_checks)}
-    if kind in ("procedures", "sessions"):
-        cols["date"] = pa.Column(
-            "datetime64[ns]",
-            [pa.Check.ge(MIN_DATE, error=f"date before {MIN_DATE.date()}")],
-            nullable=False,
-        )
-        cols["count"] = pa.Column(
-            float,
-            [
-                pa.Check.ge(0, error="count is negative"),
-                pa.Check(lambda s: s == np.floor(s), error="count is not a whole number"),
-            ],
-            nullable=False,
-        )
-        cols["status"] = pa.Column(str, nullable=False)
-    if kind == "procedures":
-        cols["procedure_name"] = pa.Column(str, pa.Check.str_length(min_value=1))
-    if kind == "roster":
-        cols[C.THERAPIST] = pa.Column(
-            str,
-            [
-                pa.Check.str_length(min_value=1, error="therapist_id is empty"),
-                pa.Check(lambda s: ~s.duplicated(keep="first"), error="duplicate therapist_id"),
-            ],
-        )
-        cols[C.WEEKLY_HOURS] = pa.Column(
-            float, pa.Check.in_range(0, 80, error="weekly_hours outside 0..80"), nullable=False
-        )
-    checks = []
-    if kind == "procedures":
-        checks.append(
-            pa.Check(
-                lambda df: ~((df["status"] == "completed") & (df["date"] > today)),
-                error="completed procedure dated in the future",
-            )
-        )
-    return pa.DataFrameSchema(cols, checks=checks, coerce=False)
-
-
-def _row_reasons(typed: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.Series:
-    """One reason string per failing row (index of ``typed``); empty for valid rows."""
-    reasons = pd.Series("", index=typed.index, dtype=object)
-    try:
-        schema.validate(typed, lazy=True)
-    except pa.errors.SchemaErrors as err:
-        cases = err.failure_cases.dropna(subset=["index"])
-        for idx, group in cases.groupby("index", sort=True):
-            texts = [
-                f"{column} is missing or unreadable" if check == "not_nullable" else str(check)
-                for column, check in zip(group["column"], group["check"], strict=True)
-            ]
-            reasons.loc[idx] = "; ".join(dict.fromkeys(texts))
-    return reasons
-
-
-# --------------------------------------------------------------------------- one file
+def _date_order(name: str, text: pd.DataFrame, config: IngestConfig) -> str | None:
+    """How this file's slash dates read; None when every one of them fits both readings."""
+    if matches(name, config.day_first):
+        return DAY_FIRST
+    if matches(name, config.month_first):
+        return MONTH_FIRST
+    present = [c for c in DATE_FIELDS if c in text]
+    evidence = [date_order_evidence(text[c]) for c in present]
+    only_mf, only_df, both = (sum(e[i] for e in evidence) for i in range(3))
+    if only_df and not only_mf:
+        return DAY_FIRST
+    if both and not only_mf:
+        return None
+    return MONTH_FIRST
 
 
 def read_file(path: Path, config: IngestConfig, today: date) -> FileResult:
-    """Read, clean and validate one raw export; never raises for bad content."""
-    data = Path(path).read_bytes()
-    result = FileResult(path=str(path), sha256=hashlib.sha256(data).hexdigest(), kind=None)
+    """Read, clean and validate one raw export; never raises for bad content.
+
+    Args:
+        path: The raw file (only read).
+        config: Ingest settings.
+        today: Completed procedures and attended sessions after this day are quarantined.
+
+    Returns:
+        FileResult with the accounting, the accepted daily totals and the quarantined rows.
+    """
+    path = Path(path)
+    name = path.name
     try:
-        grid = _read_grid(Path(path), data)
-    except InputError as err:
+        data = path.read_bytes()
+    except OSError as err:
+        result = FileResult(path=str(path), sha256="", kind=None)
+        return _rejected(result, f"{name} could not be read ({err.strerror}); check the file.")
+    result = FileResult(path=str(path), sha256=hashlib.sha256(data).hexdigest(), kind=None)
+    if path.suffix.lower() not in READABLE_SUFFIXES:
+        return _rejected(
+            result, f"{name} is not a CSV or XLSX export; save it as .xlsx or .csv to use it."
+        )
+    vocab = Vocabulary(config)
+    try:
+        table = read_table(path, data, vocab)
+    except ReadError as err:
         return _rejected(result, str(err))
-    except (ValueError, OSError, pd.errors.ParserError) as err:
-        return _rejected(result, f"{Path(path).name} could not be read ({err}); re-export it.")
-    if grid.empty:
-        return _rejected(result, f"{Path(path).name} is empty; re-export it with data rows.")
-    header = _header_row(grid)
-    body = grid.iloc[header + 1 :].reset_index(drop=True)
-    body.columns = [str(c).strip() for c in grid.iloc[header].tolist()]
-    body = body.loc[~(body.astype(str).apply(lambda s: s.str.strip()) == "").all(axis=1)]
-    body = body.reset_index(drop=True)
-    result.rows_read = len(body)
-    kind = _detect_kind(Path(path), [_norm(c) for c in body.columns])
-    result.kind = kind
+    kind = vocab.detect_kind(path.stem, table.sheet, table.headers)
+    mapping = vocab.map_columns(table.headers, kind)
+    text = table.frame(list(mapping)).set_axis(list(mapping.values()), axis=1)
+    identifiers = [j for j, h in enumerate(table.headers) if h and vocab.is_identifier(h)]
+    notes = {
+        **table.details,
+        "identifier_columns_dropped": len(identifiers),
+        "columns_ignored": sum(1 for h in table.headers if h) - len(mapping) - len(identifiers),
+    }
+    result = replace(result, kind=kind, notes=notes, rows_read=len(text) + len(table.bad_rows))
+    misaligned = pd.DataFrame(
+        {LINE: np.array([b[0] for b in table.bad_rows], dtype=np.int64)}
+        | {c: "" for c in text.columns}
+        | {REASON: [_field_count(b[1], len(table.headers)) for b in table.bad_rows]}
+    )
+    if result.rows_read == 0:
+        return _rejected(result, f"{name} has a header but no data rows; re-export it with data.")
+    everything = pd.concat(
+        [_quarantine(text, table.lines, ""), misaligned], ignore_index=True
+    ).astype({LINE: "int64"})
     if kind is None:
         return _rejected(
             result,
-            f"{Path(path).name}: cannot tell whether it holds procedures, sessions or a roster; "
-            "start the file name with procedures_, sessions_ or roster_.",
-            rows_quarantined=result.rows_read,
-            quarantined=body.assign(reason="file kind unknown"),
+            f"{name}: cannot tell whether it holds procedures, sessions or a roster; start the "
+            "file name with procedures_, sessions_ or roster_.",
+            _reasoned(everything, "file kind unknown"),
         )
-    drop = _IDENTIFIERS | {_norm(c) for c in config.extra_identifier_columns}
-    mapped = _map_columns(body, kind, drop)
-    missing = [c for c in _REQUIRED[kind] if c not in mapped.columns]
+    missing = [c for c in REQUIRED[kind] if c not in text]
     if missing:
-        names = ", ".join(missing)
+        accepted = ", ".join(FIELDS[kind][missing[0]])
         return _rejected(
             result,
-            f"{Path(path).name}: no column for {names}; rename the header or add a synonym.",
-            rows_quarantined=result.rows_read,
-            quarantined=mapped.assign(reason=f"file has no column for {names}"),
+            f"{name}: no column for {' and '.join(missing)} (accepted names for {missing[0]}: "
+            f"{accepted}); rename the header or add it under ingest.column_synonyms.",
+            _reasoned(everything, f"file has no column for {' and '.join(missing)}"),
         )
-    if result.rows_read == 0:
-        return _rejected(result, f"{Path(path).name} has a header but no data rows.")
-    day_first = Path(path).name in config.day_first
-    typed = _typed(mapped, kind, day_first, config)
-    reasons = _row_reasons(typed, _schema(kind, pd.Timestamp(today), config.clinics))
-    if kind in ("procedures", "sessions"):
-        bad_status = typed["status"].isna() & (reasons == "")
-        reasons[bad_status] = "status is not recognised"
-    bad = reasons != ""
-    result.quarantined = mapped.loc[bad].assign(source_row=(mapped.index[bad] + header + 2))
-    result.quarantined["reason"] = reasons[bad].to_numpy()
-    result.accepted = typed.loc[~bad].reset_index(drop=True)
-    result.rows_quarantined = int(bad.sum())
-    result.rows_accepted = result.rows_read - result.rows_quarantined
+    order = _date_order(name, text, config)
+    if order is None:
+        return _rejected(
+            result,
+            f"{name}: every slash date in it reads both as month-first and as day-first; add "
+            f'"{name}" to ingest.day_first (or ingest.month_first) in lymphcast.toml.',
+            _reasoned(everything, "slash dates are ambiguous (month-first or day-first)"),
+        )
+    result.notes["date_order"] = order
+    identity = sorted(set(identifiers) | set(mapping)) if identifiers else []
+    return _validated(result, table, text, kind, order, config, today, misaligned, identity)
+
+
+def _field_count(found: int, expected: int) -> str:
+    return f"row has {found} field{'s' * (found != 1)} but the header has {expected}"
+
+
+def _reasoned(frame: pd.DataFrame, reason: str) -> pd.DataFrame:
+    return frame.assign(**{REASON: frame[REASON].where(frame[REASON] != "", reason)})
+
+
+def _validated(result, table, text, kind, order, config, today, misaligned, identity):
+    """Type, validate and reduce the rows of a readable export (``read_file``'s second half).
+
+    ``identity``: positions of the identifier and recognised columns; procedure rows equal on
+    all of them repeat an earlier row (with no identifier column, equal rows are distinct).
+    """
+    duplicate = pd.Series(False, index=text.index)
+    if kind == "procedures" and identity and len(text):
+        duplicate = pd.util.hash_pandas_object(table.frame(identity), index=False).duplicated()
+    typed, notes = typed_frame(text, kind, order, config, duplicate)
+    reasons = row_reasons(typed, schema(kind, config, today))
+    bad = (reasons != "").to_numpy()
+    quarantined = (
+        pd.concat(
+            [_quarantine(text.loc[bad], table.lines[bad], reasons[bad].to_numpy()), misaligned],
+            ignore_index=True,
+        )
+        .astype({LINE: "int64"})
+        .sort_values(LINE, kind="stable", ignore_index=True)
+    )
+    ok = typed.loc[~bad].drop(columns=[DUPLICATE], errors="ignore")
+    result = replace(
+        result,
+        notes={**result.notes, **notes},
+        rows_quarantined=len(quarantined),
+        rows_accepted=result.rows_read - len(quarantined),
+        quarantined=quarantined,
+        coverage=agg.coverage(ok) if kind != "roster" else None,
+    )
     if kind == "procedures":
-        unknown = typed.loc[~bad & (typed[C.PROCEDURE] == "other"), "procedure_name"]
-        result.notes["procedures_counted_as_other"] = sorted(unknown.unique().tolist())
-    if kind == "sessions":
-        result.notes["rows_not_mld"] = int((~typed.loc[~bad, "is_mld"]).sum())
-    return result
-
-
-def _rejected(
-    result: FileResult, message: str, *, rows_quarantined: int = 0, quarantined=None
-) -> FileResult:
-    result.status = "rejected"
-    result.error = message
-    result.rows_quarantined = rows_quarantined
-    result.rows_accepted = result.rows_read - rows_quarantined
-    result.quarantined = quarantined
+        other = ok.loc[ok[C.PROCEDURE] == "other", "procedure_name"]
+        result.notes["procedures_counted_as_other"] = sorted(other.unique().tolist())
+        result.accepted = agg.reduce_procedures(ok)
+    elif kind == "sessions":
+        result.accepted = agg.reduce_sessions(ok)
+        result.notes["rows_not_counted"] = len(ok) - agg.counted_rows(result.accepted)
+    else:
+        result.accepted = ok
+    if result.rows_accepted == 0:
+        return replace(
+            result,
+            status="rejected",
+            error=f"{result.name}: none of its {result.rows_read} rows passed validation; see "
+            f"quarantine/{result.name}.csv for the reasons.",
+        )
     return result
 
 
 # --------------------------------------------------------------------------- aggregating
 
 
-def _monday(dates: pd.Series) -> pd.Series:
-    return (dates - pd.to_timedelta(dates.dt.weekday, unit="D")).dt.normalize()
+def _parts(files: list[FileResult], kind: str) -> list[FileResult]:
+    return [f for f in files if f.kind == kind and f.status == "ok" and f.accepted is not None]
 
 
-def _resolve_overlaps(parts: list[tuple[FileResult, pd.DataFrame]]) -> pd.DataFrame:
-    """Apply the re-export rule (module docstring); return the surviving rows."""
-    if not parts:
-        return pd.DataFrame()
-    order = sorted(parts, key=lambda p: (p[1]["date"].max(), Path(p[0].path).name))
-    kept: list[pd.DataFrame] = []
-    for i, (result, frame) in enumerate(order):
-        survivors = frame
-        for _, newer in order[i + 1 :]:
-            for clinic, rows in newer.groupby(C.CLINIC):
-                lo, hi = rows["date"].min(), rows["date"].max()
-                covered = (
-                    (survivors[C.CLINIC] == clinic)
-                    & (survivors["date"] >= lo)
-                    & (survivors["date"] <= hi)
-                )
-                survivors = survivors.loc[~covered]
-        result.notes["rows_superseded"] = len(frame) - len(survivors)
-        kept.append(survivors)
-    return pd.concat(kept, ignore_index=True)
+def _surviving(files: list[FileResult], kind: str) -> tuple[list[FileResult], list]:
+    parts = _parts(files, kind)
+    done = agg.survivors([(f.name, f.accepted, f.coverage) for f in parts])
+    return parts, done
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def aggregate_procedures(files: list[FileResult]) -> pd.DataFrame:
-    parts = [(f, f.accepted) for f in files if f.kind == "procedures" and f.accepted is not None]
-    rows = _resolve_overlaps([p for p in parts if len(p[1])])
-    if rows.empty:
-        return pd.DataFrame(columns=C.PROCEDURES_WEEKLY_COLUMNS)
-    rows = rows.assign(week=_monday(rows["date"]))
-    rows[C.COMPLETED] = np.where(rows["status"] == "completed", rows["count"], 0)
-    rows[C.SCHEDULED] = np.where(rows["status"] == "scheduled", rows["count"], 0)
-    weekly = rows.groupby([C.CLINIC, C.PROCEDURE, C.WEEK], as_index=False)[
-        [C.COMPLETED, C.SCHEDULED]
-    ].sum()
-    weekly[[C.COMPLETED, C.SCHEDULED]] = weekly[[C.COMPLETED, C.SCHEDULED]].astype("int64")
-    return weekly.sort_values([C.CLINIC, C.PROCEDURE, C.WEEK]).reset_index(drop=True)
+    """procedures_weekly from the accepted rows, re-exports resolved (never double counted)."""
+    _, done = _surviving(files, "procedures")
+    return agg.weekly_procedures(_concat([rows for _, rows in done]))
+
+
+def aggregate_bookings(files: list[FileResult]) -> pd.DataFrame:
+    """bookings: procedures by surgery week and booking week (rows that carry booked_on)."""
+    _, done = _surviving(files, "procedures")
+    return agg.bookings(_concat([rows for _, rows in done]))
 
 
 def aggregate_sessions(files: list[FileResult]) -> pd.DataFrame:
-    """Weekly MLD sessions: attended and no-show appointments (both hold a therapist hour)."""
-    parts = [(f, f.accepted) for f in files if f.kind == "sessions" and f.accepted is not None]
-    rows = _resolve_overlaps([p for p in parts if len(p[1])])
-    if rows.empty:
-        return pd.DataFrame(columns=C.SESSIONS_WEEKLY_COLUMNS)
-    rows = rows.loc[rows["is_mld"] & rows["status"].isin(["attended", "no_show"])]
-    rows = rows.assign(week=_monday(rows["date"]))
-    weekly = rows.groupby([C.CLINIC, C.WEEK], as_index=False)["count"].sum()
-    weekly = weekly.rename(columns={"count": C.SESSIONS})
-    weekly[C.SESSIONS] = weekly[C.SESSIONS].astype("int64")
-    return weekly.sort_values([C.CLINIC, C.WEEK]).reset_index(drop=True)
+    """sessions_weekly: MLD appointments attended or missed (both hold a therapist hour)."""
+    _, done = _surviving(files, "sessions")
+    return agg.weekly_sessions(_concat([rows for _, rows in done]))
 
 
 def combine_roster(files: list[FileResult]) -> pd.DataFrame:
-    parts = [f.accepted for f in files if f.kind == "roster" and f.accepted is not None]
-    parts = [p for p in parts if len(p)]
-    if not parts:
-        return pd.DataFrame(columns=C.ROSTER_COLUMNS)
-    roster = pd.concat(parts, ignore_index=True)[C.ROSTER_COLUMNS]
-    roster = roster.drop_duplicates([C.CLINIC, C.THERAPIST], keep="last")
-    return roster.sort_values([C.CLINIC, C.THERAPIST]).reset_index(drop=True)
-
-
-# --------------------------------------------------------------------------- entry point
+    """The roster: per clinic, the roster file whose name sorts last."""
+    parts = _parts(files, "roster")
+    return agg.roster([(f.name, f.accepted) for f in parts])[0]
 
 
 def ingest(raw_dir: Path, config: IngestConfig, today: date) -> IngestResult:
-    """Read every export in ``raw_dir``; pure apart from reading files."""
-    files = [read_file(p, config, today) for p in discover(raw_dir)]
+    """Read every file in ``raw_dir``; pure apart from reading files.
+
+    Files that are not CSV or XLSX are listed as rejected (so the run says what it skipped).
+
+    Raises:
+        InputError: ``raw_dir`` is missing or holds no CSV/XLSX export.
+    """
+    discover(raw_dir)
+    files = [read_file(p, config, today) for p in _listing(raw_dir)]
+    superseded: dict[int, int] = {}
+    rows: dict[str, pd.DataFrame] = {}
+    for kind in ("procedures", "sessions"):
+        parts, done = _surviving(files, kind)
+        superseded.update({id(f): n for f, (n, _) in zip(parts, done, strict=True)})
+        rows[kind] = _concat([r for _, r in done])
+    parts = _parts(files, "roster")
+    roster, dropped = agg.roster([(f.name, f.accepted) for f in parts])
+    superseded.update({id(f): n for f, n in zip(parts, dropped, strict=True)})
+    files = [
+        replace(f, notes={**f.notes, "rows_superseded": superseded[id(f)]})
+        if id(f) in superseded
+        else f
+        for f in files
+    ]
     return IngestResult(
         files=files,
-        procedures_weekly=aggregate_procedures(files),
-        sessions_weekly=aggregate_sessions(files),
-        roster=combine_roster(files),
+        procedures_weekly=agg.weekly_procedures(rows["procedures"]),
+        sessions_weekly=agg.weekly_sessions(rows["sessions"]),
+        roster=roster,
+        bookings=agg.bookings(rows["procedures"]),
     )
 
 
+# --------------------------------------------------------------------------- writing
+
+
+def _csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Cells that a spreadsheet would run as a formula get a leading apostrophe."""
+
+    def cell(v: object) -> object:
+        s = str(v)
+        if s[:1] in ("=", "+", "-", "@", "\t", "\r") and not _is_number(s):
+            return "'" + s
+        return v
+
+    text_cols = [c for c in frame.columns if c not in (LINE,)]
+    return frame.assign(**{c: frame[c].map(cell) for c in text_cols})
+
+
+def _is_number(s: str) -> bool:
+    try:
+        float(s)
+    except ValueError:
+        return False
+    return True
+
+
 def write_processed(result: IngestResult, processed_dir: Path) -> Path:
-    """Write the processed files, quarantine and manifest atomically; return the manifest path."""
+    """Write processed files, quarantine and manifest atomically; return the manifest path.
+
+    The quarantine directory is rebuilt whole (no stale files of earlier runs); the manifest
+    is written last, so a crash never leaves a manifest that describes files not written.
+    """
     processed_dir = Path(processed_dir)
-    atomic.write_parquet(processed_dir / "procedures_weekly.parquet", result.procedures_weekly)
-    atomic.write_parquet(processed_dir / "sessions_weekly.parquet", result.sessions_weekly)
-    atomic.write_parquet(processed_dir / "roster.parquet", result.roster)
-    quarantine = processed_dir / "quarantine"
-    for f in result.files:
-        target = quarantine / f"{Path(f.path).name}.csv"
-        if f.quarantined is not None and len(f.quarantined):
-            atomic.write_csv(target, f.quarantined)
-        elif target.exists():
-            target.unlink()
+    frames = (result.procedures_weekly, result.sessions_weekly, result.roster)
+    for name, frame in zip(_PROCESSED, frames, strict=True):
+        atomic.write_parquet(processed_dir / name, frame)
+    atomic.write_parquet(processed_dir / _BOOKINGS, result.bookings)
+    with atomic.publish_dir(processed_dir / "quarantine") as staging:
+        for f in result.files:
+            if f.quarantined is not None and len(f.quarantined):
+                _csv_safe(f.quarantined).to_csv(
+                    staging / f"{f.name}.csv", index=False, lineterminator="\n"
+                )
     return atomic.write_json(processed_dir / "ingest_manifest.json", result.manifest)
 
 
 def load_processed(processed_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Procedures weekly, sessions weekly and roster frames from ``processed_dir``."""
     processed_dir = Path(processed_dir)
-    names = ("procedures_weekly.parquet", "sessions_weekly.parquet", "roster.parquet")
-    missing = [n for n in names if not (processed_dir / n).is_file()]
+    missing = [n for n in _PROCESSED if not (processed_dir / n).is_file()]
     if missing:
         raise InputError(f"{processed_dir} has no {missing[0]}; run `lymphcast ingest` first.")
-    return tuple(pd.read_parquet(processed_dir / n) for n in names)  # type: ignore[return-value]
+    return tuple(pd.read_parquet(processed_dir / n) for n in _PROCESSED)  # type: ignore[return-value]
+
+
+def load_bookings(processed_dir: Path) -> pd.DataFrame:
+    """bookings.parquet (clinic_id, procedure, week, booked_week, count); empty when absent."""
+    path = Path(processed_dir) / _BOOKINGS
+    return pd.read_parquet(path) if path.is_file() else _empty_bookings()

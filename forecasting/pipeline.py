@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -16,10 +16,25 @@ import numpy as np
 import pandas as pd
 
 from . import columns as C
+from .bookings import (
+    adjust_for_bookings,
+    empty_bookings,
+    known_bookings,
+    pickup_curve,
+    scheduled_snapshot,
+)
 from .config import Config
-from .demand import implied_sessions, non_surgical_level, session_paths
-from .models import SeriesForecast, forecast_series, summarise_paths
-from .staffing import rostered_hours, staffing_table
+from .demand import clinic_demand
+from .models import (
+    Selection,
+    SeriesForecast,
+    choose_model,
+    forecast_series,
+    load_selection,
+    summarise_paths,
+)
+from .pathways import clinic_histories, learn_pathways
+from .staffing import check_roster, rostered_hours, staffing_table
 
 SeriesKey = tuple[str, str]  # (clinic_id, procedure)
 
@@ -50,6 +65,12 @@ class WeeklyInputs:
     procedures: pd.DataFrame  # weeks < cutoff_week
     sessions: pd.DataFrame  # weeks < cutoff_week
     roster: pd.DataFrame
+    # procedures booked before cutoff_week (forecasting.bookings.BOOKINGS_COLUMNS)
+    bookings: pd.DataFrame = field(default_factory=empty_bookings)
+    # clinic_id, procedure, week, scheduled for weeks >= cutoff_week, when known at the cut-off
+    scheduled: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=[C.CLINIC, C.PROCEDURE, C.WEEK, C.SCHEDULED])
+    )
 
     @property
     def clinics(self) -> list[str]:
@@ -61,9 +82,19 @@ class WeeklyInputs:
 
 
 def cut_inputs(
-    procedures: pd.DataFrame, sessions: pd.DataFrame, roster: pd.DataFrame, as_of: date
+    procedures: pd.DataFrame,
+    sessions: pd.DataFrame,
+    roster: pd.DataFrame,
+    as_of: date,
+    bookings: pd.DataFrame | None = None,
 ) -> WeeklyInputs:
-    """Keep data of whole weeks before the week of ``as_of`` (a replay sees only that)."""
+    """Keep data of whole weeks before the week of ``as_of`` (a replay sees only that).
+
+    Bookings (``forecasting.ingest.load_bookings``; optional) are kept when they were made
+    before the cut-off week, whatever the surgery week. Scheduled procedures of the
+    processed export are kept for the cut-off week and later only when the export is not newer
+    than the cut-off (see ``forecasting.bookings.scheduled_snapshot``).
+    """
     cutoff = week_start(as_of)
     return WeeklyInputs(
         as_of=as_of,
@@ -71,6 +102,8 @@ def cut_inputs(
         procedures=procedures.loc[pd.to_datetime(procedures[C.WEEK]) < cutoff].copy(),
         sessions=sessions.loc[pd.to_datetime(sessions[C.WEEK]) < cutoff].copy(),
         roster=roster.copy(),
+        bookings=known_bookings(bookings, cutoff),
+        scheduled=scheduled_snapshot(procedures, cutoff),
     )
 
 
@@ -95,8 +128,26 @@ def procedure_histories(inputs: WeeklyInputs) -> dict[SeriesKey, pd.DataFrame]:
     return out
 
 
-def forecast_one(key: SeriesKey, history: pd.DataFrame, config: Config) -> SeriesForecast:
-    """Sample paths for one procedure series with the configured model (or its fallback)."""
+def series_uid(key: SeriesKey) -> str:
+    """The backtest's ``unique_id`` of a procedure series: ``<clinic_id>|<procedure>``."""
+    return "|".join(key)
+
+
+def forecast_one(
+    key: SeriesKey,
+    history: pd.DataFrame,
+    config: Config,
+    selection: Selection | None = None,
+) -> SeriesForecast:
+    """Sample paths for one procedure series with the configured model (or its fallback).
+
+    With ``[model] name = "auto"`` or ``"ensemble"`` the model is chosen per series from the
+    latest backtest (``selection``; when None, read from ``[model] backtest_dir``, once per
+    process). Without a backtest ``[model] default_ranking`` is used, and ``fallback_reason``
+    says so; ``SeriesForecast.selection`` records how each choice was made.
+    """
+    if selection is None and config.model.name in ("auto", "ensemble"):
+        selection = load_selection(config.model.backtest_dir)
     return forecast_series(
         history,
         config.model,
@@ -104,16 +155,21 @@ def forecast_one(key: SeriesKey, history: pd.DataFrame, config: Config) -> Serie
         n_paths=config.n_paths,
         rng=series_rng(config.seed, key),
         holiday_country=config.holiday_country,
+        choice=choose_model(series_uid(key), config.model, selection, len(history)),
     )
 
 
 @dataclass(frozen=True)
 class WeeklyResult:
     forecast: pd.DataFrame  # DESIGN.md forecast.csv columns
-    committed: pd.DataFrame  # clinic_id, week, committed
-    staffing: pd.DataFrame  # staffing.csv columns plus hour ranges
+    committed: pd.DataFrame  # clinic_id, week, committed, non_surgical (expected sessions)
+    staffing: pd.DataFrame  # staffing.csv columns plus hour ranges and recommendation columns
     models: pd.DataFrame  # clinic_id, procedure, model, fallback_reason, fit_seconds
     notes: dict[str, str]  # per clinic: why its forecast is less certain
+    # learned next to configured pathway per procedure (forecasting.pathways.LearnedPathways.table)
+    pathways: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # how demand was built: pathway summary line, dispersion, bookings method per clinic
+    demand: dict = field(default_factory=dict)
 
 
 def _summary_rows(clinic: str, weeks: pd.DatetimeIndex, series: str, paths: np.ndarray) -> list:
@@ -135,45 +191,69 @@ def assemble(
     forecasts: dict[SeriesKey, SeriesForecast],
     config: Config,
 ) -> WeeklyResult:
-    """Session demand and staffing per clinic from the procedure forecasts."""
+    """Session demand and staffing per clinic from the procedure forecasts.
+
+    Pathways are learned from the history before the cut-off (forecasting/pathways.py);
+    procedure paths are combined with the bookings known at the cut-off (forecasting/
+    bookings.py); session paths are committed + forecast-driven + non-surgical demand with
+    over-dispersed count noise (forecasting/demand.py); staffing comes from those paths.
+
+    Raises:
+        InputError: a clinic with data has no therapist on the roster.
+    """
+    del histories  # the aligned clinic histories below hold the same procedure counts
     horizon = config.horizon_weeks
     weeks = inputs.forecast_weeks(horizon)
+    check_roster(inputs.roster, inputs.clinics)
+    past = clinic_histories(inputs.procedures, inputs.sessions, inputs.cutoff_week)
+    learned = learn_pathways(past, config.pathways, config.demand)
+    pickup = pickup_curve(
+        inputs.bookings, inputs.procedures, inputs.cutoff_week, horizon, config.demand
+    )
     rows: list[dict] = []
     committed_rows: list[pd.DataFrame] = []
     staffing: list[pd.DataFrame] = []
     notes: dict[str, str] = {}
-    sessions = inputs.sessions
+    booking_method: dict[str, str] = {}
     for clinic in inputs.clinics:
-        keys = [k for k in forecasts if k[0] == clinic]
-        history = {k[1]: histories[k][C.Y].to_numpy() for k in keys}
-        paths = {k[1]: forecasts[k].paths for k in keys}
-        for key in keys:
-            rows += _summary_rows(clinic, weeks, C.procedure_series(key[1]), paths[key[1]])
-        past = sessions.loc[sessions[C.CLINIC] == clinic].set_index(C.WEEK)[C.SESSIONS]
-        if keys:
-            first = histories[keys[0]][C.DS].iloc[0] if len(histories[keys[0]]) else weeks[0]
-            past = past.reindex(_weekly_range(first, inputs.cutoff_week), fill_value=0)
-            implied = sum(implied_sessions(history[p], config.pathways[p].weights) for p in history)
-            base = non_surgical_level(past.to_numpy(), np.asarray(implied))
-            if past.sum() == 0:
-                notes[clinic] = (
-                    "no session history: demand comes from procedures and the configured "
-                    "pathway only"
-                )
-        else:
-            paths = {"other": np.zeros((config.n_paths, horizon))}
-            base = float(np.median(past.to_numpy()[-26:])) if len(past) else 0.0
-            notes[clinic] = (
-                "no procedure history: sessions are forecast from the recent session level only"
-            )
-        rng = series_rng(config.seed, (clinic, "sessions"))
-        committed, demand = session_paths(history, paths, config.pathways, base_level=base, rng=rng)
-        rows += _summary_rows(clinic, weeks, C.SESSIONS, demand)
+        keys = sorted(k for k in forecasts if k[0] == clinic)
+        paths, booking_method[clinic] = adjust_for_bookings(
+            {k[1]: forecasts[k].paths for k in keys},
+            clinic,
+            weeks,
+            known=inputs.bookings,
+            pickup=pickup,
+            scheduled=inputs.scheduled,
+            rng=series_rng(config.seed, (clinic, "bookings")),
+        )
+        for procedure, values in paths.items():
+            rows += _summary_rows(clinic, weeks, C.procedure_series(procedure), values)
+        demand = clinic_demand(
+            past[clinic],
+            paths,
+            learned.clinic_weights(clinic),
+            n_paths=config.n_paths,
+            horizon=horizon,
+            dispersion=learned.dispersion,
+            excess=learned.excess_variance,
+            config=config.demand,
+            rng=series_rng(config.seed, (clinic, "sessions")),
+        )
+        if demand.note:
+            notes[clinic] = demand.note
+        rows += _summary_rows(clinic, weeks, C.SESSIONS, demand.paths)
         committed_rows.append(
-            pd.DataFrame({C.CLINIC: clinic, C.WEEK: weeks, "committed": committed})
+            pd.DataFrame(
+                {
+                    C.CLINIC: clinic,
+                    C.WEEK: weeks,
+                    "committed": demand.committed,
+                    "non_surgical": demand.non_surgical,
+                }
+            )
         )
         hours = rostered_hours(inputs.roster, clinic, weeks)
-        staffing.append(staffing_table(clinic, weeks, demand, hours, config.staffing))
+        staffing.append(staffing_table(clinic, weeks, demand.paths, hours, config.staffing))
     models = pd.DataFrame(
         [
             {
@@ -196,6 +276,14 @@ def assemble(
         staffing=pd.concat(staffing, ignore_index=True) if staffing else pd.DataFrame(),
         models=models,
         notes=notes,
+        pathways=learned.table(config.pathways),
+        demand={
+            "pathways": learned.summary(config.pathways),
+            "session_dispersion": round(learned.dispersion, 3),
+            "session_excess_variance": round(learned.excess_variance, 5),
+            "clinic_pathway_scale": {c: round(v, 3) for c, v in learned.clinic_scale.items()},
+            "bookings": booking_method,
+        },
     )
 
 
@@ -232,6 +320,8 @@ def run_manifest(
         .where(result.models.notna(), None)
         .to_dict(orient="records"),
         "notes": result.notes,
+        "demand": result.demand,
+        "pathways": result.pathways.to_dict(orient="records"),
         "versions": library_versions(),
     }
 
@@ -260,7 +350,9 @@ def write_outputs(
     Returns the path of the report's index.html.
     """
     from . import io as atomic
-    from .report import ReportData, write_report
+    from .exports import neutralise_formulas, write_pdf, write_staffing_xlsx
+    from .report import ReportData, build_view, write_report
+    from .report_accuracy import load_archive
 
     label = iso_week_label(inputs.as_of)
     final = Path(reports_dir) / label
@@ -274,6 +366,14 @@ def write_outputs(
         staffing=result.staffing,
         models=result.models,
         ingest=ingest_manifest.get("files", []),
+        # Past forecasts that can cover the last accuracy_weeks (horizons are at most 52 weeks).
+        archive=load_archive(
+            Path(processed_dir) / "forecasts",
+            before=inputs.as_of,
+            since=inputs.as_of - pd.Timedelta(weeks=config.report.accuracy_weeks + 52),
+        ),
+        notes=result.notes,
+        options=config.report,
         settings={
             "service_level": config.staffing.target_quantile,
             "horizon_weeks": config.horizon_weeks,
@@ -281,16 +381,23 @@ def write_outputs(
             "productive_share": config.staffing.productive_share,
             "fte_hours": config.staffing.fte_hours,
             "seed": config.seed,
-            "notes": result.notes,
+            "block_hours": config.staffing.block_hours,
+            "pathways": result.demand.get("pathways", "configured"),
         },
     )
+    view = build_view(data)
     with atomic.publish_dir(final) as staging:
-        atomic.write_csv(staging / "forecast.csv", _rounded(result.forecast))
+        # Text cells of the CSVs cannot run as spreadsheet formulas; numbers stay numbers.
+        atomic.write_csv(staging / "forecast.csv", neutralise_formulas(_rounded(result.forecast)))
         staffing = result.staffing[C.STAFFING_COLUMNS] if len(result.staffing) else result.staffing
-        atomic.write_csv(staging / "staffing.csv", _rounded(staffing))
+        atomic.write_csv(staging / "staffing.csv", neutralise_formulas(_rounded(staffing)))
         manifest = run_manifest(inputs, result, config, ingest_manifest, config_path)
+        # The decisions as published: the Prefect artifacts are made from this record.
+        manifest["report"] = view.summary_record()
         atomic.write_json(staging / "run_manifest.json", manifest)
-        write_report(staging, data)
+        write_report(staging, view)
+        write_pdf(staging / "report.pdf", view)
+        write_staffing_xlsx(staging / "staffing.xlsx", view, result.staffing, inputs.as_of)
     archive = Path(processed_dir) / "forecasts" / f"{inputs.as_of.isoformat()}.parquet"
     atomic.write_parquet(archive, result.forecast)
     return final / "index.html"

@@ -5,12 +5,14 @@ For a clinic-week with session demand paths ``D``:
 - ``sessions_target`` = the target quantile of ``D`` (service level, or the newsvendor quantile
   c_short / (c_short + c_idle)), rounded up to whole sessions;
 - ``therapist_hours_needed`` = target x hours per session (session + turnover) / productive
-  share: paid hours, since only the productive share of paid time is bookable;
+  share: paid hours, since only the productive share of paid time is bookable; rounded up to
+  whole schedulable blocks (``staffing.block_hours``, e.g. 4-hour shifts);
 - ``fte_needed`` = hours / FTE hours; ``fte_rostered`` from therapists active that week;
   ``fte_gap`` = needed - rostered (positive: short-staffed);
-- with the roster's bookable capacity ``K`` sessions: ``expected_unmet_sessions`` = E[max(D - K,
-  0)] and ``expected_idle_hours`` = E[max(K - D, 0)] x hours per session (bookable hours left
-  unbooked).
+- with bookable capacity ``K`` sessions (paid hours x productive share / hours per session):
+  expected unmet sessions E[max(D - K, 0)] and expected idle hours E[max(K - D, 0)] x hours per
+  session (bookable hours left unbooked), for the roster (``expected_unmet_sessions``,
+  ``expected_idle_hours``) and for the recommendation (the same names + ``_recommended``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,19 @@ import pandas as pd
 
 from . import columns as C
 from .config import StaffingConfig
+from .errors import InputError
+
+
+def check_roster(roster: pd.DataFrame, clinics: list[str]) -> None:
+    """Raise InputError when a clinic with data has no therapist on the roster at all."""
+    listed = {str(c) for c in roster[C.CLINIC]} if len(roster) else set()
+    missing = [c for c in clinics if c not in listed]
+    if missing:
+        raise InputError(
+            f"The roster has no therapist for clinic '{missing[0]}' (it has procedure or "
+            "session data); add its therapists to the roster export (clinic_id, therapist_id, "
+            "weekly_hours) and run again."
+        )
 
 
 def rostered_hours(roster: pd.DataFrame, clinic: str, weeks: pd.DatetimeIndex) -> np.ndarray:
@@ -38,6 +53,27 @@ def rostered_hours(roster: pd.DataFrame, clinic: str, weeks: pd.DatetimeIndex) -
     return out
 
 
+def round_to_blocks(hours: np.ndarray, block_hours: float) -> np.ndarray:
+    """Hours rounded up to whole blocks (unchanged when ``block_hours`` is 0)."""
+    hours = np.asarray(hours, dtype=float)
+    if block_hours <= 0:
+        return hours.copy()
+    return np.ceil(hours / block_hours - 1e-9) * block_hours
+
+
+def recommended_hours(target_sessions: np.ndarray, config: StaffingConfig) -> np.ndarray:
+    """Paid hours for ``target_sessions`` sessions, rounded up to schedulable blocks."""
+    paid = np.asarray(target_sessions, dtype=float) * config.hours_per_session
+    return round_to_blocks(paid / config.productive_share, config.block_hours)
+
+
+def _unmet_idle(paths: np.ndarray, paid_hours: np.ndarray, config: StaffingConfig):
+    capacity = paid_hours * config.productive_share / config.hours_per_session
+    unmet = np.clip(paths - capacity, 0, None).mean(axis=0)
+    idle = np.clip(capacity - paths, 0, None).mean(axis=0) * config.hours_per_session
+    return unmet, idle
+
+
 def staffing_table(
     clinic: str,
     weeks: pd.DatetimeIndex,
@@ -45,7 +81,12 @@ def staffing_table(
     hours_rostered: np.ndarray,
     config: StaffingConfig,
 ) -> pd.DataFrame:
-    """One row per week with the columns of DESIGN.md's staffing.csv (plus hour ranges).
+    """One row per week: DESIGN.md's staffing.csv columns first, then extra columns.
+
+    Extra columns: ``hours_rostered``, ``therapist_hours_p10``, ``therapist_hours_p90`` (paid
+    hours for the 10th / 90th percentile of demand, unrounded), ``hours_unrounded`` (paid hours
+    for the target before block rounding), ``expected_unmet_sessions_recommended``,
+    ``expected_idle_hours_recommended``.
 
     Args:
         clinic: clinic id.
@@ -54,14 +95,14 @@ def staffing_table(
         hours_rostered: paid hours rostered per week.
         config: staffing settings.
     """
+    paths = np.asarray(paths, dtype=float)
+    hours_rostered = np.asarray(hours_rostered, dtype=float)
     paid_per_session = config.hours_per_session / config.productive_share
-    q = config.target_quantile
-    target = np.ceil(np.quantile(paths, q, axis=0) - 1e-9)
-    capacity = hours_rostered / paid_per_session  # sessions the roster can book
-    unmet = np.clip(paths - capacity, 0, None).mean(axis=0)
-    idle = np.clip(capacity - paths, 0, None).mean(axis=0) * config.hours_per_session
-    hours_needed = target * paid_per_session
-    frame = pd.DataFrame(
+    target = np.ceil(np.quantile(paths, config.target_quantile, axis=0) - 1e-9)
+    hours_needed = recommended_hours(target, config)
+    unmet, idle = _unmet_idle(paths, hours_rostered, config)
+    unmet_rec, idle_rec = _unmet_idle(paths, hours_needed, config)
+    return pd.DataFrame(
         {
             C.CLINIC: clinic,
             C.WEEK: weeks,
@@ -76,6 +117,8 @@ def staffing_table(
             "hours_rostered": hours_rostered,
             "therapist_hours_p10": np.quantile(paths, 0.1, axis=0) * paid_per_session,
             "therapist_hours_p90": np.quantile(paths, 0.9, axis=0) * paid_per_session,
+            "hours_unrounded": target * paid_per_session,
+            "expected_unmet_sessions_recommended": unmet_rec,
+            "expected_idle_hours_recommended": idle_rec,
         }
     )
-    return frame

@@ -104,23 +104,40 @@ def demo(
 
 
 def _print_ingest_table(files: list) -> None:
-    header = f"{'file':<34} {'kind':<11} {'read':>8} {'accepted':>9} {'quarant.':>9}  status"
+    def clean(text: str) -> str:  # a file name must not drive the terminal
+        return "".join(c if c.isprintable() else "?" for c in text)
+
+    names = [clean(Path(f.path).name) for f in files]
+    width = min(max([4, *map(len, names)]), 40)
+    header = (
+        f"{'file':<{width}}  {'kind':<10} {'read':>9} {'accepted':>9} {'quarantined':>11}  status"
+    )
     typer.echo(header)
     typer.echo("-" * len(header))
-    for f in files:
+    for name, f in zip(names, files, strict=True):
         typer.echo(
-            f"{Path(f.path).name[:34]:<34} {f.kind or '?':<11} {f.rows_read:>8,} "
-            f"{f.rows_accepted:>9,} {f.rows_quarantined:>9,}  {f.status}"
+            f"{name[:width]:<{width}}  {f.kind or '?':<10} {f.rows_read:>9,} "
+            f"{f.rows_accepted:>9,} {f.rows_quarantined:>11,}  {f.status}"
         )
+    typer.echo("-" * len(header))
+    ok = sum(1 for f in files if f.status == "ok")
+    typer.echo(
+        f"{'total':<{width}}  {f'{ok}/{len(files)} ok':<10} {sum(f.rows_read for f in files):>9,} "
+        f"{sum(f.rows_accepted for f in files):>9,} "
+        f"{sum(f.rows_quarantined for f in files):>11,}"
+    )
     for f in files:
-        if f.error:
-            typer.secho(f"skipped: {f.error}", err=True, fg=typer.colors.YELLOW)
+        if f.status != "ok" and f.error:
+            typer.secho(f"skipped: {clean(f.error)}", err=True, fg=typer.colors.YELLOW)
 
 
 @app.command()
 def ingest(raw: RawOpt = Path("data/raw"), processed: ProcessedOpt = Path("data/processed"),
            config: ConfigOpt = None) -> None:  # fmt: skip
-    """Validate raw exports and aggregate them to ISO weeks; print a per-file table."""
+    """Validate raw exports and aggregate them to ISO weeks; print a per-file table.
+
+    Exit status 0 when at least one export was usable, 1 when none was, 2 for bad arguments.
+    """
     from forecasting.config import load_config
     from forecasting.ingest import ingest as run_ingest
     from forecasting.ingest import write_processed
@@ -134,6 +151,9 @@ def ingest(raw: RawOpt = Path("data/raw"), processed: ProcessedOpt = Path("data/
         manifest = write_processed(result, processed)
     except LymphcastError as err:
         raise _fail(err) from None
+    quarantined = sum(f.rows_quarantined for f in result.files)
+    if quarantined:
+        typer.echo(f"{quarantined:,} rows quarantined, with reasons: {processed / 'quarantine'}")
     typer.echo(f"manifest: {manifest}")
 
 
@@ -146,19 +166,46 @@ def weekly(
     reports: Annotated[Path, typer.Option("--reports", help="Where reports are written.")] = Path(
         "reports"
     ),
+    task_runner: Annotated[
+        str | None,
+        typer.Option(
+            "--task-runner",
+            help="threads | processes | dask. Default: orchestration.task_runner (threads).",
+        ),
+    ] = None,
+    dask_address: Annotated[
+        str | None,
+        typer.Option(
+            "--dask-address",
+            help="Scheduler of an existing Dask cluster, e.g. tcp://10.0.0.5:8786 (implies "
+            "--task-runner dask). Default: a local cluster when the runner is dask.",
+        ),
+    ] = None,
 ) -> None:
     """The weekly job (Prefect flow `weekly-staffing`): ingest, forecast, staffing, report."""
     from forecasting.config import load_config
+    from forecasting.errors import ConfigError
     from forecasting.ingest import discover
 
     config = _default_config(config)
-    try:
-        load_config(config)  # refuse a bad config before Prefect starts
-        discover(raw)
-    except LymphcastError as err:
-        raise _fail(err) from None
     for key, value in _PREFECT_DEFAULTS.items():
         os.environ.setdefault(key, value)
+    try:
+        cfg = load_config(config)  # refuse a bad config before Prefect starts
+        discover(raw)
+        if task_runner is not None and task_runner not in ("threads", "processes", "dask"):
+            raise ConfigError(
+                f"--task-runner {task_runner!r} is not known; use threads, processes or dask."
+            )
+        from flows.runners import check_dask_scheduler, check_prefect_api
+
+        check_prefect_api()
+        runner = task_runner or ("dask" if dask_address else cfg.orchestration.task_runner)
+        address = dask_address or cfg.orchestration.dask_address
+        if runner == "dask" and address:
+            check_dask_scheduler(address, cfg.orchestration.dask_connect_timeout_seconds)
+    except LymphcastError as err:
+        raise _fail(err) from None
     _progress_logging()
     day = as_of.date() if as_of else date.today()
     typer.echo(f"lymphcast weekly: data cut-off {day.isoformat()} (starting Prefect)...", err=True)
@@ -172,11 +219,210 @@ def weekly(
             raw=str(raw),
             processed=str(processed),
             reports=str(reports),
+            task_runner=task_runner,
+            dask_address=dask_address,
         )
     except LymphcastError as err:
+        from flows.notices import notice_path
+
+        notice = notice_path(reports, day)
+        if notice.is_file():
+            typer.secho(f"failure notice: {notice.resolve()}", err=True)
         raise _fail(err) from None
     typer.echo(f"done in {time.perf_counter() - started:.0f} s", err=True)
     typer.echo(f"report: {Path(path).resolve()}")
+
+
+@app.command()
+def report(
+    week: Annotated[
+        str | None,
+        typer.Option("--week", help="ISO week of the report, e.g. 2026-W48. Default: the latest."),
+    ] = None,
+    reports: Annotated[
+        Path, typer.Option("--reports", help="Directory that holds the weekly reports.")
+    ] = Path("reports"),
+    open_: Annotated[
+        bool, typer.Option("--open", help="Also open the report in the default web browser.")
+    ] = False,
+) -> None:
+    """Print the file:// link of a weekly report (index.html), and open it with --open."""
+    import webbrowser
+
+    from forecasting.report import find_report
+
+    try:
+        path = find_report(reports, week)
+    except LymphcastError as err:
+        raise _fail(err) from None
+    uri = path.resolve().as_uri()
+    typer.echo(uri)
+    for name in ("report.pdf", "staffing.xlsx"):
+        if (path.parent / name).is_file():
+            typer.echo(f"  {name}: {(path.parent / name).resolve()}", err=True)
+    if open_ and not webbrowser.open(uri):
+        typer.secho(
+            "No web browser could be started here; open the link above on your desktop.",
+            err=True,
+            fg=typer.colors.YELLOW,
+        )
+
+
+@app.command()
+def backtest(
+    series: Annotated[
+        Path | None,
+        typer.Option(
+            "--series",
+            help="Long-format weekly CSV (unique_id, ds, y; extra columns may be regressors). "
+            "Default: the processed procedure series (unique_id = clinic|procedure).",
+        ),
+    ] = None,
+    horizon: Annotated[int, typer.Option(help="Weeks forecast from each cutoff.")] = 13,
+    folds: Annotated[int, typer.Option(help="Scored cutoffs per series (rolling origin).")] = 8,
+    selection_folds: Annotated[
+        int,
+        typer.Option(
+            help="Extra older cutoffs, never scored, that auto/ensemble choose from at the "
+            "first scored cutoff."
+        ),
+    ] = 1,
+    step: Annotated[
+        int | None, typer.Option(help="Weeks between cutoffs. Default: the horizon.")
+    ] = None,
+    season: Annotated[
+        int, typer.Option(help="MASE scale: in-sample naive at this lag (1; 52 = seasonal).")
+    ] = 1,
+    models: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated models, e.g. prophet,ets,auto,ensemble. Default: the config's "
+            "model.candidates plus auto and ensemble. seasonal_naive and historic_mean always run."
+        ),
+    ] = None,
+    paths: Annotated[int, typer.Option(help="Sample paths per forecast.")] = 200,
+    workers: Annotated[
+        int | None, typer.Option(help="Processes. Default: one per CPU core.")
+    ] = None,
+    regressors: Annotated[
+        str | None, typer.Option(help="Comma-separated --series columns used by Prophet.")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed. Default: the config's.")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Output directory, replaced whole. Default: the config's model.backtest_dir "
+            "(read by auto/ensemble) for the processed series, backtests/<file name> for "
+            "--series.",
+        ),
+    ] = None,
+    as_of: Annotated[
+        datetime | None,
+        typer.Option(
+            "--as-of",
+            formats=["%Y-%m-%d"],
+            help="Processed series only: use the weeks before the week of this date "
+            "(YYYY-MM-DD). Default: up to the last week with completed procedures.",
+        ),
+    ] = None,
+    config: ConfigOpt = None,
+    processed: ProcessedOpt = Path("data/processed"),
+) -> None:
+    """Rolling-origin backtest: which model forecasts best on weeks it never saw.
+
+    Writes leaderboards (csv, json, png), per-window metrics and forecasts under --out.
+    """
+    from forecasting.backtest import (
+        format_leaderboard,
+        load_procedure_series,
+        load_series_csv,
+        run_backtest,
+        write_backtest,
+    )
+    from forecasting.config import load_config
+
+    def names(text: str | None) -> list[str]:
+        return [n.strip() for n in (text or "").split(",") if n.strip()]
+
+    try:
+        cfg = load_config(_default_config(config))
+        if series is not None:
+            frame = load_series_csv(series)
+            target = out or Path("backtests") / series.stem
+        else:
+            frame = load_procedure_series(processed, as_of.date() if as_of else None)
+            target = out or Path(cfg.model.backtest_dir)
+        chosen = names(models) or [*cfg.model.candidates, "auto", "ensemble"]
+        typer.echo(
+            f"backtesting {frame['unique_id'].nunique()} series with {', '.join(chosen)}...",
+            err=True,
+        )
+        result = run_backtest(
+            frame,
+            models=chosen,
+            horizon=horizon,
+            folds=folds,
+            selection_folds=selection_folds,
+            step=step,
+            season=season,
+            n_paths=paths,
+            seed=cfg.seed if seed is None else seed,
+            config=cfg.model,
+            holiday_country=cfg.holiday_country,
+            regressors=names(regressors),
+            workers=workers,
+        )
+        files = write_backtest(result, target)
+    except LymphcastError as err:
+        raise _fail(err) from None
+    typer.echo(format_leaderboard(result))
+    typer.echo(f"leaderboard: {files['leaderboard'].resolve()}")
+    typer.echo(f"drill-down: {files['forecasts'].resolve()}  chart: {files['chart'].resolve()}")
+
+
+@app.command()
+def serve(
+    config: ConfigOpt = None,
+    prefect_yaml: Annotated[
+        Path, typer.Option("--prefect-yaml", help="Deployments to serve (weekly, backtest).")
+    ] = Path("prefect.yaml"),
+    limit: Annotated[
+        int | None, typer.Option(help="Flow runs at once in this process. Default: no limit.")
+    ] = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Validate prefect.yaml and the API, then exit.")
+    ] = False,
+) -> None:
+    """Serve the deployments (weekly run Monday 06:00, monthly backtest) on a Prefect server.
+
+    Needs PREFECT_API_URL pointing at a running `prefect server start`.
+    """
+    from forecasting.config import load_config
+
+    for key, value in _PREFECT_DEFAULTS.items():
+        os.environ.setdefault(key, value)
+    try:
+        cfg = load_config(_default_config(config))
+        from flows.runners import check_prefect_api
+        from flows.serve import build_deployments, read_deployments
+        from flows.serve import serve as run_server
+
+        specs = read_deployments(prefect_yaml)
+        if check_prefect_api() is None:
+            raise LymphcastError(
+                "PREFECT_API_URL is not set; start a server with `prefect server start` and "
+                "set PREFECT_API_URL=http://127.0.0.1:4200/api (or your server's address)."
+            )
+        if check:
+            build_deployments(prefect_yaml, cfg)
+            names = ", ".join(s.name for s in specs)
+            typer.echo(f"{prefect_yaml}: {names} valid (timezone {cfg.timezone})")
+            return
+        typer.echo(f"serving {len(specs)} deployments (timezone {cfg.timezone})...", err=True)
+        run_server(prefect_yaml, cfg, limit=limit)
+    except LymphcastError as err:
+        raise _fail(err) from None
 
 
 def main() -> None:

@@ -1,14 +1,19 @@
 import numpy as np
+import pandas as pd
 import pytest
 
-from forecasting.config import Pathway
+from forecasting.columns import PROCEDURE_TYPES
+from forecasting.config import DemandConfig
 from forecasting.demand import (
+    clinic_demand,
     committed_demand,
     forecast_driven_demand,
     implied_sessions,
-    non_surgical_level,
+    non_surgical_forecast,
+    sample_counts,
     session_paths,
 )
+from forecasting.pathways import ClinicHistory
 
 
 def test_committed_demand_hand_checked():
@@ -36,25 +41,107 @@ def test_committed_plus_forecast_equals_full_convolution():
     np.testing.assert_allclose(split, full)
 
 
-def test_implied_and_non_surgical_level():
-    history = np.array([10.0, 10.0, 10.0, 10.0])
-    implied = implied_sessions(history, np.array([1.0, 1.0]))
+def test_implied_sessions():
+    implied = implied_sessions(np.array([10.0, 10.0, 10.0, 10.0]), np.array([1.0, 1.0]))
     np.testing.assert_allclose(implied, [10, 20, 20, 20])
-    assert non_surgical_level(np.array([14, 25, 25, 25.0]), implied) == pytest.approx(5.0)
-    assert non_surgical_level(np.array([5.0, 5, 5, 5]), implied) == 0.0
+
+
+def test_non_surgical_forecast_reverts_to_the_level():
+    # AR(1) around 10 with coefficient 0.6: after a +10 shock the forecast decays to 10
+    rng = np.random.default_rng(0)
+    r = np.zeros(400)
+    for t in range(1, 400):
+        r[t] = 0.6 * r[t - 1] + rng.normal(0, 1)
+    r = 10 + r
+    r[-1] = 20.0
+    out = non_surgical_forecast(r, 12, lags=1, window=400)
+    assert out[0] == pytest.approx(10 + 0.6 * (20 - r.mean()), abs=0.6)
+    assert out[-1] == pytest.approx(r.mean(), abs=0.3)
+    assert np.all(np.diff(out) < 0)
+    # short, lag-free or negative remainders: the (clipped) mean
+    np.testing.assert_allclose(non_surgical_forecast(np.array([1.0, 3.0]), 3, lags=4,
+                                                     window=52), [2.0, 2.0, 2.0])  # fmt: skip
+    np.testing.assert_allclose(non_surgical_forecast(r, 2, lags=0, window=4), [r[-4:].mean()] * 2)
+    assert non_surgical_forecast(np.full(50, -3.0), 2, lags=2, window=52).tolist() == [0, 0]
+    assert non_surgical_forecast(np.zeros(0), 2, lags=2, window=52).tolist() == [0, 0]
+
+
+@pytest.mark.parametrize(("dispersion", "excess"), [(1.0, 0.0), (2.5, 0.0), (1.5, 0.02)])
+def test_sample_counts_mean_and_variance(dispersion, excess):
+    mean = np.full(200_000, 40.0)
+    counts = sample_counts(mean, dispersion, np.random.default_rng(3), excess)
+    assert counts.mean() == pytest.approx(40.0, rel=0.01)
+    assert counts.var() == pytest.approx(dispersion * 40 + excess * 1600, rel=0.03)
+    assert (counts == np.round(counts)).all() and (counts >= 0).all()
+    assert sample_counts(np.zeros(3), 3.0, np.random.default_rng(0), 0.1).tolist() == [0, 0, 0]
 
 
 def test_session_paths_mean_matches_expectation():
-    pathways = {"liposuction": Pathway(uptake=0.5, sessions_by_week=[2.0, 4.0])}
+    weights = {"liposuction": np.array([1.0, 2.0])}
     paths = np.full((4000, 3), 10.0)
     committed, sessions = session_paths(
         {"liposuction": np.array([10.0])},
         {"liposuction": paths},
-        pathways,
-        base_level=3.0,
+        weights,
+        non_surgical=3.0,
         rng=np.random.default_rng(0),
+        dispersion=2.0,
     )
     np.testing.assert_allclose(committed, [20.0, 0.0, 0.0])
     # week 0: committed 20 + 10*1 + base 3; later weeks: 10*1 + 10*2 + 3
     np.testing.assert_allclose(sessions.mean(axis=0), [33.0, 33.0, 33.0], rtol=0.02)
+    assert sessions.var(axis=0) == pytest.approx(np.full(3, 66.0), rel=0.1)
     assert sessions.shape == (4000, 3) and (sessions >= 0).all()
+
+
+def _history(procedures: np.ndarray | None, sessions: np.ndarray | None) -> ClinicHistory:
+    n = len(procedures if procedures is not None else sessions)
+    matrix = np.zeros((n, len(PROCEDURE_TYPES)))
+    if procedures is not None:
+        matrix[:, 0] = procedures
+    return ClinicHistory(
+        weeks=pd.date_range("2025-01-06", periods=n, freq="W-MON"),
+        procedures=matrix,
+        sessions=np.zeros(n) if sessions is None else sessions,
+        first_procedure=None if procedures is None else 0,
+        first_session=None if sessions is None else 0,
+    )
+
+
+WEIGHTS = {p: np.array([0.0, 1.0]) for p in PROCEDURE_TYPES}
+CONFIG = DemandConfig(non_surgical_ar_lags=0)
+
+
+def test_clinic_demand_splits_committed_forecast_and_non_surgical():
+    # 10 liposuctions every week; each yields one session the week after; 5 other sessions.
+    history = _history(np.full(60, 10.0), np.full(60, 15.0))
+    paths = {"liposuction": np.full((2000, 2), 4.0)}
+    out = clinic_demand(
+        history, paths, WEIGHTS, n_paths=2000, horizon=2, dispersion=1.0,
+        config=CONFIG, rng=np.random.default_rng(0),
+    )  # fmt: skip
+    np.testing.assert_allclose(out.committed, [10.0, 0.0])  # last week's 10 procedures
+    np.testing.assert_allclose(out.non_surgical, [5.0, 5.0])
+    # week 0: 10 committed + 5; week 1: 4 forecast procedures x 1 + 5
+    np.testing.assert_allclose(out.paths.mean(axis=0), [15.0, 9.0], rtol=0.03)
+    assert out.note is None
+
+
+def test_clinic_demand_without_sessions_or_procedures_says_why():
+    no_sessions = clinic_demand(
+        _history(np.full(60, 10.0), None), {"liposuction": np.full((50, 3), 10.0)}, WEIGHTS,
+        n_paths=50, horizon=3, dispersion=1.0, config=CONFIG, rng=np.random.default_rng(0),
+    )  # fmt: skip
+    assert (no_sessions.non_surgical == 0).all() and "no session history" in no_sessions.note
+    no_procedures = clinic_demand(
+        _history(None, np.full(60, 7.0)), {}, WEIGHTS,
+        n_paths=50, horizon=3, dispersion=1.0, config=CONFIG, rng=np.random.default_rng(0),
+    )  # fmt: skip
+    np.testing.assert_allclose(no_procedures.non_surgical, 7.0)
+    assert "no procedure history" in no_procedures.note
+    assert no_procedures.paths.shape == (50, 3)
+    short = clinic_demand(
+        _history(np.full(10, 1.0), np.full(10, 1.0)), {"liposuction": np.ones((50, 3))}, WEIGHTS,
+        n_paths=50, horizon=3, dispersion=1.0, config=CONFIG, rng=np.random.default_rng(0),
+    )  # fmt: skip
+    assert "only 10 weeks of history" in short.note

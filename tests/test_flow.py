@@ -39,9 +39,9 @@ def run(tmp_path_factory, prefect_harness):
 def test_report_for_the_iso_week_of_as_of(run):
     out = run["root"] / "reports" / "2025-W23"
     assert run["report"].endswith("2025-W23/index.html")
-    assert sorted(p.name for p in out.iterdir()) == [
+    assert {p.name for p in out.iterdir()} >= {
         "forecast.csv", "index.html", "run_manifest.json", "staffing.csv"
-    ]  # fmt: skip
+    }  # fmt: skip
 
 
 def test_outputs_follow_design_columns(run):

@@ -1,12 +1,22 @@
 import json
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from forecasting.config import IngestConfig
 from forecasting.errors import InputError
-from forecasting.ingest import discover, ingest, read_file, write_processed
+from forecasting.ingest import (
+    BOOKINGS_COLUMNS,
+    discover,
+    ingest,
+    load_bookings,
+    load_processed,
+    read_file,
+    write_processed,
+)
+from forecasting.ingest_fields import Vocabulary
 
 TODAY = date(2025, 6, 30)
 CFG = IngestConfig()
@@ -57,6 +67,7 @@ def test_ingest_aggregates_and_quarantines(raw, tmp_path):
     reasons = proc.quarantined["reason"].tolist()
     assert any("date" in r for r in reasons)
     assert "completed procedure dated in the future" in reasons
+    assert proc.quarantined["line"].tolist() == [5, 6]  # source lines of the raw file
     assert proc.notes["procedures_counted_as_other"] == ["Facelift"]
     weekly = result.procedures_weekly.set_index(["procedure", "week"])
     assert weekly.loc[("liposuction", pd.Timestamp("2025-03-03")), "completed"] == 1
@@ -150,3 +161,111 @@ def test_missing_required_column_rejects_file(tmp_path):
     result = read_file(path, CFG, TODAY)
     assert result.status == "rejected" and "date" in result.error
     assert result.rows_read == result.rows_accepted + result.rows_quarantined
+
+
+def test_bookings_file_is_aggregated_and_loadable(raw, tmp_path):
+    _write(
+        raw / "procedures_booked.csv",
+        "date,clinic_id,procedure,status,booked_on,patient_id\n"
+        "2025-07-02,b,BBL,scheduled,2025-06-10,P9\n"
+        "2025-07-03,b,BBL,scheduled,2025-06-11,P8\n"
+        "2025-07-03,b,BBL,cancelled,2025-06-11,P7\n"
+        "2025-06-02,b,Lipo,completed,,P6\n",
+    )
+    processed = tmp_path / "processed"
+    assert load_bookings(processed).columns.tolist() == BOOKINGS_COLUMNS  # absent: empty frame
+    write_processed(ingest(raw, CFG, TODAY), processed)
+    bookings = load_bookings(processed)
+    assert bookings.columns.tolist() == BOOKINGS_COLUMNS
+    row = bookings.loc[bookings["clinic_id"] == "b"]
+    assert row[["procedure", "count"]].values.tolist() == [["bbl", 2]]  # cancelled, no date: out
+    assert row["week"].tolist() == [pd.Timestamp("2025-06-30")]
+    assert row["booked_week"].tolist() == [pd.Timestamp("2025-06-09")]
+    assert str(bookings["week"].dtype) == "datetime64[ns]"
+    procedures, sessions, roster = load_processed(processed)
+    assert procedures.columns.tolist() == [
+        "clinic_id", "procedure", "week", "completed", "scheduled"
+    ]  # fmt: skip
+
+
+def test_quarantine_is_rebuilt_and_an_interrupted_write_keeps_old_files(raw, tmp_path, monkeypatch):
+    processed = tmp_path / "processed"
+    write_processed(ingest(raw, CFG, TODAY), processed)
+    assert (processed / "quarantine" / "sessions_a.csv.csv").is_file()
+    (raw / "sessions_a.csv").unlink()
+    before = {p.name: p.read_bytes() for p in processed.iterdir() if p.is_file()}
+
+    import forecasting.io as atomic_io
+
+    def crash(frame, path, *args, **kwargs):
+        Path(path).write_bytes(b"half a file")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(atomic_io.pd.DataFrame, "to_parquet", crash)
+    with pytest.raises(OSError):
+        write_processed(ingest(raw, CFG, TODAY), processed)
+    after = {p.name: p.read_bytes() for p in processed.iterdir() if p.is_file()}
+    assert after == before  # no temp file left, no file half-written
+    monkeypatch.undo()
+    write_processed(ingest(raw, CFG, TODAY), processed)
+    assert not (processed / "quarantine" / "sessions_a.csv.csv").exists()  # stale one gone
+
+
+@pytest.mark.parametrize(
+    ("header", "identifier"),
+    [
+        ("Pt Name", True), ("Patient Full Name", True), ("D.O.B.", True), ("Mobile #", True),
+        ("E-mail", True), ("Home Address", True), ("SSN", True), ("MRN", True), ("Zip", True),
+        ("Clinic Name", False), ("Procedure Name", False), ("Service Name", False),
+        ("Date of Service", False), ("Qty", False), ("Room", False),
+    ],
+)  # fmt: skip
+def test_identifier_headers(header, identifier):
+    assert Vocabulary(CFG).is_identifier(header) is identifier
+
+
+def test_configured_synonyms_identifiers_and_day_first_patterns(tmp_path):
+    d = tmp_path / "raw"
+    d.mkdir()
+    _write(
+        d / "procedures_uk_2025-03.csv",
+        "OP Datum;Standort;Eingriff;Krankenkasse\n"
+        "03/04/2025;berlin;Fettabsaugung;AOK-123\n"
+        "04/04/2025;berlin;Body contouring;AOK-456\n",
+    )
+    config = IngestConfig(
+        day_first=["procedures_uk_*.csv"],
+        column_synonyms={
+            "date": ["OP Datum"],
+            "clinic_id": ["Standort"],
+            "procedure": ["Eingriff"],
+        },  # fmt: skip
+        procedure_synonyms={"liposuction": ["Fettabsaugung", "body contouring"]},
+        extra_identifier_columns=["Krankenkasse"],
+    )
+    result = ingest(d, config, TODAY)
+    (f,) = result.files
+    assert (f.status, f.rows_accepted, f.notes["identifier_columns_dropped"]) == ("ok", 2, 1)
+    assert f.notes["date_order"] == "day-first"
+    weekly = result.procedures_weekly
+    assert weekly[["procedure", "week", "completed"]].values.tolist() == [
+        ["liposuction", pd.Timestamp("2025-03-31"), 2]
+    ]
+
+
+def test_ingest_cli_table_and_exit_codes(raw, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from lymphcast.cli import app
+
+    monkeypatch.chdir(tmp_path)  # built-in defaults, not the working directory's lymphcast.toml
+    runner = CliRunner()
+    out = runner.invoke(app, ["ingest", "--raw", str(raw), "--processed", str(tmp_path / "p")])
+    assert out.exit_code == 0, out.output
+    lines = out.output.splitlines()
+    assert lines[0].split() == ["file", "kind", "read", "accepted", "quarantined", "status"]
+    row = next(line.split() for line in lines if line.startswith("sessions_a.csv"))
+    assert row == ["sessions_a.csv", "sessions", "6", "4", "2", "ok"]
+    assert "total" in out.output and "rows quarantined, with reasons" in out.output
+    missing = runner.invoke(app, ["ingest", "--raw", str(tmp_path / "nope")])
+    assert missing.exit_code == 2 and "does not exist" in missing.output

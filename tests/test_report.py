@@ -1,145 +1,30 @@
-"""The weekly HTML report: decision first, self-contained, escaped, deterministic."""
+"""The weekly HTML report: decision first, self-contained, escaped, deterministic, golden."""
 
 from __future__ import annotations
 
 import base64
 import dataclasses
+import os
 import re
-from datetime import date
+from pathlib import Path
 
 import pandas as pd
 import pytest
+from report_fixtures import FTE_HOURS, FUTURE, HOSTILE, forecast, history, report_data
 
-from forecasting.columns import STAFFING_COLUMNS, procedure_series
-from forecasting.report import ReportData, render_html, write_report
+from forecasting.config import ReportConfig
+from forecasting.errors import ConfigError
+from forecasting.report import (
+    ReportData,
+    ReportView,
+    build_view,
+    find_report,
+    render_html,
+    write_report,
+)
 
-AS_OF = date(2026, 11, 23)  # a Monday: ISO week 2026-W48
-HISTORY = pd.date_range("2026-09-28", periods=8, freq="W-MON")  # up to 16 Nov
-FUTURE = pd.date_range("2026-11-30", periods=4, freq="W-MON")  # 30 Nov .. 21 Dec
-FTE_HOURS = 40.0
-HOSTILE = "<script>alert(1)</script>"
-
-# north is short every week (first gap 27 h on 30 Nov, largest 44 h on 14 Dec); south is covered.
-NEEDED = {"north": [163.0, 170.0, 180.0, 150.0], "south": [100.0, 110.0, 105.0, 95.0]}
-ROSTERED = {"north": 136.0, "south": 160.0}
-SESSIONS_P50 = {"north": [84.0, 88.0, 93.0, 78.0], "south": [52.0, 57.0, 54.0, 49.0]}
-
-
-def _history(clinics: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    procedures, sessions = [], []
-    for i, clinic in enumerate(clinics):
-        for k, week in enumerate(HISTORY):
-            for proc, n in (("liposuction", 6 + k % 3 + i), ("bbl", 2 + k % 2)):
-                procedures.append((clinic, proc, week, n, 0))
-            sessions.append((clinic, week, 70 + 2 * k - 20 * i))
-    return (
-        pd.DataFrame(
-            procedures, columns=["clinic_id", "procedure", "week", "completed", "scheduled"]
-        ),
-        pd.DataFrame(sessions, columns=["clinic_id", "week", "sessions"]),
-    )
-
-
-def _forecast(clinic: str, procedures: bool = True) -> pd.DataFrame:
-    rows = []
-    for k, week in enumerate(FUTURE):
-        p50 = SESSIONS_P50[clinic][k]
-        rows.append((clinic, week, "sessions", p50 + 1, p50 - 14, p50, p50 + 17))
-        if procedures:
-            rows.append((clinic, week, procedure_series("liposuction"), 7.0, 4.0, 7.0, 10.0))
-            rows.append((clinic, week, procedure_series("bbl"), 2.5, 1.0, 2.0, 4.0))
-    return pd.DataFrame(rows, columns=["clinic_id", "week", "series", "mean", "p10", "p50", "p90"])
-
-
-def _staffing(clinic: str) -> pd.DataFrame:
-    rows = []
-    for k, week in enumerate(FUTURE):
-        needed, rostered = NEEDED[clinic][k], ROSTERED[clinic]
-        p50 = SESSIONS_P50[clinic][k]
-        rows.append(
-            {
-                "clinic_id": clinic,
-                "week": week,
-                "sessions_p50": p50,
-                "sessions_target": needed / 1.75,
-                "therapist_hours_needed": needed,
-                "fte_needed": needed / FTE_HOURS,
-                "fte_rostered": rostered / FTE_HOURS,
-                "fte_gap": (needed - rostered) / FTE_HOURS,
-                "expected_unmet_sessions": max(needed - rostered, 0) / 2.5,
-                "expected_idle_hours": max(rostered - needed, 0) * 0.8,
-                "hours_rostered": rostered,
-                "therapist_hours_p10": needed * 0.8,
-                "therapist_hours_p90": needed * 1.15,
-            }
-        )
-    return pd.DataFrame(rows)[
-        [*STAFFING_COLUMNS, "hours_rostered", "therapist_hours_p10", "therapist_hours_p90"]
-    ]
-
-
-def _data(clinics: tuple[str, ...] = ("north", "south")) -> ReportData:
-    procedures, sessions = _history(list(clinics))
-    committed = pd.DataFrame(
-        [(c, w, 40.0 / (k + 1)) for c in clinics for k, w in enumerate(FUTURE)],
-        columns=["clinic_id", "week", "committed"],
-    )
-    models = pd.DataFrame(
-        [
-            ("north", "bbl", "seasonal_naive", "history shorter than 52 weeks"),
-            ("north", "liposuction", "prophet", None),
-            ("south", "bbl", "prophet", None),
-            ("south", "liposuction", "prophet", None),
-        ],
-        columns=["clinic_id", "procedure", "model", "fallback_reason"],
-    )
-    ingest = [
-        {
-            "path": "data/raw/procedures_2026.csv",
-            "kind": "procedures",
-            "rows_read": 120,
-            "rows_accepted": 118,
-            "rows_quarantined": 2,
-            "status": "ok",
-            "error": None,
-        },
-        {
-            "path": "data/raw/roster.xlsx",
-            "kind": "roster",
-            "rows_read": 9,
-            "rows_accepted": 9,
-            "rows_quarantined": 0,
-            "status": "ok",
-            "error": None,
-        },
-        {
-            "path": "data/raw/broken.csv",
-            "kind": None,
-            "rows_read": 0,
-            "rows_accepted": 0,
-            "rows_quarantined": 0,
-            "status": "rejected",
-            "error": "no date column found",
-        },
-    ]
-    return ReportData(
-        as_of=AS_OF,
-        iso_week="2026-W48",
-        procedures_history=procedures,
-        sessions_history=sessions,
-        forecast=pd.concat([_forecast(c) for c in clinics], ignore_index=True),
-        committed=committed,
-        staffing=pd.concat([_staffing(c) for c in clinics], ignore_index=True),
-        models=models,
-        ingest=ingest,
-        settings={
-            "service_level": 0.8,
-            "horizon_weeks": 4,
-            "hours_per_session": 1.1667,
-            "fte_hours": FTE_HOURS,
-            "seed": 0,
-        },
-    )
+GOLDEN = Path(__file__).parent / "golden" / "report.html"
+_PNG = re.compile(r"data:image/png;base64,[A-Za-z0-9+/=]+")
 
 
 def _sections(html: str) -> dict[str, str]:
@@ -152,65 +37,130 @@ def _sections(html: str) -> dict[str, str]:
     return out
 
 
+def _text(fragment: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", fragment))
+
+
 @pytest.fixture(scope="module")
 def data() -> ReportData:
-    return _data()
+    return report_data()
 
 
 @pytest.fixture(scope="module")
-def html(data: ReportData) -> str:
-    return render_html(data)
+def view(data: ReportData) -> ReportView:
+    return build_view(data)
 
 
-def test_network_summary_comes_first_and_names_the_short_clinic(html: str) -> None:
+@pytest.fixture(scope="module")
+def html(view: ReportView) -> str:
+    return render_html(view)
+
+
+def test_rendered_report_matches_the_golden_file(html: str) -> None:
+    """The whole page on fixed data; PNG bytes depend on library versions, so they are masked.
+
+    After an intended change, rewrite the golden file with LYMPHCAST_UPDATE_GOLDEN=1 and review
+    its diff.
+    """
+    masked = _PNG.sub("data:image/png;base64,…", html)
+    if os.environ.get("LYMPHCAST_UPDATE_GOLDEN"):
+        GOLDEN.parent.mkdir(exist_ok=True)
+        GOLDEN.write_text(masked, encoding="utf-8")
+    assert masked == GOLDEN.read_text(encoding="utf-8")
+
+
+def test_network_summary_comes_first_with_each_clinics_action(html: str) -> None:
     summary = html.split('<section class="clinic"')[0]
-    assert "Network summary" in summary
     assert "1 of 2 clinics needs more therapist hours in the next 4 weeks: north." in summary
-    assert "Add about 27 h (week of 30 November)" in summary
-    assert "27 short" in summary  # next week's gap in hours
-    assert "84</td>" in summary and "70–101" in summary
+    links = re.findall(r'<th scope="row"><a href="#(clinic-\d)">(\w+)</a>', summary)
+    assert links == [("clinic-1", "north"), ("clinic-2", "south")]
+    north = _text(summary.split('href="#clinic-1">')[1].split("</tr>")[0])
+    # the action comes right after the clinic's name, then next week's figures
+    action = "Add about 27 h (week of 30 November); short in all 4 weeks"
+    assert north.split() == f"north {action} 84 70–101 163 136 27 short".split()
+    assert "None: roster covers the next 4 weeks" in summary
+    assert '<th scope="col">Sessions next week (30 Nov)</th>' in summary
+    assert 'data-label="Hours needed">163</td>' in summary  # short labels on phone cards
+    assert (
+        "Data: every clinic&#39;s data is up to date; 2 rows quarantined; 1 file rejected"
+        in summary
+    )
+    assert (
+        "Past forecasts, 2 clinics, last 4 weeks: within 9% of actual sessions on average"
+        in summary
+    )
 
 
-def test_each_clinic_has_a_section_with_a_headline_in_order(html: str) -> None:
+def test_each_clinic_section_puts_the_decision_before_the_evidence(html: str) -> None:
     sections = _sections(html)
     assert list(sections) == ["north", "south"]
     for body in sections.values():
-        assert '<p class="headline' in body
-        assert "Staffing by week" in body
+        order = [
+            body.index(s)
+            for s in ('class="action"', 'class="evidence"', "<figure", "Staffing by week")
+        ]
+        assert order == sorted(order)
 
 
-def test_gap_headline_is_worded_from_the_numbers(html: str) -> None:
-    north = _sections(html)["north"]
+def test_gap_decision_is_worded_from_the_numbers(html: str) -> None:
+    north = _text(_sections(html)["north"])
+    assert "Action: Add about 27 therapist hours in the week of 30 November." in north
     assert (
-        "Next week: about 84 sessions (70–101). Needs 163 therapist hours (4.1 FTE); "
-        "136 rostered. Add about 27 therapist hours in the week of 30 November; the largest "
-        "gap is about 44 therapist hours (1.1 FTE) in the week of 14 December. "
-        "Short in all of the next 4 weeks."
+        "Next week: about 84 sessions (70–101). Needs 163 therapist hours (4.1 FTE); 136 rostered. "
+        "Next 4 weeks: about 347 sessions in all (78–93 a week, medians). Short in all 4 weeks; "
+        "the largest gap is about 44 therapist hours (1.1 FTE) in the week of 14 December."
     ) in north
     assert "About 40 of next week&#39;s sessions are owed to patients already operated on" in north
 
 
-def test_covered_headline_says_the_roster_covers(html: str) -> None:
-    south = _sections(html)["south"]
-    assert "Roster covers expected demand for the next 4 weeks." in south
+def test_covered_decision_says_the_roster_covers(html: str) -> None:
+    south = _text(_sections(html)["south"])
+    assert (
+        "Covered: No change needed: the roster covers expected demand for the next 4 weeks."
+        in south
+    )
     assert "Add about" not in south
     assert "Needs 100 therapist hours (2.5 FTE); 160 rostered." in south
     assert "expect no unmet sessions and about 48 idle therapist hours next week" in south
 
 
 def test_a_later_single_gap_names_its_week() -> None:
-    base = _data()
+    base = report_data()
     staffing = base.staffing.copy()
     later = (staffing["clinic_id"] == "south") & (staffing["week"] == FUTURE[2])
     staffing.loc[later, "therapist_hours_needed"] = 170.4
     staffing.loc[later, "fte_gap"] = 10.4 / FTE_HOURS
-    out = render_html(dataclasses.replace(base, staffing=staffing))
-    south = _sections(out)["south"]
+    view = build_view(dataclasses.replace(base, staffing=staffing))
+    south = view.clinics[1]
+    assert south.status == "short"
+    assert south.action == "Add about 10 therapist hours in the week of 14 December."
+    assert south.lines[1] == "Next 4 weeks: about 216 sessions in all (49–57 a week, medians)."
+    assert view.summary == [
+        "2 of 2 clinics need more therapist hours in the next 4 weeks: north, south."
+    ]
+
+
+def test_past_forecasts_are_compared_with_what_happened(html: str) -> None:
+    north = _sections(html)["north"]
     assert (
-        "Needs 100 therapist hours (2.5 FTE); 160 rostered. "
-        "Add about 10 therapist hours in the week of 14 December.</p>"
-    ) in south
-    assert "2 of 2 clinics need more therapist hours in the next 4 weeks: north, south." in out
+        "Last 4 weeks: past forecasts were within 4% of actual sessions on average; 3 of 4 weeks "
+        "fell inside the forecast range (p10–p90); they ran 4% high."
+    ) in north
+    table = _text(north.split("Past forecasts vs what happened")[1].split("Staffing by week")[0])
+    # the later run (9 Nov) wins for 9 and 16 Nov; 16 Nov's actual 84 is outside 86–94
+    assert "16 Nov 9 Nov 90 86–94 84 +6 no" in table
+    assert "26 Oct 26 Oct 80 72–88 78 +2 yes" in table
+    south = _text(_sections(html)["south"])
+    assert "within 16% of actual sessions on average; 0 of 4 weeks" in south
+
+
+def test_without_an_archive_the_accuracy_section_says_so() -> None:
+    from forecasting.report_accuracy import Archive
+
+    view = build_view(dataclasses.replace(report_data(), archive=Archive()))
+    assert view.clinics[0].accuracy_table is None
+    assert view.clinics[0].accuracy.startswith("No archived forecast covers a completed week")
+    assert view.network_accuracy.startswith("Past forecasts: none archived yet")
 
 
 def test_charts_are_embedded_png_data_uris(html: str) -> None:
@@ -225,61 +175,105 @@ def test_nothing_is_fetched_from_the_network(html: str) -> None:
     assert not re.search(r"<(script|link|iframe|object|embed)\b", html, re.I)
     assert "@import" not in html and "url(" not in html
     assert all(h.startswith("#") for h in re.findall(r'href="([^"]*)"', html))
+    # and the browser is told so: only inline styles and data: images may load
+    assert (
+        "default-src &#39;none&#39;; img-src data:" in html
+        or "default-src 'none'; img-src data:" in html
+    )
 
 
 def test_phone_and_print_css_present(html: str) -> None:
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
     assert ".table-wrap { overflow-x: auto" in html
-    assert "max-width: 100%" in html
+    assert "@media (max-width: 600px)" in html and "table.cards" in html
     assert "@media print" in html and "break-before: page" in html
 
 
 def test_trust_section_lists_freshness_models_and_ingest(html: str) -> None:
-    trust = html.split('id="trust"')[1]
-    assert "2026-11-16" in trust  # latest procedure and session week
+    trust = _text(html.split('id="trust"')[1])
+    assert "north 2026-11-16 up to date 2026-11-16 up to date" in trust
+    assert "1 of 4 procedure series uses a fallback model" in trust
     assert "Fallback: history shorter than 52 weeks" in trust
+    assert "2 rows quarantined this run, in 1 of 3 files. 1 file rejected whole" in trust
     assert "data/raw/broken.csv" in trust and "no date column found" in trust
-    assert "rejected" in trust
-    assert "129" in trust  # rows read in total
+    assert "Total 129 127 2" in trust
+
+
+def test_late_exports_are_warned_about_as_configured() -> None:
+    base = report_data()
+    sessions = base.sessions_history
+    late = sessions[
+        (sessions["clinic_id"] == "north") | (sessions["week"] < FUTURE[0] - pd.Timedelta(weeks=3))
+    ]
+    stale = dataclasses.replace(base, sessions_history=late)
+    view = build_view(stale)
+    assert view.freshness_warnings == [
+        "south: latest sessions are from the week of 2 November, 2 weeks before the last "
+        "complete week: check the sessions export."
+    ]
+    assert "Latest sessions are from the week of 2 November" in " ".join(view.clinics[1].notes)
+    assert view.trust_line.startswith("Data: late data for south;")
+    lenient = build_view(dataclasses.replace(stale, options=ReportConfig(max_missing_weeks=2)))
+    assert lenient.freshness_warnings == []
 
 
 def test_render_is_deterministic(html: str) -> None:
-    assert render_html(_data()) == html  # equal data built afresh: byte-identical page
+    assert render_html(report_data()) == html  # equal data built afresh: byte-identical page
 
 
 def test_render_does_not_modify_its_inputs(data: ReportData, html: str) -> None:
-    fresh = _data()
+    fresh = report_data()
     for f in dataclasses.fields(ReportData):
         a, b = getattr(data, f.name), getattr(fresh, f.name)
         if isinstance(a, pd.DataFrame):
             pd.testing.assert_frame_equal(a, b)
+        elif f.name == "archive":
+            pd.testing.assert_frame_equal(a.forecasts, b.forecasts)
         else:
             assert a == b
 
 
-def test_write_report_writes_index_html(tmp_path, data: ReportData, html: str) -> None:
-    path = write_report(tmp_path / "2026-W48", data)
+def test_write_report_writes_index_html(tmp_path, view: ReportView, html: str) -> None:
+    path = write_report(tmp_path / "2026-W48", view)
     assert path == tmp_path / "2026-W48" / "index.html"
     assert path.read_text(encoding="utf-8") == html
     assert [p.name for p in path.parent.iterdir()] == ["index.html"]
 
 
 def test_hostile_clinic_without_procedures_or_staffing_renders_as_text() -> None:
-    base = _data()
-    procedures, sessions = _history([HOSTILE])
-    extra = _forecast("south", procedures=False).assign(clinic_id=HOSTILE)
+    base = report_data()
+    procedures, sessions = history([HOSTILE])
+    extra = forecast("south", procedures=False).assign(clinic_id=HOSTILE)
     data = dataclasses.replace(
         base,
         procedures_history=pd.concat([base.procedures_history, procedures], ignore_index=True),
         sessions_history=pd.concat([base.sessions_history, sessions], ignore_index=True),
         forecast=pd.concat([base.forecast, extra], ignore_index=True),
+        notes={HOSTILE: "no session history: <b>bold</b>"},
     )
     out = render_html(data)
-    assert "<script" not in out
+    assert "<script" not in out and "<b>bold" not in out
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in out
     hostile = _sections(out)["&lt;script&gt;alert(1)&lt;/script&gt;"]
     assert "No procedure forecast for this clinic" in hostile
     assert "No staffing figures for this clinic" in hostile
+    assert "Check the roster export" in hostile and 'class="headline check"' in hostile
     assert "Next week: about 52 sessions (38–69)." in hostile
+    assert "No session history: &lt;b&gt;bold&lt;/b&gt;." in hostile
     assert hostile.count("data:image/png;base64,") == 2  # sessions, procedure history
     assert "No staffing figures for: &lt;script&gt;" in out
+
+
+def test_find_report_picks_the_latest_week_or_the_named_one(tmp_path) -> None:
+    for week in ("2026-W09", "2026-W10", "2025-W52"):
+        (tmp_path / week).mkdir()
+        (tmp_path / week / "index.html").write_text("x")
+    (tmp_path / ".2026-W11.tmp").mkdir()  # an unfinished publish is not a report
+    assert find_report(tmp_path) == tmp_path / "2026-W10" / "index.html"
+    assert find_report(tmp_path, "2025-W52") == tmp_path / "2025-W52" / "index.html"
+    with pytest.raises(ConfigError, match="no report for 2026-W01"):
+        find_report(tmp_path, "2026-W01")
+    with pytest.raises(ConfigError, match="YYYY-Www"):
+        find_report(tmp_path, "W10")
+    with pytest.raises(ConfigError, match="lymphcast weekly"):
+        find_report(tmp_path / "empty")

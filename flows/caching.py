@@ -1,0 +1,102 @@
+"""Cache keys for the weekly flow: input hashes + config + code version.
+
+Prefect caches a task's result under the key its ``cache_key_fn`` returns. The flow computes
+keys explicitly (a digest of exactly what the task's output depends on) and passes them to the
+task as its ``cache_key`` argument, so a key can also be part of a later task's key (the
+assemble task's key is made of the forecast keys). Orchestration settings (task runner,
+retries, timeouts) are left out of every key: they never change a number.
+
+Tasks whose real output is files (ingest writes data/processed, the report task publishes
+reports/<week>) also leave a stamp beside those files: the key plus the files' digests. The
+flow trusts a cached result only while its stamp still matches, and otherwise refreshes the
+cache, so deleting or editing an output makes the next run rebuild it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+import forecasting
+from forecasting import io as atomic
+from forecasting.config import Config
+
+_CHUNK = 1 << 20
+
+
+def digest(*parts: str) -> str:
+    """sha256 of the parts (joined unambiguously), as hex."""
+    h = hashlib.sha256()
+    for part in parts:
+        data = part.encode()
+        h.update(len(data).to_bytes(8, "little"))
+        h.update(data)
+    return h.hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a file's bytes, read in chunks."""
+    h = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def files_digest(paths: Iterable[Path]) -> str:
+    """Digest of several files' names and contents ("missing" for an absent file)."""
+    parts = []
+    for path in sorted(Path(p) for p in paths):
+        parts += [path.name, file_sha256(path) if path.is_file() else "missing"]
+    return digest(*parts)
+
+
+def frame_digest(frame: pd.DataFrame) -> str:
+    """Digest of a frame's columns, dtypes and values (row order matters)."""
+    values = pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes()
+    schema = json.dumps([[str(c), str(t)] for c, t in frame.dtypes.items()])
+    return digest(schema, hashlib.sha256(values).hexdigest())
+
+
+def config_digest(config: Config) -> str:
+    """Digest of every setting that can change an output (orchestration excluded)."""
+    data = config.model_dump(mode="json", exclude={"orchestration"})
+    return digest(json.dumps(data, sort_keys=True))
+
+
+@cache
+def code_version() -> str:
+    """Digest of the library's and the flows' source and templates (changes with any edit)."""
+    roots = [Path(forecasting.__file__).parent, Path(__file__).parent]
+    files = [
+        p
+        for root in roots
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.suffix in {".py", ".j2", ".css", ".html"}
+    ]
+    return digest(*(f"{p.parent.name}/{p.name}:{file_sha256(p)}" for p in files))
+
+
+def key_from_argument(context: Any, parameters: dict[str, Any]) -> str:
+    """Prefect ``cache_key_fn``: the task's own ``cache_key`` argument."""
+    return str(parameters["cache_key"])
+
+
+def stamp_matches(stamp: Path, key: str, files: Iterable[Path]) -> bool:
+    """True when ``stamp`` records ``key`` and the files still have the recorded digests."""
+    try:
+        recorded = json.loads(Path(stamp).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return recorded == {"key": key, "files": files_digest(files)}
+
+
+def write_stamp(stamp: Path, key: str, files: Iterable[Path]) -> None:
+    """Record (atomically) that ``files`` are the outputs of the task run keyed ``key``."""
+    atomic.write_json(Path(stamp), {"key": key, "files": files_digest(files)})

@@ -1,0 +1,166 @@
+"""Ingest vocabulary: header synonyms, patient-identifier columns, file kinds.
+
+Headers are compared case-, space-, punctuation- and accent-insensitively (``squash``). A column
+is either one of the canonical fields of its file's kind, a patient identifier (dropped at read,
+never written anywhere) or ignored.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from fnmatch import fnmatchcase
+
+from .config import IngestConfig
+
+KINDS = ("procedures", "sessions", "roster")
+
+_CLINIC = ("clinic_id", "clinic", "site", "location", "clinic_name", "site_id", "location_id")
+_COUNT = ("count", "quantity", "qty", "n", "number", "cases")
+# Canonical field -> accepted header names (compared after ``squash``), per kind.
+FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
+    "procedures": {
+        "date": (
+            "date", "procedure_date", "surgery_date", "date_of_service", "dos", "service_date",
+            "date_of_surgery", "operation_date", "op_date",
+        ),
+        "clinic_id": _CLINIC,
+        "procedure": (
+            "procedure", "procedure_type", "procedure_name", "description", "surgery",
+            "surgery_type", "procedure_description",
+        ),
+        "count": _COUNT,
+        "status": ("status", "procedure_status", "case_status"),
+        "booked_on": ("booked_on", "booking_date", "booked", "date_booked", "booked_date"),
+    },
+    "sessions": {
+        "date": (
+            "date", "appointment_date", "session_date", "date_of_service", "dos", "service_date",
+            "visit_date", "appt_date",
+        ),
+        "clinic_id": _CLINIC,
+        "service": (
+            "service", "service_name", "treatment", "appointment_type", "service_type",
+            "appt_type",
+        ),
+        "count": _COUNT,
+        "status": ("status", "appointment_status", "appt_status", "attendance"),
+    },
+    "roster": {
+        "clinic_id": _CLINIC,
+        "therapist_id": ("therapist_id", "therapist", "staff_id", "employee_id", "staff"),
+        "weekly_hours": ("weekly_hours", "hours", "contracted_hours", "hours_per_week"),
+        "start_date": ("start_date", "start", "hire_date", "started"),
+        "end_date": ("end_date", "end", "leaving_date", "termination_date"),
+    },
+}  # fmt: skip
+REQUIRED = {
+    "procedures": ("date", "clinic_id", "procedure"),
+    "sessions": ("date", "clinic_id"),
+    "roster": ("clinic_id", "therapist_id", "weekly_hours"),
+}
+DATE_FIELDS = ("date", "booked_on", "start_date", "end_date")
+
+# Patient identifiers: whole header names, and words that make any header an identifier.
+_IDENTIFIER_NAMES = {
+    "patient", "patientid", "patientname", "mrn", "medicalrecordnumber", "medicalrecord",
+    "name", "fullname", "firstname", "lastname", "givenname", "familyname", "middlename",
+    "forename", "surname", "initials", "dob", "dateofbirth", "birthdate", "birthday", "age",
+    "phone", "phonenumber", "telephone", "tel", "mobile", "cell", "cellphone", "email",
+    "emailaddress", "address", "streetaddress", "street", "zip", "zipcode", "postcode",
+    "postalcode", "ssn", "socialsecuritynumber", "socialsecurity", "nhsnumber", "chartnumber",
+    "insuranceid", "insurancenumber", "memberid", "accountnumber",
+}  # fmt: skip
+_IDENTIFIER_WORDS = {
+    "patient", "pt", "mrn", "dob", "ssn", "name", "phone", "telephone", "tel", "mobile", "cell",
+    "email", "mail", "address", "street", "zip", "postcode", "surname", "forename", "birth",
+    "birthdate", "nhs", "insurance", "chart", "initials", "client",
+}  # fmt: skip
+
+
+def squash(name: object) -> str:
+    """Header or label with accents, case, spaces and punctuation removed: ``'D.O.B.' -> 'dob'``."""
+    text = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^0-9a-z]+", "", text.lower())
+
+
+def _words(name: object) -> list[str]:
+    text = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode("ascii")
+    return [w for w in re.split(r"[^0-9a-z]+", text.lower()) if w]
+
+
+class Vocabulary:
+    """Header vocabulary of one configuration: synonyms per kind and identifier rules."""
+
+    def __init__(self, config: IngestConfig) -> None:
+        self.synonyms: dict[str, dict[str, set[str]]] = {}
+        for kind, fields in FIELDS.items():
+            table = {field: {squash(s) for s in names} for field, names in fields.items()}
+            for field, extra in config.column_synonyms.items():
+                if field in table:
+                    table[field] |= {squash(s) for s in extra}
+            self.synonyms[kind] = table
+        self.known = set().union(*(s for t in self.synonyms.values() for s in t.values()))
+        self.extra_identifiers = {squash(c) for c in config.extra_identifier_columns}
+
+    def is_identifier(self, header: object) -> bool:
+        """True for a header naming patient-identifying data (never for a known field name)."""
+        key = squash(header)
+        if key in self.extra_identifiers:
+            return True
+        if key in self.known:
+            return False
+        words = _words(header)
+        return (
+            key in _IDENTIFIER_NAMES
+            or key.startswith("patient")
+            or any(w in _IDENTIFIER_WORDS for w in words)
+            # "P.T. No.", "S.S.N.": single letters spelling an identifier word
+            or "".join(w for w in words if len(w) == 1) in {"dob", "ssn", "mrn", "pt"}
+        )
+
+    def map_columns(self, headers: list[str], kind: str | None) -> dict[int, str]:
+        """Column position -> canonical field, for the non-identifier headers that match.
+
+        With ``kind=None`` every kind's fields are tried (used to keep a rejected file's
+        recognised columns in quarantine). The first column matching a field wins.
+        """
+        table: dict[str, set[str]] = {}
+        for k in (kind,) if kind else KINDS:
+            for field, names in self.synonyms[k].items():
+                table.setdefault(field, set()).update(names)
+        out: dict[int, str] = {}
+        for pos, header in enumerate(headers):
+            key = squash(header)
+            if key not in self.known or self.is_identifier(header):
+                continue
+            for field, names in table.items():
+                if key in names and field not in out.values():
+                    out[pos] = field
+                    break
+        return out
+
+    def known_header_count(self, cells: list[str]) -> int:
+        """How many cells of a candidate header row name a known field (any kind)."""
+        return len({squash(c) for c in cells if str(c).strip()} & self.known)
+
+    def detect_kind(self, stem: str, sheet: str | None, headers: list[str]) -> str | None:
+        """Kind from the file name prefix, else the sheet name, else the columns (or None)."""
+        for label in (stem, sheet or ""):
+            key = squash(label)
+            for kind in KINDS:
+                if key.startswith(kind) or key.startswith(kind.rstrip("s")):
+                    return kind
+        fields = {kind: set(self.map_columns(headers, kind).values()) for kind in KINDS}
+        if {"therapist_id", "weekly_hours"} <= fields["roster"]:
+            return "roster"
+        if set(REQUIRED["procedures"]) <= fields["procedures"]:
+            return "procedures"
+        if {"date", "clinic_id", "service"} <= fields["sessions"]:
+            return "sessions"
+        return None
+
+
+def matches(name: str, patterns: list[str]) -> bool:
+    """True when the file name equals or glob-matches one of ``patterns``."""
+    return any(name == p or fnmatchcase(name, p) for p in patterns)

@@ -1,0 +1,204 @@
+"""Typed rows of one export and their validation (pandera), with one reason per bad row.
+
+``typed_frame`` turns the recognised text columns into typed ones (unreadable values become
+NaN/NaT); ``row_reasons`` validates them lazily with a pandera schema and returns, per row, the
+reasons it fails, in a fixed order, joined by ``"; "`` (empty for a valid row).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from . import columns as C
+from .config import IngestConfig
+from .ingest_parse import (
+    PROCEDURE_STATUS,
+    SESSION_STATUS,
+    contains_any,
+    map_procedures,
+    map_status,
+    parse_dates,
+    parse_numbers,
+    procedure_synonyms,
+)
+
+DUPLICATE = "_duplicate"  # helper column: exact repeat of an earlier row (identifiers included)
+_BAD_START, _BAD_END = "_bad_start_date", "_bad_end_date"
+
+
+def typed_frame(
+    text: pd.DataFrame, kind: str, order: str, config: IngestConfig, duplicate: pd.Series
+) -> tuple[pd.DataFrame, dict]:
+    """Typed columns of ``text`` (canonical field names, str cells) and notes for the manifest.
+
+    Args:
+        text: Recognised columns of one export, as read.
+        kind: procedures, sessions or roster.
+        order: How slash dates are read (month-first or day-first).
+        config: Ingest settings (procedure synonyms, MLD service names).
+        duplicate: True for rows that repeat an earlier row exactly (procedures only).
+    """
+    out = pd.DataFrame(index=text.index)
+    notes: dict = {}
+    out[C.CLINIC] = text[C.CLINIC].str.strip()
+    if kind in ("procedures", "sessions"):
+        out["date"] = parse_dates(text["date"], order)
+        out["count"] = (
+            parse_numbers(text["count"], default=1.0) if "count" in text else 1.0
+        )  # fmt: skip
+        statuses = PROCEDURE_STATUS if kind == "procedures" else SESSION_STATUS
+        raw_status = text["status"] if "status" in text else pd.Series("", index=text.index)
+        out["status"] = map_status(raw_status, statuses)
+    if kind == "procedures":
+        out["procedure_name"] = text["procedure"].str.strip()
+        out[C.PROCEDURE] = map_procedures(
+            out["procedure_name"], procedure_synonyms(config.procedure_synonyms)
+        )
+        out["booked_on"] = _booked_on(text, out, order, notes)
+        out[DUPLICATE] = duplicate.to_numpy()
+    if kind == "sessions":
+        service = text["service"] if "service" in text else pd.Series("MLD", index=text.index)
+        out["is_mld"] = contains_any(service, config.mld_services)
+    if kind == "roster":
+        out[C.THERAPIST] = text[C.THERAPIST].str.strip()
+        out[C.WEEKLY_HOURS] = parse_numbers(text[C.WEEKLY_HOURS])
+        for col, flag in ((C.START_DATE, _BAD_START), (C.END_DATE, _BAD_END)):
+            raw = text[col] if col in text else pd.Series("", index=text.index)
+            out[col] = parse_dates(raw, order)
+            out[flag] = out[col].isna() & (raw.str.strip() != "")
+    return out, notes
+
+
+def _booked_on(text: pd.DataFrame, typed: pd.DataFrame, order: str, notes: dict) -> pd.Series:
+    """booked_on, NaT where absent; an unreadable or after-surgery value is ignored (noted)."""
+    if "booked_on" not in text:
+        return pd.Series(pd.NaT, index=text.index, dtype="datetime64[s]")
+    booked = parse_dates(text["booked_on"], order)
+    bad = (text["booked_on"].str.strip() != "") & (booked.isna() | (booked > typed["date"]))
+    if bad.any():
+        notes["booked_on_ignored"] = int(bad.sum())
+    return booked.where(~bad)
+
+
+def _column(checks: list[pa.Check], nullable: bool = False) -> pa.Column:
+    return pa.Column(checks=checks, nullable=nullable, coerce=False)
+
+
+def schema(kind: str, config: IngestConfig, today: date) -> pa.DataFrameSchema:
+    """The pandera schema of one kind; every check's ``error`` is the reason a row gets."""
+    now = pd.Timestamp(today)
+    horizon = now + pd.Timedelta(days=config.max_days_ahead)
+    first = pd.Timestamp(config.min_year, 1, 1)
+    clinic = [pa.Check.str_length(min_value=1, error="clinic_id is empty")]
+    if config.clinics:
+        clinic.append(pa.Check.isin(config.clinics, error="clinic_id is not in ingest.clinics"))
+    cols: dict[str, pa.Column] = {C.CLINIC: _column(clinic)}
+    checks: list[pa.Check] = []
+    if kind in ("procedures", "sessions"):
+        cols["date"] = _column(
+            [
+                pa.Check.ge(first, error=f"date is before {first.date()} (ingest.min_year)"),
+                pa.Check.le(
+                    horizon,
+                    error=f"date is more than {config.max_days_ahead} days after today "
+                    "(ingest.max_days_ahead)",
+                ),
+            ]
+        )
+        cols["count"] = _column(
+            [
+                pa.Check.ge(0, error="count is negative"),
+                pa.Check(lambda s: s == np.floor(s), error="count is not a whole number"),
+                pa.Check.le(config.max_count, error="count is above ingest.max_count"),
+            ]
+        )
+        cols["status"] = _column([])
+    if kind == "procedures":
+        cols["procedure_name"] = _column(
+            [pa.Check.str_length(min_value=1, error="procedure is empty")]
+        )
+        cols[DUPLICATE] = _column(
+            [pa.Check(lambda s: ~s, error="repeats an earlier row exactly (same patient)")]
+        )
+        checks.append(
+            pa.Check(
+                lambda df: ~((df["status"] == "completed") & (df["date"] > now)),
+                error="completed procedure dated in the future",
+            )
+        )
+    if kind == "sessions":
+        checks.append(
+            pa.Check(
+                lambda df: ~(df["status"].isin(["attended", "no_show"]) & (df["date"] > now)),
+                error="attended or no-show session dated in the future",
+            )
+        )
+    if kind == "roster":
+        cols[C.THERAPIST] = _column(
+            [pa.Check.str_length(min_value=1, error="therapist_id is empty")]
+        )
+        cols[C.WEEKLY_HOURS] = _column(
+            [
+                pa.Check.in_range(
+                    0, config.max_weekly_hours,
+                    error=f"weekly_hours is outside 0..{config.max_weekly_hours:g} "
+                    "(ingest.max_weekly_hours)",
+                )
+            ]
+        )  # fmt: skip
+        cols[_BAD_START] = _column([pa.Check(lambda s: ~s, error="start_date is not a date")])
+        cols[_BAD_END] = _column([pa.Check(lambda s: ~s, error="end_date is not a date")])
+        checks += [
+            pa.Check(
+                lambda df: ~df.duplicated([C.CLINIC, C.THERAPIST], keep="first"),
+                error="duplicate therapist_id for this clinic (an earlier row has it)",
+            ),
+            pa.Check(
+                lambda df: ~(df[C.END_DATE] < df[C.START_DATE]),
+                error="end_date is before start_date",
+            ),
+        ]
+    return pa.DataFrameSchema(cols, checks=checks, coerce=False)
+
+
+_MISSING = {
+    "date": "date is missing or not a date",
+    "count": "count is not a number",
+    "status": "status is not recognised",
+    C.WEEKLY_HOURS: "weekly_hours is missing or not a number",
+}
+
+
+def _reason_order(s: pa.DataFrameSchema) -> dict[str, int]:
+    texts: list[str] = []
+    for name, col in s.columns.items():
+        texts.append(_MISSING.get(name, f"{name} is missing"))
+        texts += [str(c.error) for c in col.checks]
+    texts += [str(c.error) for c in s.checks]
+    return {t: i for i, t in enumerate(texts)}
+
+
+def row_reasons(typed: pd.DataFrame, s: pa.DataFrameSchema) -> pd.Series:
+    """Reasons each row fails ``s`` (joined by ``"; "``, in schema order); empty when valid."""
+    reasons = pd.Series("", index=typed.index, dtype=object)
+    try:
+        s.validate(typed, lazy=True)
+    except pa.errors.SchemaErrors as err:
+        cases = err.failure_cases.dropna(subset=["index"])
+        text = np.where(
+            cases["check"].astype(str) == "not_nullable",
+            cases["column"].map(lambda c: _MISSING.get(c, f"{c} is missing")),
+            cases["check"].astype(str),
+        )
+        order = _reason_order(s)
+        found = pd.DataFrame({"index": cases["index"].astype(np.int64).to_numpy(), "text": text})
+        found = found.drop_duplicates()
+        found["rank"] = found["text"].map(order).fillna(len(order))
+        found = found.sort_values(["index", "rank"], kind="stable")
+        joined = found.groupby("index", sort=True)["text"].agg("; ".join)
+        reasons.loc[joined.index] = joined.to_numpy()
+    return reasons

@@ -1,0 +1,83 @@
+"""Model registry: the names configuration, CLI and backtests use, and their settings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, get_args
+
+from ..config import BaselineName, ModelConfig, ModelName
+from ..errors import ConfigError
+from .base import Model
+from .baselines import Drift, HistoricMean, Naive, SeasonalNaive
+from .ensemble import Ensemble
+from .prophet import ProphetModel
+from .statsmodels_models import ETS, SarimaxFourier, StlEts
+
+MODELS: dict[str, Callable[..., Model]] = {
+    "prophet": ProphetModel,
+    "ets": ETS,
+    "sarimax": SarimaxFourier,
+    "stl_ets": StlEts,
+    "naive": Naive,
+    "seasonal_naive": SeasonalNaive,
+    "historic_mean": HistoricMean,
+    "drift": Drift,
+    "ensemble": Ensemble,
+}
+"""Registered model names -> factories (constructor keyword arguments are the settings)."""
+
+BASELINES: tuple[str, ...] = get_args(BaselineName)
+"""Simple models every other model must beat; they are also the possible fallbacks."""
+
+BASE_MODELS: tuple[str, ...] = get_args(ModelName)
+"""Every registered single model (everything but the ensemble)."""
+
+META_MODELS = ("auto", "ensemble")
+"""Selections built from a backtest: per series the best model, or a combination of the best."""
+
+
+def make_model(name: str, **settings: Any) -> Model:
+    """Build the model registered as ``name`` with keyword ``settings``.
+
+    Raises:
+        ConfigError: ``name`` is not in :data:`MODELS`.
+    """
+    if name not in MODELS:
+        raise ConfigError(f"Unknown model {name!r}; choose one of {', '.join(sorted(MODELS))}.")
+    return MODELS[name](**settings)
+
+
+def model_settings(name: str, config: ModelConfig, holiday_country: str | None) -> dict[str, Any]:
+    """Constructor settings of model ``name`` from the ``[model.<name>]`` configuration.
+
+    Args:
+        name: A registered single model (not the ensemble).
+        config: The ``[model]`` section.
+        holiday_country: Top-level ``holiday_country`` (Prophet's holidays).
+    """
+    if name == "prophet":
+        return {**config.prophet.model_dump(), "holiday_country": holiday_country}
+    if name == "ets":
+        return config.ets.model_dump()
+    if name == "sarimax":
+        return config.sarimax.model_dump()
+    if name == "stl_ets":
+        return config.stl_ets.model_dump()
+    if name == "seasonal_naive":
+        return {"season_length": config.season_length}
+    return {}
+
+
+def ensemble_settings(
+    members: list[str],
+    weights: list[float] | None,
+    config: ModelConfig,
+    holiday_country: str | None,
+) -> dict[str, Any]:
+    """Constructor settings of an :class:`Ensemble` of ``members`` (configured settings each)."""
+    return {
+        "members": tuple(members),
+        "weights": None if weights is None else tuple(weights),
+        "combine": config.ensemble_combine,
+        "settings": {m: model_settings(m, config, holiday_country) for m in members},
+    }

@@ -1,0 +1,153 @@
+"""Forecast one series with the configured model (or selection), falling back visibly."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..columns import Y
+from ..config import ModelConfig
+from .base import MODEL_ERRORS, Model, check_sample_args, validate_history
+from .ensemble import Ensemble
+from .registry import BASELINES, ensemble_settings, make_model, model_settings
+from .selection import ModelChoice, choose_model
+
+logger = logging.getLogger(__name__)
+
+MIN_NONZERO_WEEKS = 5
+"""A series with fewer non-zero weeks than this uses the fallback model."""
+
+
+@dataclass(frozen=True)
+class SeriesForecast:
+    """Sample paths of one series and how they were made.
+
+    Attributes:
+        paths: Array ``(n_paths, horizon)`` of weekly values (procedures per week), >= 0.
+        model: Name of the model that produced ``paths`` (``ensemble(a+b)`` for an ensemble,
+            "zeros" for an empty history).
+        fallback_reason: Why the configured model or selection was not used as configured,
+            or None.
+        fit_seconds: Wall time of fitting and sampling, failed attempts included.
+        selection: How ``auto`` / ``ensemble`` chose the model, or None for a fixed model.
+    """
+
+    paths: np.ndarray
+    model: str
+    fallback_reason: str | None
+    fit_seconds: float
+    selection: str | None = None
+
+
+def build_model(choice: ModelChoice, config: ModelConfig, holiday_country: str | None) -> Model:
+    """The model (or :class:`Ensemble`) for ``choice`` with its configured settings."""
+    if choice.is_ensemble:
+        settings = ensemble_settings(
+            list(choice.members),
+            None if choice.weights is None else list(choice.weights),
+            config,
+            holiday_country,
+        )
+        return make_model("ensemble", **settings)
+    name = choice.members[0]
+    return make_model(name, **model_settings(name, config, holiday_country))
+
+
+def too_short(y: np.ndarray, members: tuple[str, ...], config: ModelConfig) -> str | None:
+    """Why ``y`` is too short or sparse for ``members`` (so the fallback is used), or None.
+
+    Baselines cope with any history, so a choice of baselines only is never too short.
+    """
+    if all(m in BASELINES for m in members):
+        return None
+    if len(y) < config.min_history_weeks:
+        return f"only {len(y)} weeks of history (< {config.min_history_weeks})"
+    nonzero = int((y > 0).sum())
+    if nonzero < MIN_NONZERO_WEEKS:
+        return f"only {nonzero} non-zero weeks (< {MIN_NONZERO_WEEKS})"
+    return None
+
+
+def _join(*reasons: str | None) -> str | None:
+    kept = [r for r in reasons if r]
+    return "; ".join(kept) if kept else None
+
+
+def forecast_series(
+    history: pd.DataFrame,
+    config: ModelConfig,
+    *,
+    horizon: int,
+    n_paths: int,
+    rng: np.random.Generator,
+    holiday_country: str | None,
+    choice: ModelChoice | None = None,
+) -> SeriesForecast:
+    """Forecast one weekly series with the configured model, or visibly with the fallback.
+
+    The fallback (``config.fallback``) is used when the history is shorter than
+    ``config.min_history_weeks`` or has fewer than 5 non-zero weeks (unless only baselines
+    were chosen: they cope with short series), or the chosen model raises a
+    RuntimeError or ValueError (e.g. cmdstanpy's optimisation failure) or returns non-finite
+    values; ``fallback_reason`` then says why. An ensemble member that fails is dropped and
+    named in ``fallback_reason``.
+
+    Args:
+        history: Columns ``ds`` (Monday, datetime64, weekly, no gaps) and ``y`` (procedures
+            per week, finite, >= 0). Not modified.
+        config: Model name (or ``auto`` / ``ensemble``), fallback and settings.
+        horizon: Weeks ahead, >= 1.
+        n_paths: Number of sample paths, >= 1.
+        rng: Source of randomness; the same seed gives the same paths.
+        holiday_country: ISO country code for Prophet's holidays, or None.
+        choice: The model chosen for this series (see :func:`choose_model`); default: the
+            configured model, or for ``auto`` / ``ensemble`` the no-backtest default.
+
+    Returns:
+        The paths with the model used and any fallback reason.
+    """
+    check_sample_args(horizon, n_paths)
+    start = time.perf_counter()
+    choice = choice or choose_model(None, config, None)
+    if history.empty:
+        return SeriesForecast(np.zeros((n_paths, horizon)), "zeros", "no history", 0.0)
+    validate_history(history)
+    wanted = "+".join(choice.members)
+    reason = too_short(history[Y].to_numpy(dtype=float), choice.members, config)
+    if reason is None:
+        model = build_model(choice, config, holiday_country)
+        try:
+            paths = model.fit(history).sample(horizon, n_paths, rng)
+        except MODEL_ERRORS as err:
+            reason = f"{wanted} failed: {type(err).__name__}: {err}"[:200]
+        else:
+            if np.isfinite(paths).all():
+                name, dropped = choice.members[0], None
+                if isinstance(model, Ensemble):
+                    name = model.label
+                    if model.dropped_:
+                        dropped = "ensemble dropped " + ", ".join(
+                            f"{m} ({why})" for m, why in model.dropped_.items()
+                        )
+                return SeriesForecast(
+                    paths,
+                    name,
+                    _join(choice.degraded, dropped),
+                    time.perf_counter() - start,
+                    choice.note,
+                )
+            reason = f"{wanted} produced non-finite values"
+    logger.info("Using %s instead of %s: %s", config.fallback, wanted, reason)
+    settings = model_settings(config.fallback, config, holiday_country)
+    paths = make_model(config.fallback, **settings).fit(history).sample(horizon, n_paths, rng)
+    return SeriesForecast(
+        paths,
+        config.fallback,
+        _join(choice.degraded, reason),
+        time.perf_counter() - start,
+        choice.note,
+    )

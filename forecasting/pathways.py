@@ -1,0 +1,405 @@
+"""Care pathways learned from the clinics' own history.
+
+Weekly MLD sessions of clinic ``c`` in week ``t`` are modelled as
+
+    sessions[c, t] = base[c] + scale[c] * sum_p sum_k w[p, k] * procedures[c, p, t - k] + noise
+
+where ``w[p, k]`` is the expected number of sessions per procedure of type ``p`` in week ``k``
+after the surgery week (uptake included), ``base`` the non-surgical demand (lymphedema and other
+clients) and ``scale`` a clinic's own adjustment (its uptake relative to the pool). The noise is
+over-dispersed: its variance is ``dispersion`` times the mean (quasi-Poisson), plus
+``excess_variance`` times the squared mean out of sample (pathway and level error, measured on
+held-out recent weeks).
+
+Estimation is a non-negative, weighted distributed-lag regression pooled across clinics, with
+the configured pathway as a Gaussian prior (the ``demand.prior_sd`` setting) so that short or
+collinear histories stay near the configured protocol, solved as non-negative least squares
+(``scipy.optimize.nnls``). With fewer than ``demand.min_history_weeks`` usable clinic-weeks the
+configured pathways are used as they are. A clinic's scale has the prior N(1,
+``demand.clinic_scale_sd``^2), so it moves only as far as that clinic's own data supports.
+
+From weekly totals only the product uptake x sessions per patient is identifiable; the learned
+pathway is shown as an implied uptake that assumes the configured course length per patient.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import nnls
+
+from . import columns as C
+from .config import DemandConfig, Pathway
+from .demand import non_surgical_forecast
+
+_MIN_DISPERSION_ROWS = 8  # fewer residual weeks than this: dispersion stays at its floor
+_MIN_MEAN = 0.5  # floor of the expected sessions used as a regression weight
+
+
+@dataclass(frozen=True)
+class ClinicHistory:
+    """One clinic's aligned weekly history before the cut-off.
+
+    Attributes:
+        weeks: Mondays from the clinic's first week with any data to the week before the cut-off.
+        procedures: (weeks, procedure types) completed procedures, types in ``PROCEDURE_TYPES``.
+        sessions: weekly sessions (0 where none were recorded), length ``len(weeks)``.
+        first_procedure: index of the first week with procedure data, or None.
+        first_session: index of the first week with session data, or None.
+    """
+
+    weeks: pd.DatetimeIndex
+    procedures: np.ndarray
+    sessions: np.ndarray
+    first_procedure: int | None
+    first_session: int | None
+
+
+def clinic_histories(
+    procedures: pd.DataFrame, sessions: pd.DataFrame, cutoff: pd.Timestamp
+) -> dict[str, ClinicHistory]:
+    """Aligned weekly procedure and session history per clinic, weeks before ``cutoff``.
+
+    Args:
+        procedures: ``clinic_id, procedure, week, completed`` (weekly completed procedures).
+        sessions: ``clinic_id, week, sessions`` (weekly MLD sessions).
+        cutoff: first forecast week (Monday); later rows are ignored.
+    """
+    procs = procedures.loc[pd.to_datetime(procedures[C.WEEK]) < cutoff]
+    sess = sessions.loc[pd.to_datetime(sessions[C.WEEK]) < cutoff]
+    clinics = sorted({str(c) for c in procs[C.CLINIC]} | {str(c) for c in sess[C.CLINIC]})
+    out: dict[str, ClinicHistory] = {}
+    for clinic in clinics:
+        p = procs.loc[procs[C.CLINIC].astype(str) == clinic]
+        s = sess.loc[sess[C.CLINIC].astype(str) == clinic]
+        firsts = [pd.Timestamp(f[C.WEEK].min()) for f in (p, s) if len(f)]
+        weeks = pd.date_range(min(firsts), cutoff - pd.Timedelta(days=7), freq="W-MON")
+        matrix = (
+            p.pivot_table(index=C.WEEK, columns=C.PROCEDURE, values=C.COMPLETED, aggfunc="sum")
+            .reindex(index=weeks, columns=list(C.PROCEDURE_TYPES))
+            .fillna(0.0)
+            .to_numpy(dtype=float)
+        )
+        y = s.groupby(C.WEEK)[C.SESSIONS].sum().reindex(weeks, fill_value=0).to_numpy(float)
+        out[clinic] = ClinicHistory(
+            weeks=weeks,
+            procedures=matrix,
+            sessions=y,
+            first_procedure=int(weeks.get_loc(pd.Timestamp(p[C.WEEK].min()))) if len(p) else None,
+            first_session=int(weeks.get_loc(pd.Timestamp(s[C.WEEK].min()))) if len(s) else None,
+        )
+    return out
+
+
+def padded_weights(pathways: Mapping[str, Pathway], length: int) -> np.ndarray:
+    """Configured weights (uptake x sessions by week) as a (types, length) array."""
+    out = np.zeros((len(C.PROCEDURE_TYPES), length))
+    for i, procedure in enumerate(C.PROCEDURE_TYPES):
+        w = np.asarray(pathways[procedure].weights, dtype=float)[:length]
+        out[i, : len(w)] = w
+    return out
+
+
+def lagged(procedures: np.ndarray, length: int) -> np.ndarray:
+    """Design matrix (weeks, types x length): column ``j * length + k`` is type j lagged k weeks.
+
+    Weeks before the first row count as zero procedures.
+    """
+    n, types = procedures.shape
+    out = np.zeros((n, types * length))
+    for k in range(min(length, n)):
+        out[k:, np.arange(types) * length + k] = procedures[: n - k]
+    return out
+
+
+@dataclass(frozen=True)
+class LearnedPathways:
+    """Pathway weights used for demand, and how they were obtained.
+
+    Attributes:
+        weights: (types, lags) expected sessions per procedure by week since surgery (uptake
+            included), types in ``PROCEDURE_TYPES`` order; pooled across clinics.
+        configured: the configured weights, same shape (the prior).
+        clinic_scale: per clinic multiplier of the pooled weights (1.0: no own adjustment).
+        dispersion: variance / mean of weekly sessions around their expectation (>= 1).
+        excess_variance: out-of-sample variance beyond that, per squared mean (pathway and
+            non-surgical level error); session variance = dispersion x mean + this x mean^2.
+        source: "learned" or "configured".
+        reason: why the configured pathways were used, or None.
+        weeks_used: clinic-weeks in the regression.
+    """
+
+    weights: np.ndarray
+    configured: np.ndarray
+    clinic_scale: dict[str, float] = field(default_factory=dict)
+    dispersion: float = 1.0
+    excess_variance: float = 0.0
+    source: str = "configured"
+    reason: str | None = None
+    weeks_used: int = 0
+
+    def clinic_weights(self, clinic: str) -> dict[str, np.ndarray]:
+        """Weights per procedure type for ``clinic`` (pooled weights times its scale)."""
+        scale = self.clinic_scale.get(clinic, 1.0)
+        return {p: self.weights[i] * scale for i, p in enumerate(C.PROCEDURE_TYPES)}
+
+    def implied(self, history: ClinicHistory, clinic: str) -> np.ndarray:
+        """Sessions implied by the clinic's past procedures in each past week."""
+        lags = self.weights.shape[1]
+        design = lagged(history.procedures, lags)
+        return design @ self.weights.ravel() * self.clinic_scale.get(clinic, 1.0)
+
+    def table(self, pathways: Mapping[str, Pathway]) -> pd.DataFrame:
+        """Learned next to configured pathway, one row per procedure type.
+
+        Columns: procedure, source, configured_uptake, learned_uptake (implied, assuming the
+        configured sessions per taking patient), configured_sessions, learned_sessions
+        (expected sessions per procedure, uptake included), configured_weights,
+        learned_weights (per week since surgery, rounded).
+        """
+        rows = []
+        for i, procedure in enumerate(C.PROCEDURE_TYPES):
+            cfg = pathways[procedure]
+            course = float(sum(cfg.sessions_by_week))
+            learned = float(self.weights[i].sum())
+            last = int(np.flatnonzero(self.weights[i] > 0.005).max(initial=0)) + 1
+            rows.append(
+                {
+                    C.PROCEDURE: procedure,
+                    "source": self.source,
+                    "configured_uptake": cfg.uptake,
+                    "learned_uptake": min(learned / course, 1.0) if course > 0 else 0.0,
+                    "configured_sessions": float(sum(cfg.weights)),
+                    "learned_sessions": learned,
+                    "configured_weights": [round(x, 2) for x in cfg.weights],
+                    "learned_weights": [round(float(x), 2) for x in self.weights[i][:last]],
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def summary(self, pathways: Mapping[str, Pathway]) -> str:
+        """One line for the report: sessions per procedure, learned vs configured."""
+        table = self.table(pathways)
+        parts = [
+            f"{r.procedure} {r.learned_sessions:.1f} (configured {r.configured_sessions:.1f})"
+            for r in table.itertuples()
+        ]
+        head = (
+            f"learned from {self.weeks_used} clinic-weeks"
+            if self.source == "learned"
+            else f"configured ({self.reason})"
+        )
+        return f"MLD sessions per procedure, {head}: " + "; ".join(parts)
+
+
+def configured_pathways(
+    pathways: Mapping[str, Pathway], config: DemandConfig, reason: str
+) -> LearnedPathways:
+    """The configured pathways as they are (no learning)."""
+    lags = _lags(pathways, config)
+    prior = padded_weights(pathways, lags)
+    return LearnedPathways(
+        weights=prior,
+        configured=prior,
+        dispersion=config.min_dispersion,
+        source="configured",
+        reason=reason,
+    )
+
+
+def _lags(pathways: Mapping[str, Pathway], config: DemandConfig) -> int:
+    longest = max(len(pathways[p].sessions_by_week) for p in C.PROCEDURE_TYPES)
+    return max(config.max_lag_weeks, longest)
+
+
+def _usable_rows(history: ClinicHistory, lags: int) -> np.ndarray:
+    """Week indices with session data and every procedure lag observed."""
+    if history.first_procedure is None or history.first_session is None:
+        return np.zeros(0, dtype=int)
+    start = max(history.first_procedure + lags - 1, history.first_session)
+    return np.arange(start, len(history.weeks))
+
+
+def learn_pathways(
+    histories: Mapping[str, ClinicHistory],
+    pathways: Mapping[str, Pathway],
+    config: DemandConfig,
+) -> LearnedPathways:
+    """Estimate pathway weights, clinic scales and session dispersion from history.
+
+    Args:
+        histories: per clinic, aligned weekly history (:func:`clinic_histories`).
+        pathways: configured pathway per procedure type (the prior and the fallback).
+        config: demand settings (lags, prior strength, minimum history).
+
+    Returns:
+        Learned pathways, or the configured ones (with the reason) when the usable history is
+        shorter than ``config.min_history_weeks`` clinic-weeks.
+    """
+    lags = _lags(pathways, config)
+    prior = padded_weights(pathways, lags).ravel()
+    blocks = []
+    for clinic, history in histories.items():
+        rows = _usable_rows(history, lags)
+        if len(rows):
+            design = lagged(history.procedures, lags)[rows]
+            blocks.append((clinic, design, history.sessions[rows]))
+    used = sum(len(b[2]) for b in blocks)
+    reason = None
+    if not config.learn_pathways:
+        reason = "demand.learn_pathways is false"
+    elif used < config.min_history_weeks:
+        reason = (
+            f"only {used} clinic-weeks with sessions and procedures "
+            f"(< demand.min_history_weeks = {config.min_history_weeks})"
+        )
+    if reason is not None:
+        base = configured_pathways(pathways, config, reason)
+        return LearnedPathways(
+            weights=base.weights,
+            configured=base.configured,
+            dispersion=_dispersion(blocks, prior, config),
+            source="configured",
+            reason=base.reason,
+            weeks_used=used,
+        )
+    weights, intercepts, phi = _fit_pooled(blocks, prior, config)
+    scales, bases = _clinic_scales(blocks, weights, intercepts, phi, config)
+    y = np.concatenate([b[2] for b in blocks])
+    final = np.concatenate([d @ weights * scales[c] + bases[c] for c, d, _ in blocks])
+    fitted = int(np.count_nonzero(weights)) + 2 * len(blocks)  # weights, bases and scales
+    phi = _phi(y, np.maximum(final, _MIN_MEAN), config, fitted)
+    return LearnedPathways(
+        weights=weights.reshape(len(C.PROCEDURE_TYPES), lags),
+        configured=prior.reshape(len(C.PROCEDURE_TYPES), lags),
+        clinic_scale=scales,
+        dispersion=phi,
+        excess_variance=_excess_variance(blocks, prior, phi, config),
+        source="learned",
+        weeks_used=used,
+    )
+
+
+def _fit_pooled(
+    blocks: list, prior: np.ndarray, config: DemandConfig
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Pooled pathway weights, per clinic intercepts and the dispersion of the fit.
+
+    Pass 1 weights rows by the observed sessions; pass 2 by pass 1's fit, with the dispersion
+    estimated from pass 1 so that the prior is weighed against the real noise.
+    """
+    design, y = _stack(blocks)
+    mean = np.maximum(_fit(design, y, prior, 1.0, np.maximum(y, 1.0), config)[1], _MIN_MEAN)
+    phi = _phi(y, mean, config, design.shape[1])
+    coef, _ = _fit(design, y, prior, phi, mean, config)
+    return coef[: len(prior)], coef[len(prior) :], phi
+
+
+def _excess_variance(blocks: list, prior: np.ndarray, phi: float, config: DemandConfig) -> float:
+    """Variance beyond ``phi x mean`` when the pathway is used out of sample, per mean^2.
+
+    The last ``config.holdout_weeks`` weeks of every clinic are held out, the pathway is
+    refitted on the rest and the held-out sessions are predicted from their actual procedures
+    plus the non-surgical forecast made at the hold-out start (as a forecast would). The excess
+    ``kappa`` solves sum(residual^2 - phi x mean) = kappa x sum(mean^2): it measures how far the
+    learned pathway and the non-surgical level miss, which in-sample noise does not show.
+    """
+    holdout = config.holdout_weeks
+    train = [(c, d[:-holdout], y[:-holdout]) for c, d, y in blocks if len(y) > holdout]
+    if holdout == 0 or sum(len(b[2]) for b in train) < config.min_history_weeks:
+        return 0.0
+    weights, _, _ = _fit_pooled(train, prior, config)
+    excess, scale = 0.0, 0.0
+    for _, design, y in blocks:
+        if len(y) <= holdout:
+            continue
+        implied = design @ weights
+        base = non_surgical_forecast(
+            y[:-holdout] - implied[:-holdout],
+            holdout,
+            lags=config.non_surgical_ar_lags,
+            window=config.non_surgical_window_weeks,
+        )
+        mean = np.maximum(implied[-holdout:] + base, _MIN_MEAN)
+        excess += float(np.sum((y[-holdout:] - mean) ** 2 - phi * mean))
+        scale += float(np.sum(mean**2))
+    return max(excess / scale, 0.0) if scale > 0 else 0.0
+
+
+def _stack(blocks: list) -> tuple[np.ndarray, np.ndarray]:
+    """Pooled design: pathway columns, then one intercept (base) column per clinic."""
+    n_clinics = len(blocks)
+    parts, ys = [], []
+    for i, (_, design, y) in enumerate(blocks):
+        intercept = np.zeros((len(y), n_clinics))
+        intercept[:, i] = 1.0
+        parts.append(np.hstack([design, intercept]))
+        ys.append(y)
+    return np.vstack(parts), np.concatenate(ys)
+
+
+def _fit(
+    design: np.ndarray,
+    y: np.ndarray,
+    prior: np.ndarray,
+    phi: float,
+    mean: np.ndarray,
+    config: DemandConfig,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Non-negative MAP fit: rows scaled by 1/sqrt(phi x mean), prior rows by 1/prior_sd."""
+    scale = 1.0 / np.sqrt(phi * mean)
+    n_prior = len(prior)
+    prior_rows = np.zeros((n_prior, design.shape[1]))
+    prior_rows[:, :n_prior] = np.eye(n_prior) / config.prior_sd
+    a = np.vstack([design * scale[:, None], prior_rows])
+    b = np.concatenate([y * scale, prior / config.prior_sd])
+    coef = nnls(a, b)[0]
+    return coef, design @ coef
+
+
+def _phi(y: np.ndarray, mean: np.ndarray, config: DemandConfig, n_params: int = 0) -> float:
+    """Pearson dispersion sum((y - mean)^2 / mean) / (n - n_params), within its bounds."""
+    if len(y) - n_params < _MIN_DISPERSION_ROWS:
+        return config.min_dispersion
+    pearson = float(np.sum((y - mean) ** 2 / mean) / (len(y) - n_params))
+    return float(min(max(pearson, config.min_dispersion), 50.0))
+
+
+def _dispersion(blocks: list, prior: np.ndarray, config: DemandConfig) -> float:
+    """Dispersion around the configured pathway plus each clinic's median remainder."""
+    ys, means = [], []
+    for _, design, y in blocks:
+        implied = design @ prior
+        ys.append(y)
+        means.append(np.maximum(implied + max(float(np.median(y - implied)), 0.0), _MIN_MEAN))
+    if not ys:
+        return config.min_dispersion
+    return _phi(np.concatenate(ys), np.concatenate(means), config)
+
+
+def _clinic_scales(
+    blocks: list, weights: np.ndarray, intercepts: np.ndarray, phi: float, config: DemandConfig
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Per clinic scale of the pooled pathway, shrunk towards 1, and the clinic's base level.
+
+    Each clinic's sessions are regressed on its implied sessions with a base (weighted by the
+    variance phi x mean) with the prior scale ~ N(1, clinic_scale_sd^2), scale and base both
+    >= 0 (non-negative least squares on the whitened rows plus one prior row). With
+    ``clinic_scale_sd = 0`` every scale is 1 and the pooled fit's intercepts are kept.
+    """
+    scales: dict[str, float] = {}
+    bases: dict[str, float] = {}
+    tau = config.clinic_scale_sd
+    for i, (clinic, design, y) in enumerate(blocks):
+        implied = design @ weights
+        scales[clinic], bases[clinic] = 1.0, float(intercepts[i])
+        if tau == 0 or len(y) < _MIN_DISPERSION_ROWS or implied.sum() <= 0:
+            continue
+        scale = 1.0 / np.sqrt(phi * np.maximum(implied + intercepts[i], _MIN_MEAN))
+        a = np.vstack([np.column_stack([scale, implied * scale]), [0.0, 1.0 / tau]])
+        b = np.concatenate([y * scale, [1.0 / tau]])
+        bases[clinic], scales[clinic] = (float(v) for v in nnls(a, b)[0])
+    return scales, bases

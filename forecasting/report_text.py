@@ -1,0 +1,441 @@
+"""Words of the weekly report: numbers formatted for people, and sentences worded from them.
+
+Every sentence a clinic manager reads (the action, the headline, the evidence, the network
+summary) is built here from the numbers, so the HTML page, the PDF, the XLSX summary sheet and
+the Prefect artifacts all say the same thing. Nothing here reads files or draws charts.
+
+Conventions: whole numbers with thousands separators, one decimal for FTE, a real minus sign
+(U+2212) for negative numbers, an en dash for ranges, ``1 December`` dates with the year only
+when it differs from the cut-off's.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from .columns import P10, P50, P90, WEEK
+
+HOURS_ROSTERED = "hours_rostered"
+HOURS_NEEDED = "therapist_hours_needed"
+GAP_HOURS = "gap_hours"
+
+# A gap that rounds to zero whole hours is no gap: nobody adds "about 0 hours". This is the
+# rounding of the words, not a staffing policy (that lives in StaffingConfig).
+MIN_GAP_HOURS = 0.5
+DASH = "–"  # en dash, for ranges
+NONE = "—"  # em dash, for a missing value
+MINUS = "−"
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+__all__ = [
+    "DASH",
+    "MIN_GAP_HOURS",
+    "NONE",
+    "Decision",
+    "StaffingPlan",
+    "counted",
+    "day_month",
+    "decision",
+    "evidence",
+    "fmt_fte",
+    "fmt_int",
+    "fmt_one",
+    "fmt_signed",
+    "iso_date",
+    "monday",
+    "network_sentences",
+    "service_note",
+    "week_label",
+    "weeks_phrase",
+]
+
+
+# ----------------------------------------------------------------------------------------------
+# Numbers and dates
+
+
+def is_missing(x: Any) -> bool:
+    """True for None, NaN and pandas' missing values."""
+    return x is None or (isinstance(x, float) and math.isnan(x)) or bool(pd.isna(x))
+
+
+def whole(x: Any) -> int:
+    """Round half away from zero (Python's ``round`` rounds 26.5 to 26)."""
+    x = float(x)
+    return int(math.copysign(math.floor(abs(x) + 0.5), x))
+
+
+def fmt_int(x: Any) -> str:
+    """``1,234``; ``−3`` with a real minus sign; an em dash when missing."""
+    return NONE if is_missing(x) else f"{whole(x):,}".replace("-", MINUS)
+
+
+def fmt_count(x: Any) -> str:
+    """An integer count with thousands separators (no rounding needed)."""
+    return NONE if is_missing(x) else f"{int(x):,}"
+
+
+def fmt_one(x: Any) -> str:
+    """One decimal: ``4.1``; never ``-0.0``."""
+    if is_missing(x):
+        return NONE
+    text = f"{float(x):.1f}"
+    return "0.0" if text == "-0.0" else text.replace("-", MINUS)
+
+
+fmt_fte = fmt_one
+
+
+def fmt_signed(x: Any) -> str:
+    """One decimal with an explicit sign for non-zero values: ``+1.1``, ``−0.4``."""
+    text = fmt_one(x)
+    if text in (NONE, "0.0") or text.startswith(MINUS):
+        return text
+    return "+" + text
+
+
+def fmt_percent(share: float) -> str:
+    """``0.093`` -> ``9%``; below half a percent -> ``under 1%``."""
+    pct = whole(abs(share) * 100)
+    return "under 1%" if pct == 0 else f"{pct}%"
+
+
+def counted(x: Any, noun: str) -> str:
+    """``1 session``, ``12 sessions``; the noun is pluralised with an ``s``."""
+    n = fmt_int(x)
+    return f"{n} {noun}{'' if n == '1' else 's'}"
+
+
+def monday(ts: Any) -> pd.Timestamp:
+    """Monday of the ISO week of ``ts`` (midnight)."""
+    ts = pd.Timestamp(ts).normalize()
+    return ts - pd.Timedelta(days=ts.weekday())
+
+
+def day_month(d: Any, as_of: Any | None, short_month: bool = False) -> str:
+    """``1 December``; the year is added when it differs from the cut-off's (or always)."""
+    ts = pd.Timestamp(d)
+    month = _MONTHS[ts.month - 1]
+    text = f"{ts.day} {month[:3] if short_month else month}"
+    if as_of is None or ts.year != pd.Timestamp(as_of).year:
+        text += f" {ts.year}"
+    return text
+
+
+def iso_date(d: Any) -> str:
+    return pd.Timestamp(d).date().isoformat()
+
+
+def week_label(week: pd.Timestamp | None, as_of: pd.Timestamp) -> str:
+    """``Next week``, ``This week`` or ``Week of 1 December``."""
+    if week is None:
+        return "Next week"
+    this = monday(as_of)
+    if week == this + pd.Timedelta(weeks=1):
+        return "Next week"
+    if week == this:
+        return "This week"
+    return f"Week of {day_month(week, as_of)}"
+
+
+def weeks_phrase(n: int) -> str:
+    return "next week" if n == 1 else f"the next {n} weeks"
+
+
+def ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _when(label: str, adverbial: bool = False) -> str:
+    """``Next week`` -> ``next week``; ``Week of 1 December`` -> ``week of 1 December``
+    (``in the week of 1 December`` when ``adverbial``)."""
+    if label in ("Next week", "This week"):
+        return label.lower()
+    return ("in the " if adverbial else "") + label[0].lower() + label[1:]
+
+
+# ----------------------------------------------------------------------------------------------
+# The staffing plan of one clinic and its decision
+
+
+@dataclass(frozen=True)
+class StaffingPlan:
+    """Staffing rows of one clinic over the horizon.
+
+    Attributes:
+        rows: staffing rows sorted by week, plus ``gap_hours`` (needed minus rostered paid
+            hours; positive: short).
+        horizon: number of forecast weeks.
+        short: the rows whose gap rounds to at least one whole hour.
+    """
+
+    rows: pd.DataFrame
+    horizon: int
+    short: pd.DataFrame
+
+    @classmethod
+    def of(cls, staffing: pd.DataFrame) -> StaffingPlan:
+        """Plan from one clinic's staffing rows (needs ``week``, ``therapist_hours_needed``
+        and ``hours_rostered``)."""
+        rows = staffing.sort_values(WEEK).reset_index(drop=True)
+        if rows.empty:
+            return cls(rows=rows.assign(**{GAP_HOURS: []}), horizon=0, short=rows)
+        rows = rows.assign(**{GAP_HOURS: rows[HOURS_NEEDED] - rows[HOURS_ROSTERED]})
+        return cls(
+            rows=rows,
+            horizon=int(rows[WEEK].nunique()),
+            short=rows[rows[GAP_HOURS] >= MIN_GAP_HOURS],
+        )
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a clinic manager should do, worded from the numbers.
+
+    Attributes:
+        status: ``short`` (add hours), ``ok`` (roster covers) or ``check`` (no staffing figures).
+        action: the decision as one sentence, e.g. ``Add about 27 therapist hours in the week
+            of 30 November.``
+        short_action: the same, short enough for the network table.
+        lines: the numbers behind it: the lead week, then the horizon.
+    """
+
+    status: str
+    action: str
+    short_action: str
+    lines: list[str]
+
+
+def decision(
+    label: str,
+    lead_fc: pd.DataFrame,
+    lead_row: pd.Series | None,
+    lead: pd.Timestamp | None,
+    plan: StaffingPlan,
+    horizon_fc: pd.DataFrame,
+    as_of: pd.Timestamp,
+) -> Decision:
+    """The action for one clinic, then the lead week's and the horizon's numbers.
+
+    Args:
+        label: the lead week as ``Next week``/``This week``/``Week of ...``.
+        lead_fc: the lead week's ``sessions`` forecast row (``p10, p50, p90``), or empty.
+        lead_row: the lead week's staffing row (of ``plan.rows``), or None.
+        lead: Monday of the lead week.
+        plan: the clinic's staffing plan.
+        horizon_fc: the clinic's ``sessions`` forecast over the horizon (``mean, p50``).
+        as_of: data cut-off.
+    """
+    horizon = weeks_phrase(plan.horizon)
+    if lead_row is None:
+        status = "check"
+        action = (
+            "Check the roster export: there are no staffing figures for this clinic, so the "
+            "roster cannot be compared with demand."
+        )
+        short_action = "Check the roster export"
+    elif plan.short.empty:
+        status = "ok"
+        action = f"No change needed: the roster covers expected demand for {horizon}."
+        short_action = f"None: roster covers {horizon}"
+    else:
+        status = "short"
+        first = plan.short.iloc[0]
+        when = day_month(first[WEEK], as_of)
+        action = f"Add about {counted(first[GAP_HOURS], 'therapist hour')} in the week of {when}."
+        short_action = f"Add about {fmt_int(first[GAP_HOURS])} h (week of {when})"
+        if len(plan.short) == plan.horizon > 1:
+            short_action += f"; short in all {plan.horizon} weeks"
+        elif len(plan.short) > 1:
+            short_action += f"; short in {len(plan.short)} of {plan.horizon} weeks"
+    return Decision(
+        status=status,
+        action=action,
+        short_action=short_action,
+        lines=[
+            line
+            for line in (
+                _lead_line(label, lead_fc, lead_row, lead, as_of),
+                _horizon_line(plan, horizon_fc, as_of),
+            )
+            if line
+        ],
+    )
+
+
+def _lead_line(
+    label: str,
+    lead_fc: pd.DataFrame,
+    lead_row: pd.Series | None,
+    lead: pd.Timestamp | None,
+    as_of: pd.Timestamp,
+) -> str:
+    parts: list[str] = []
+    if not lead_fc.empty:
+        f = lead_fc.iloc[0]
+        parts.append(
+            f"{label}: about {counted(f[P50], 'session')} ({fmt_int(f[P10])}{DASH}"
+            f"{fmt_int(f[P90])})."
+        )
+    elif lead_row is not None:
+        parts.append(f"{label}: about {counted(lead_row['sessions_p50'], 'session')}.")
+    if lead_row is not None:
+        prefix = (
+            "Needs"
+            if lead_row[WEEK] == lead
+            else f"Week of {day_month(lead_row[WEEK], as_of)}: needs"
+        )
+        parts.append(
+            f"{prefix} {fmt_int(lead_row[HOURS_NEEDED])} therapist hours "
+            f"({fmt_fte(lead_row['fte_needed'])} FTE); {fmt_int(lead_row[HOURS_ROSTERED])} "
+            "rostered."
+        )
+    return " ".join(parts)
+
+
+def _horizon_line(plan: StaffingPlan, horizon_fc: pd.DataFrame, as_of: pd.Timestamp) -> str:
+    parts: list[str] = []
+    n = int(horizon_fc[WEEK].nunique()) if not horizon_fc.empty else 0
+    if n > 1:
+        # Means add up; quantiles do not, so the total is the sum of weekly means and the
+        # range is the spread of the weekly medians.
+        total = horizon_fc["mean"].sum()
+        low, high = horizon_fc[P50].min(), horizon_fc[P50].max()
+        spread = (
+            f"{fmt_int(low)}{DASH}{fmt_int(high)} a week"
+            if fmt_int(low) != fmt_int(high)
+            else f"about {fmt_int(low)} a week"
+        )
+        parts.append(
+            f"Next {n} weeks: about {counted(total, 'session')} in all ({spread}, medians)."
+        )
+    if not plan.short.empty:
+        first = plan.short.iloc[0]
+        worst = plan.short.loc[plan.short[GAP_HOURS].idxmax()]
+        if len(plan.short) == plan.horizon > 1:
+            parts.append(f"Short in all {plan.horizon} weeks")
+        elif len(plan.short) > 1:
+            parts.append(f"Short in {len(plan.short)} of {plan.horizon} weeks")
+        if worst[WEEK] != first[WEEK]:
+            largest = (
+                f"the largest gap is about {counted(worst[GAP_HOURS], 'therapist hour')} "
+                f"({fmt_fte(worst['fte_gap'])} FTE) in the week of {day_month(worst[WEEK], as_of)}."
+            )
+            if len(plan.short) > 1:
+                parts[-1] += "; " + largest
+            else:
+                parts.append(largest[0].upper() + largest[1:])
+        elif len(plan.short) > 1:
+            parts[-1] += "."
+    return " ".join(parts)
+
+
+def evidence(
+    label: str,
+    lead_fc: pd.DataFrame,
+    lead_committed: pd.DataFrame,
+    lead_row: pd.Series | None,
+) -> list[str]:
+    """Sentences behind the decision: committed demand and the roster's expected outcome."""
+    out: list[str] = []
+    when = _when(label)
+    if not lead_fc.empty and not lead_committed.empty:
+        owed = fmt_int(lead_committed.iloc[0]["committed"])
+        whose = f"{when}'s" if when in ("next week", "this week") else f"the {when}'s"
+        out.append(
+            f"About {owed} of {whose} sessions are owed to patients already operated on; "
+            "the rest depend on procedures still to come."
+        )
+    if lead_row is not None:
+        unmet, idle = lead_row["expected_unmet_sessions"], lead_row["expected_idle_hours"]
+        unmet_text = (
+            "no unmet sessions"
+            if not is_missing(unmet) and float(unmet) < 0.05
+            else f"about {fmt_one(unmet)} unmet sessions"
+        )
+        idle_text = (
+            "no idle therapist hours"
+            if not is_missing(idle) and whole(idle) == 0
+            else f"about {counted(idle, 'idle therapist hour')}"
+        )
+        out.append(
+            f"The hours needed are sized for {fmt_int(lead_row['sessions_target'])} sessions, "
+            f"the service-level target. With the current roster, expect {unmet_text} and "
+            f"{idle_text} {_when(label, True)}."
+        )
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# The network
+
+
+def network_sentences(names: Sequence[str], statuses: Sequence[str], horizon: int) -> list[str]:
+    """The network headline: which clinics need more hours (or that none does)."""
+    if not names:
+        return ["No clinic has data for this week's report."]
+    short = [n for n, s in zip(names, statuses, strict=True) if s == "short"]
+    missing = [n for n, s in zip(names, statuses, strict=True) if s == "check"]
+    n = len(names)
+    if short:
+        verb = "needs" if len(short) == 1 else "need"
+        out = [
+            f"{len(short)} of {n} clinics {verb} more therapist hours in "
+            f"{weeks_phrase(horizon)}: {', '.join(short)}."
+        ]
+    elif len(missing) == n:
+        out = []
+    elif missing:
+        out = [f"No clinic with staffing figures is short in {weeks_phrase(horizon)}."]
+    else:
+        out = [f"Every clinic's roster covers expected demand for {weeks_phrase(horizon)}."]
+    if missing:
+        out.append(f"No staffing figures for: {', '.join(missing)}.")
+    return out
+
+
+def network_week(leads: Sequence[pd.Timestamp], as_of: pd.Timestamp) -> str:
+    """Label of the week the network table shows, e.g. ``Next week (30 Nov)``."""
+    if not leads:
+        return "Next week"
+    first = min(leads)
+    label = week_label(first, as_of)
+    if label.startswith("Week of"):
+        return label
+    return f"{label} ({day_month(first, as_of, short_month=True)})"
+
+
+def service_note(level: Any) -> str:
+    """How to read the ranges and the hours needed (the service level in words)."""
+    text = (
+        "Sessions are the median forecast with the p10–p90 range (8 weeks in 10 should fall "
+        "inside it). "
+    )
+    if isinstance(level, int | float) and not isinstance(level, bool):
+        text += (
+            f"Therapist hours cover the {ordinal(round(level * 100))} percentile of session "
+            f"demand (service level {level:g}), so demand should fit the hours needed in about "
+            f"{round(level * 10)} weeks in 10."
+        )
+    else:
+        text += "Therapist hours cover the service-level quantile of session demand."
+    return text

@@ -1,0 +1,140 @@
+"""Property-based tests (hypothesis) of the parsing of counts and dates at ingest."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, timedelta
+
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from forecasting.ingest_parse import (
+    DAY_FIRST,
+    MONTH_FIRST,
+    parse_date,
+    parse_dates,
+    parse_number,
+    parse_numbers,
+    slash_readings,
+)
+
+MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+dates = st.dates(min_value=date(1950, 1, 1), max_value=date(2200, 12, 31))
+pad = st.sampled_from(["", " ", "  ", "\t"])
+FAST = settings(max_examples=150, deadline=None, database=None)  # no .hypothesis/ in the repo
+
+
+@FAST
+@given(n=st.integers(0, 10**9), left=pad, right=pad, plus=st.booleans(), zeros=st.integers(0, 3))
+def test_whole_counts_round_trip(n, left, right, plus, zeros):
+    text = f"{left}{'+' if plus else ''}{n}{'.' + '0' * zeros if zeros else ''}{right}"
+    assert parse_number(text) == n
+
+
+@FAST
+@given(n=st.integers(1000, 10**12))
+def test_thousands_separators(n):
+    assert parse_number(f"{n:,}") == n
+
+
+@FAST
+@given(n=st.integers(1, 10**6), frac=st.integers(1, 99))
+def test_negative_and_fractional_counts_keep_their_sign_and_fraction(n, frac):
+    assert parse_number(f"-{n}") == -n
+    value = parse_number(f"{n}.{frac:02d}")
+    assert value == float(f"{n}.{frac:02d}") and not value.is_integer()
+
+
+@FAST
+@given(text=st.text(max_size=20))
+def test_any_count_text_parses_or_is_nan(text):
+    value = parse_number(text, default=1.0)
+    if not text.strip():
+        assert value == 1.0  # an empty count means one row, one procedure
+    elif any(c.isalpha() for c in text):
+        assert math.isnan(value)  # words, 'n/a', '1e3', 'inf' are never numbers
+    else:
+        assert math.isnan(value) or math.isfinite(value)
+
+
+@FAST
+@given(values=st.lists(st.sampled_from(["1", " 2", "x", "", "-3", "4.5", "1,000"]), max_size=30))
+def test_vectorised_counts_equal_one_by_one(values):
+    got = parse_numbers(pd.Series(values, dtype="str"), default=1.0).tolist()
+    want = [parse_number(v, default=1.0) for v in values]
+    assert [None if math.isnan(x) else x for x in got] == [
+        None if math.isnan(x) else x for x in want
+    ]
+
+
+def _formats(d: date) -> dict[str, tuple[str, str]]:
+    """The same date written in every accepted format -> (text, order)."""
+    serial = (d - date(1899, 12, 30)).days
+    out = {
+        "iso": (d.isoformat(), MONTH_FIRST),
+        "iso_time": (f"{d.isoformat()} 13:45:00", MONTH_FIRST),
+        "us": (f"{d.month:02d}/{d.day:02d}/{d.year}", MONTH_FIRST),
+        "us_short": (f"{d.month}/{d.day}/{d.year}", MONTH_FIRST),
+        "day_first": (f"{d.day:02d}/{d.month:02d}/{d.year}", DAY_FIRST),
+        "dotted": (f"{d.day:02d}.{d.month:02d}.{d.year}", DAY_FIRST),
+        "named": (f"{d.day:02d}-{MONTHS[d.month - 1]}-{d.year}", MONTH_FIRST),
+        "named_us": (f"{MONTHS[d.month - 1]} {d.day}, {d.year}", MONTH_FIRST),
+        "compact": (d.strftime("%Y%m%d"), MONTH_FIRST),
+    }
+    if 1000 <= serial <= 99999:
+        out["excel_serial"] = (str(serial), MONTH_FIRST)
+    return out
+
+
+@FAST
+@given(d=dates, fmt=st.sampled_from(list(_formats(date(2024, 1, 1)))))
+def test_every_format_round_trips(d, fmt):
+    text, order = _formats(d).get(fmt, (d.isoformat(), MONTH_FIRST))
+    assert parse_date(text, order) == d
+
+
+@FAST
+@given(d=st.dates(min_value=date(2000, 1, 1), max_value=date(2068, 12, 31)))
+def test_two_digit_years_are_this_century(d):
+    assert parse_date(f"{d.month}/{d.day}/{d.strftime('%y')}") == d
+
+
+@FAST
+@given(d=dates)
+def test_slash_dates_are_ambiguous_exactly_when_both_fields_are_months(d):
+    mf, df = slash_readings(f"{d.month:02d}/{d.day:02d}/{d.year}")
+    assert mf
+    assert df == (d.day <= 12)
+
+
+@FAST
+@given(y=st.integers(1950, 2200), m=st.integers(1, 12), day=st.integers(29, 35))
+def test_impossible_dates_are_none(y, m, day):
+    try:
+        real = date(y, m, day)
+    except ValueError:
+        real = None
+    assert parse_date(f"{y}-{m:02d}-{day:02d}") == real
+    assert parse_date(f"{m:02d}/{day:02d}/{y}") == real
+
+
+@FAST
+@given(text=st.text(max_size=30))
+def test_any_date_text_parses_or_is_none(text):
+    for order in (MONTH_FIRST, DAY_FIRST):
+        value = parse_date(text, order)
+        assert value is None or isinstance(value, date)
+
+
+@FAST
+@given(
+    days=st.lists(st.integers(0, 20000), max_size=40),
+    junk=st.lists(st.sampled_from(["", "soon", "31/31/2020", "2999-12-31"]), max_size=5),
+)
+def test_vectorised_dates_equal_one_by_one(days, junk):
+    texts = [(date(1990, 1, 1) + timedelta(days=n)).strftime("%m/%d/%Y") for n in days] + junk
+    got = parse_dates(pd.Series(texts, dtype="str"))
+    for text, value in zip(texts, got, strict=True):
+        want = parse_date(text)
+        assert (pd.isna(value) and want is None) or value.date() == want

@@ -1,0 +1,273 @@
+"""Integration with a real Prefect server: `prefect server start`, `lymphcast serve`, runs.
+
+For each database (SQLite, then PostgreSQL: Debian's postgresql, which `make test` installs
+and this module starts on 127.0.0.1 as the ``postgres`` user), the module starts
+`prefect server start` on a free port with a temporary PREFECT_HOME, serves prefect.yaml's
+deployments with `lymphcast serve`, triggers the weekly deployment through the API, waits for
+Completed and checks the report and the artifacts through the API; then stops everything.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import httpx
+import pytest
+
+from forecasting.demo import generate_demo
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = 'n_paths = 100\nhorizon_weeks = 6\ntimezone = "Europe/Berlin"\n'
+QUIET = {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "DO_NOT_TRACK": "1",
+    "PREFECT_UI_ENABLED": "false",
+    "PREFECT_LOGGING_LEVEL": "WARNING",
+    "PREFECT_SERVER_LOGGING_LEVEL": "WARNING",
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait(check, what: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"{what} did not come up within {timeout:.0f} s")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+
+
+def _postgres_bin() -> Path:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
+    if not found:
+        raise AssertionError(
+            "PostgreSQL is not installed; run `make test` (scripts/system-deps.sh)"
+        )
+    return found[-1].parent
+
+
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    """A throw-away PostgreSQL cluster on 127.0.0.1 (as the postgres user when run as root)."""
+    bin_dir, port = _postgres_bin(), _free_port()
+    home = Path(tempfile.mkdtemp(prefix="lymphcast-pg-"))
+    as_user: list[str] = []
+    if os.geteuid() == 0:  # postgres refuses to run as root
+        shutil.chown(home, user="postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    data = home / "data"
+
+    def run(*cmd: str) -> None:
+        subprocess.run([*as_user, *cmd], check=True, capture_output=True, timeout=120)
+
+    run(str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
+    run(str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(home / "log"), "-w", "start",
+        "-o", f"-p {port} -h 127.0.0.1 -k {home}")  # fmt: skip
+    try:
+        run(str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres",
+            "prefect")  # fmt: skip
+        yield f"postgresql+asyncpg://postgres@127.0.0.1:{port}/prefect"
+    finally:
+        run(str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop")
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def server(request, tmp_path_factory) -> Iterator[dict]:
+    """`prefect server start` + `lymphcast serve`; yields the API URL and a data directory."""
+    root = tmp_path_factory.mktemp(f"server-{request.param}")
+    env = {**os.environ, **QUIET, "PREFECT_HOME": str(root / "prefect-home")}
+    for key in ("PREFECT_API_URL", "PREFECT_SERVER_DATABASE_CONNECTION_URL"):
+        env.pop(key, None)
+    if request.param == "postgres":
+        url = request.getfixturevalue("postgres_url")
+        env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = url
+        env["PREFECT_API_DATABASE_CONNECTION_URL"] = url
+    port = _free_port()
+    api = f"http://127.0.0.1:{port}/api"
+    started = time.monotonic()
+    srv = subprocess.Popen(
+        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+         "--port", str(port)],
+        env=env, start_new_session=True, stdout=subprocess.DEVNULL,
+        stderr=open(root / "server.log", "wb"),
+    )  # fmt: skip
+
+    def healthy() -> bool:
+        assert srv.poll() is None, (root / "server.log").read_text()[-3000:]
+        try:
+            return httpx.get(f"{api}/health", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    runner = None
+    try:
+        _wait(healthy, "prefect server")
+        startup = time.monotonic() - started
+        generate_demo(root / "raw", clinics=2, years=3, seed=2, end=date(2025, 7, 1))
+        (root / "lymphcast.toml").write_text(CONFIG)
+        runner = subprocess.Popen(
+            [sys.executable, "-m", "lymphcast", "serve", "--config", str(root / "lymphcast.toml")],
+            cwd=ROOT, env={**env, "PREFECT_API_URL": api}, start_new_session=True,
+            stdout=subprocess.DEVNULL, stderr=open(root / "serve.log", "wb"),
+        )  # fmt: skip
+        yield {"api": api, "root": root, "db": request.param, "startup": startup}
+    finally:
+        if runner is not None:
+            _stop(runner)
+        _stop(srv)
+
+
+def _client(api: str):
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    class _Ctx:
+        def __enter__(self):
+            self._settings = temporary_settings({PREFECT_API_URL: api})
+            self._settings.__enter__()
+            self._client = get_client(sync_client=True)
+            return self._client.__enter__()
+
+        def __exit__(self, *exc):
+            self._client.__exit__(*exc)
+            self._settings.__exit__(*exc)
+
+    return _Ctx()
+
+
+def _deployment(client, name: str, timeout: float = 90):
+    from prefect.exceptions import ObjectNotFound
+
+    found = []
+
+    def registered() -> bool:
+        try:
+            found.append(client.read_deployment_by_name(name))
+        except ObjectNotFound:
+            return False
+        return True
+
+    _wait(registered, f"deployment {name}", timeout)
+    return found[-1]
+
+
+def _run(client, deployment, parameters: dict, timeout: float = 240):
+    from prefect.client.schemas.objects import StateType
+
+    run = client.create_flow_run_from_deployment(deployment.id, parameters=parameters)
+    final = {StateType.COMPLETED, StateType.FAILED, StateType.CRASHED, StateType.CANCELLED}
+
+    def finished() -> bool:
+        return client.read_flow_run(run.id).state.type in final
+
+    _wait(finished, f"flow run {run.name}", timeout)
+    return client.read_flow_run(run.id)
+
+
+def _params(root: Path, **extra) -> dict:
+    return {
+        "as_of": "2025-06-02",
+        "config_path": str(root / "lymphcast.toml"),
+        "raw": str(root / "raw"),
+        "processed": str(root / "processed"),
+        "reports": str(root / "reports"),
+        **extra,
+    }
+
+
+def test_served_deployments_have_schedule_timezone_and_limit(server):
+    with _client(server["api"]) as client:
+        weekly = _deployment(client, "weekly-staffing/weekly-staffing")
+        backtest = _deployment(client, "monthly-backtest/monthly-backtest")
+    cron = weekly.schedules[0].schedule
+    assert cron.cron == "0 6 * * 1" and cron.timezone == "Europe/Berlin"  # from lymphcast.toml
+    assert weekly.global_concurrency_limit.limit == 1  # two weekly runs never overlap
+    assert weekly.concurrency_options.collision_strategy == "ENQUEUE"
+    assert backtest.schedules[0].schedule.cron == "0 2 1 * *"
+
+
+def test_weekly_run_through_the_api_completes_with_report_and_artifacts(server):
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    root = server["root"]
+    with _client(server["api"]) as client:
+        weekly = _deployment(client, "weekly-staffing/weekly-staffing")
+        run = _run(client, weekly, _params(root))
+        assert run.state.is_completed(), (root / "serve.log").read_text()[-3000:]
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(like_="weekly-staffing"))
+        )
+    report = root / "reports" / "2025-W23"
+    assert {"index.html", "forecast.csv", "staffing.csv"} <= {p.name for p in report.iterdir()}
+    keys = {a.key for a in artifacts}
+    assert "weekly-staffing-report" in keys, keys
+    link = next(a for a in artifacts if a.key == "weekly-staffing-report")
+    assert str(report.resolve()) in str(link.data)
+
+
+def test_failed_run_leaves_a_notice_file_and_artifact(server):
+    if server["db"] != "sqlite":
+        pytest.skip("the failure path is database-independent; checked once on SQLite")
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    root = server["root"]
+    missing = root / "no-such-exports"
+    with _client(server["api"]) as client:
+        weekly = _deployment(client, "weekly-staffing/weekly-staffing")
+        run = _run(client, weekly, _params(root, raw=str(missing), reports=str(root / "bad")))
+        assert run.state.is_failed()
+        notices = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["weekly-staffing-failure"]))
+        )
+    text = (root / "bad" / "2025-W23.FAILED.md").read_text()
+    assert str(missing) in text and "## What to do" in text
+    assert any(str(missing) in str(a.data) for a in notices)
+
+
+def test_monthly_backtest_deployment_runs_and_publishes(server):
+    if server["db"] != "sqlite":
+        pytest.skip("one backtest run is enough; checked on SQLite")
+    root = server["root"]
+    assert (root / "processed" / "procedures_weekly.parquet").is_file(), "weekly test ran first"
+    params = {
+        "config_path": str(root / "lymphcast.toml"),
+        "processed": str(root / "processed"),
+        "out": str(root / "backtest"),
+        "models": ["seasonal_naive"],
+        "horizon": 4,
+        "folds": 2,
+        "n_paths": 50,
+    }
+    with _client(server["api"]) as client:
+        backtest = _deployment(client, "monthly-backtest/monthly-backtest")
+        run = _run(client, backtest, params)
+    assert run.state.is_completed(), (root / "serve.log").read_text()[-3000:]
+    assert (root / "backtest" / "leaderboard.csv").is_file()
