@@ -170,6 +170,15 @@ class WeeklyResult:
     pathways: pd.DataFrame = field(default_factory=pd.DataFrame)
     # how demand was built: pathway summary line, dispersion, bookings method per clinic
     demand: dict = field(default_factory=dict)
+    # per clinic: sessions over the whole horizon (clinic_id, mean, p10, p50, p90), from the
+    # summed sample paths (quantiles of a total, never a sum of weekly quantiles)
+    horizon_totals: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def _horizon_total(clinic: str, paths: np.ndarray) -> dict:
+    total = np.asarray(paths, dtype=float).sum(axis=1)
+    quantiles = {col: float(np.quantile(total, q)) for col, q in C.QUANTILES.items()}
+    return {C.CLINIC: clinic, C.MEAN: float(total.mean()), **quantiles}
 
 
 def _summary_rows(clinic: str, weeks: pd.DatetimeIndex, series: str, paths: np.ndarray) -> list:
@@ -213,6 +222,7 @@ def assemble(
     rows: list[dict] = []
     committed_rows: list[pd.DataFrame] = []
     staffing: list[pd.DataFrame] = []
+    totals: list[dict] = []
     notes: dict[str, str] = {}
     booking_method: dict[str, str] = {}
     for clinic in inputs.clinics:
@@ -252,6 +262,7 @@ def assemble(
                 }
             )
         )
+        totals.append(_horizon_total(clinic, demand.paths))
         hours = rostered_hours(inputs.roster, clinic, weeks)
         staffing.append(staffing_table(clinic, weeks, demand.paths, hours, config.staffing))
     models = pd.DataFrame(
@@ -277,6 +288,7 @@ def assemble(
         models=models,
         notes=notes,
         pathways=learned.table(config.pathways),
+        horizon_totals=pd.DataFrame(totals, columns=[C.CLINIC, C.MEAN, C.P10, C.P50, C.P90]),
         demand={
             "pathways": learned.summary(config.pathways),
             "session_dispersion": round(learned.dispersion, 3),
@@ -374,6 +386,7 @@ def write_outputs(
         ),
         notes=result.notes,
         options=config.report,
+        horizon_totals=result.horizon_totals,
         settings={
             "service_level": config.staffing.target_quantile,
             "horizon_weeks": config.horizon_weeks,

@@ -95,6 +95,7 @@ class ReportData:
     archive: Archive = field(default_factory=Archive)
     notes: dict[str, str] = field(default_factory=dict)
     options: ReportConfig = field(default_factory=ReportConfig)
+    horizon_totals: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass(frozen=True)
@@ -296,7 +297,9 @@ def _clinic(
     lead_row = plan.rows.iloc[0] if not plan.rows.empty else None
     lead_committed = committed[committed[WEEK] == lead] if lead is not None else committed
 
-    decided = T.decision(label, lead_fc, lead_row, lead, plan, sessions_fc, as_of)
+    total = frames.of_clinic(frames.horizon_totals, name)
+    total_row = total.iloc[0] if not total.empty else None
+    decided = T.decision(label, lead_fc, lead_row, lead, plan, sessions_fc, as_of, total_row)
     past = comparison[comparison[CLINIC] == name]
     score = accuracy(past)
     wanted = data.options.accuracy_weeks

@@ -117,6 +117,7 @@ class Frames:
     committed: pd.DataFrame
     staffing: pd.DataFrame
     models: pd.DataFrame
+    horizon_totals: pd.DataFrame
 
     @classmethod
     def of(cls, data: ReportData) -> Frames:
@@ -129,6 +130,7 @@ class Frames:
             committed=_norm(data.committed, "committed", [CLINIC, WEEK, "committed"]),
             staffing=_norm(data.staffing, "staffing", [*STAFFING_COLUMNS, T.HOURS_ROSTERED]),
             models=_norm(data.models, "models", [CLINIC, PROCEDURE, "model"]),
+            horizon_totals=_norm(data.horizon_totals, "horizon_totals", [CLINIC, "mean", P10, P90]),
         )
 
     def clinics(self) -> list[str]:

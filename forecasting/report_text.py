@@ -233,6 +233,7 @@ def decision(
     plan: StaffingPlan,
     horizon_fc: pd.DataFrame,
     as_of: pd.Timestamp,
+    total: pd.Series | None = None,
 ) -> Decision:
     """The action for one clinic, then the lead week's and the horizon's numbers.
 
@@ -275,7 +276,7 @@ def decision(
             line
             for line in (
                 _lead_line(label, lead_fc, lead_row, lead, as_of),
-                _horizon_line(plan, horizon_fc, as_of),
+                _horizon_line(plan, horizon_fc, as_of, total),
             )
             if line
         ],
@@ -312,10 +313,21 @@ def _lead_line(
     return " ".join(parts)
 
 
-def _horizon_line(plan: StaffingPlan, horizon_fc: pd.DataFrame, as_of: pd.Timestamp) -> str:
+def _horizon_line(
+    plan: StaffingPlan,
+    horizon_fc: pd.DataFrame,
+    as_of: pd.Timestamp,
+    total: pd.Series | None = None,
+) -> str:
     parts: list[str] = []
     n = int(horizon_fc[WEEK].nunique()) if not horizon_fc.empty else 0
-    if n > 1:
+    if n > 1 and total is not None:
+        # The range of the total comes from the summed sample paths (pipeline.assemble).
+        parts.append(
+            f"Next {n} weeks: about {counted(total['mean'], 'session')} in all "
+            f"({fmt_int(total[P10])}{DASH}{fmt_int(total[P90])}, p10{DASH}p90)."
+        )
+    elif n > 1:
         # Means add up; quantiles do not, so the total is the sum of weekly means and the
         # range is the spread of the weekly medians.
         total = horizon_fc["mean"].sum()
