@@ -71,6 +71,32 @@ def _default_config(path: Path | None) -> Path | None:
     return local if local.is_file() else None
 
 
+class _ExpectedFailureFilter(logging.Filter):
+    """Keep Prefect's tracebacks of expected failures off the console.
+
+    The CLI prints such a failure as one sentence; Prefect would also log it with a traceback
+    (task and flow run loggers). Unexpected errors still show in full.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], LymphcastError):
+            return False
+        names = {cls.__name__ for cls in (LymphcastError, *_subclasses(LymphcastError))}
+        return not any(f"{name}(" in record.getMessage() or f"{name}:" in record.getMessage()
+                       for name in names)  # fmt: skip
+
+
+def _subclasses(cls: type) -> list[type]:
+    return [s for sub in cls.__subclasses__() for s in (sub, *_subclasses(sub))]
+
+
+def _quiet_expected_failures() -> None:
+    """Filter the loggers Prefect's engine reports run failures on (records they create)."""
+    expected = _ExpectedFailureFilter()
+    for name in ("prefect.flow_runs", "prefect.task_runs"):
+        logging.getLogger(name).addFilter(expected)
+
+
 def _progress_logging() -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("  %(message)s"))
@@ -211,6 +237,8 @@ def weekly(
     typer.echo(f"lymphcast weekly: data cut-off {day.isoformat()} (starting Prefect)...", err=True)
     started = time.perf_counter()
     from flows.weekly import weekly_staffing
+
+    _quiet_expected_failures()
 
     try:
         path = weekly_staffing(

@@ -64,3 +64,23 @@ def test_ingest_nothing_usable_exits_1(tmp_path):
     assert result.exit_code == 1
     assert "procedures_x.csv" in result.output
     assert not (tmp_path / "p").exists()
+
+
+def test_expected_failures_are_kept_off_prefects_console():
+    import logging
+    import sys
+
+    from forecasting.errors import InputError
+    from lymphcast.cli import _ExpectedFailureFilter
+
+    def record(exc: Exception, msg: str) -> logging.LogRecord:
+        try:
+            raise exc
+        except Exception:
+            info = sys.exc_info()
+        return logging.LogRecord("prefect.task_runs", logging.ERROR, "", 0, msg, (), info)
+
+    keep = _ExpectedFailureFilter().filter
+    assert not keep(record(InputError("roster lacks clinic"), "Task run failed"))
+    assert not keep(record(ValueError("x"), "Finished in state Failed('InputError: bad')"))
+    assert keep(record(ValueError("a real bug"), "Task run failed with exception"))
