@@ -111,9 +111,12 @@ class StlEtsSettings(_Strict):
 class ModelConfig(_Strict):
     """[model]: which model forecasts procedures, its fallback and each model's settings.
 
-    ``name`` is a registered model, ``auto`` (per series, the lowest-MASE model of the latest
-    backtest in ``backtest_dir``) or ``ensemble`` (per series, the ``ensemble_size`` best
-    models of that backtest combined). Without a backtest both use ``default_ranking``.
+    ``name`` is a registered model, ``auto`` (per series, the model with the lowest pooled
+    MASE in the latest backtest in ``backtest_dir``: the series' own windows shrunk towards
+    all series by ``selection_prior_windows``) or ``ensemble`` (per series, the
+    ``ensemble_size`` best of that ranking combined). A series shorter than
+    ``min_history_weeks`` may only get baselines. Without a backtest both use
+    ``default_ranking`` and the run records it (see forecasting.models.selection).
     """
 
     name: ModelName | Literal["auto", "ensemble"] = "prophet"

@@ -273,10 +273,11 @@ def assemble(
                 "model": f.model,
                 "fallback_reason": f.fallback_reason,
                 "fit_seconds": round(f.fit_seconds, 3),
+                "selection": f.selection,
             }
             for k, f in sorted(forecasts.items())
         ],
-        columns=[C.CLINIC, C.PROCEDURE, "model", "fallback_reason", "fit_seconds"],
+        columns=[C.CLINIC, C.PROCEDURE, "model", "fallback_reason", "fit_seconds", "selection"],
     )
     forecast = pd.DataFrame(rows, columns=C.FORECAST_COLUMNS)
     return WeeklyResult(

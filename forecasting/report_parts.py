@@ -266,13 +266,21 @@ def model_table(models: pd.DataFrame) -> Table:
                 cells=[
                     str(r[CLINIC]),
                     procedure_series(str(r[PROCEDURE])),
-                    str(r["model"]),
+                    _model_cell(r),
                     f"Fallback: {reason}" if fallback else "none",
                 ],
                 mark="warn" if fallback else "",
             )
         )
     return Table(header=header, rows=rows, text_columns=frozenset({1, 2, 3}))
+
+
+def _model_cell(row: pd.Series) -> str:
+    """The model, with how ``auto``/``ensemble`` chose it when they did."""
+    selection = row.get("selection")
+    if T.is_missing(selection) or not str(selection).strip():
+        return str(row["model"])
+    return f"{row['model']} ({selection})"
 
 
 def ingest_table(ingest: Sequence[dict[str, Any]]) -> Table:

@@ -356,6 +356,16 @@ def backtest(
     ] = None,
     config: ConfigOpt = None,
     processed: ProcessedOpt = Path("data/processed"),
+    staffing: Annotated[
+        bool,
+        typer.Option(
+            "--staffing",
+            help="Decision backtest instead: replay --folds past weeks (every --step weeks, "
+            "default 4) with only the data known then and compare the recommended therapist "
+            "hours with a 4-week moving average, Prophet on session counts and the roster "
+            "(shortage hours, idle hours, cost). Default --out: backtests/staffing.",
+        ),
+    ] = False,
 ) -> None:
     """Rolling-origin backtest: which model forecasts best on weeks it never saw.
 
@@ -373,6 +383,9 @@ def backtest(
     def names(text: str | None) -> list[str]:
         return [n.strip() for n in (text or "").split(",") if n.strip()]
 
+    if staffing:
+        _staffing_backtest(config, processed, folds, step, out)
+        return
     try:
         cfg = load_config(_default_config(config))
         if series is not None:
@@ -407,6 +420,30 @@ def backtest(
     typer.echo(format_leaderboard(result))
     typer.echo(f"leaderboard: {files['leaderboard'].resolve()}")
     typer.echo(f"drill-down: {files['forecasts'].resolve()}  chart: {files['chart'].resolve()}")
+
+
+def _staffing_backtest(
+    config: Path | None, processed: Path, folds: int, step: int | None, out: Path | None
+) -> None:
+    """`lymphcast backtest --staffing`: the decision backtest (forecasting.decision)."""
+    from forecasting.config import load_config
+    from forecasting.decision import run_staffing_backtest, write_staffing_backtest
+    from forecasting.ingest import load_bookings, load_processed
+
+    try:
+        cfg = load_config(_default_config(config))
+        procedures, sessions, roster = load_processed(processed)
+        typer.echo(f"replaying {folds} past weeks (staffing decisions)...", err=True)
+        result = run_staffing_backtest(
+            procedures, sessions, roster, cfg, bookings=load_bookings(processed),
+            folds=folds, step=step or 4,
+        )  # fmt: skip
+        files = write_staffing_backtest(result, out or Path("backtests") / "staffing")
+    except LymphcastError as err:
+        raise _fail(err) from None
+    typer.echo(result.summary.to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
+    for path in files.values():
+        typer.echo(f"wrote {Path(path).resolve()}")
 
 
 @app.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from typer.testing import CliRunner
 
 from lymphcast.cli import app
@@ -84,3 +85,29 @@ def test_expected_failures_are_kept_off_prefects_console():
     assert not keep(record(InputError("roster lacks clinic"), "Task run failed"))
     assert not keep(record(ValueError("x"), "Finished in state Failed('InputError: bad')"))
     assert keep(record(ValueError("a real bug"), "Task run failed with exception"))
+
+
+@pytest.mark.slow
+def test_backtest_staffing_replays_and_writes_summary(tmp_path):
+    import pandas as pd
+
+    raw, processed, out = tmp_path / "raw", tmp_path / "processed", tmp_path / "out"
+    assert (
+        runner.invoke(app, ["demo", "--out", str(raw), "--clinics", "2", "--years", "3"]).exit_code
+        == 0
+    )
+    assert (
+        runner.invoke(app, ["ingest", "--raw", str(raw), "--processed", str(processed)]).exit_code
+        == 0
+    )
+    config = tmp_path / "c.toml"
+    config.write_text("n_paths = 100\nhorizon_weeks = 6\n")
+    result = runner.invoke(
+        app,
+        ["backtest", "--staffing", "--folds", "2", "--processed", str(processed),
+         "--config", str(config), "--out", str(out)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    summary = pd.read_csv(out / "staffing_summary.csv")
+    assert set(summary["method"]) >= {"lymphcast", "moving_average_4w", "prophet_sessions"}
+    assert (summary["shortage_hours"] >= 0).all() and (summary["idle_hours"] >= 0).all()

@@ -170,3 +170,54 @@ def test_quarantine_csv_defuses_formulas(tmp_path):
     write_processed(ingest(raw, IngestConfig(), TODAY), tmp_path / "p")
     text = (tmp_path / "p" / "quarantine" / "sessions_html.csv.csv").read_text(encoding="utf-8")
     assert "'=HYPERLINK(" in text and ",-1," in text  # formula defused, negative count kept
+
+
+def _visible_bytes(path: Path) -> bytes:
+    """A file's bytes, with XLSX unzipped and PDF text extracted (compressed otherwise)."""
+    if path.suffix == ".xlsx":
+        import zipfile
+
+        with zipfile.ZipFile(path) as z:
+            return b"".join(z.read(n) for n in z.namelist())
+    if path.suffix == ".pdf":
+        from pypdf import PdfReader
+
+        text = "".join(page.extract_text() or "" for page in PdfReader(path).pages)
+        return path.read_bytes() + text.encode("utf-8")
+    return path.read_bytes()
+
+
+@pytest.mark.slow
+def test_weekly_run_on_the_corpus_leaks_nothing_into_reports(tmp_path, prefect_harness):
+    """The whole corpus (plus a small demo) through the weekly flow: no identifier anywhere."""
+    from flows.weekly import weekly_staffing
+    from forecasting.demo import generate_demo
+
+    raw = _merged_corpus(tmp_path / "raw")
+    generate_demo(tmp_path / "demo", clinics=2, years=2, seed=3, end=date(2025, 7, 1))
+    for path in (tmp_path / "demo").iterdir():
+        shutil.move(path, raw / f"{path.stem}_demo{path.suffix}")
+    accepted = ingest(raw, IngestConfig(), date.today())
+    clinics = sorted(
+        set(accepted.procedures_weekly["clinic_id"]) | set(accepted.sessions_weekly["clinic_id"])
+    )
+    roster = pd.DataFrame(
+        {"clinic_id": clinics, "therapist_id": [f"t{i}" for i in range(len(clinics))],
+         "weekly_hours": 40}
+    )  # fmt: skip
+    roster.to_csv(raw / "roster_zz_everyone.csv", index=False)
+    config = tmp_path / "c.toml"
+    config.write_text('n_paths = 60\nhorizon_weeks = 4\n[model]\nname = "seasonal_naive"\n')
+    processed, reports = tmp_path / "processed", tmp_path / "reports"
+    index = weekly_staffing(
+        as_of=date(2025, 6, 30), config_path=str(config), raw=str(raw),
+        processed=str(processed), reports=str(reports),
+    )  # fmt: skip
+    assert Path(index).is_file()
+    outputs = [p for d in (processed, reports) for p in d.rglob("*") if p.is_file()]
+    assert any(p.suffix == ".pdf" for p in outputs) and any(p.suffix == ".xlsx" for p in outputs)
+    for path in outputs:
+        data = _visible_bytes(path)
+        for secret in IDENTIFIERS:
+            for needle in _encodings(secret):
+                assert needle not in data, (secret, path.name)
