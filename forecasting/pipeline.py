@@ -403,7 +403,12 @@ def write_outputs(
     with atomic.publish_dir(final) as staging:
         # Text cells of the CSVs cannot run as spreadsheet formulas; numbers stay numbers.
         atomic.write_csv(staging / "forecast.csv", neutralise_formulas(_rounded(result.forecast)))
-        staffing = result.staffing[C.STAFFING_COLUMNS] if len(result.staffing) else result.staffing
+        # DESIGN.md's columns first, then the hour range, the unrounded hours and the expected
+        # unmet sessions / idle hours if the recommendation were rostered.
+        extra = [c for c in result.staffing.columns if c not in C.STAFFING_COLUMNS]
+        staffing = (
+            result.staffing[C.STAFFING_COLUMNS + extra] if len(result.staffing) else result.staffing
+        )
         atomic.write_csv(staging / "staffing.csv", neutralise_formulas(_rounded(staffing)))
         manifest = run_manifest(inputs, result, config, ingest_manifest, config_path)
         # The decisions as published: the Prefect artifacts are made from this record.
