@@ -244,9 +244,17 @@ def test_failed_run_leaves_a_notice_file_and_artifact(server):
         weekly = _deployment(client, "weekly-staffing/weekly-staffing")
         run = _run(client, weekly, _params(root, raw=str(missing), reports=str(root / "bad")))
         assert run.state.is_failed()
-        notices = client.read_artifacts(
-            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["weekly-staffing-failure"]))
-        )
+        # The runner's process may still be sending the artifact when the run reads Failed.
+        deadline = time.monotonic() + 30
+        while True:
+            notices = client.read_artifacts(
+                artifact_filter=ArtifactFilter(
+                    key=ArtifactFilterKey(any_=["weekly-staffing-failure"])
+                )
+            )
+            if any(str(missing) in str(a.data) for a in notices) or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
     text = (root / "bad" / "2025-W23.FAILED.md").read_text()
     assert str(missing) in text and "## What to do" in text
     assert any(str(missing) in str(a.data) for a in notices)
