@@ -37,15 +37,10 @@ from pathlib import Path
 import httpx
 import psutil
 
+from flows.environment import QUIET_SERVER_ENV
+
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = date(2025, 6, 2)
-QUIET = {
-    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-    "DO_NOT_TRACK": "1",
-    "PREFECT_UI_ENABLED": "false",
-    "PREFECT_LOGGING_LEVEL": "WARNING",
-    "PREFECT_SERVER_LOGGING_LEVEL": "WARNING",
-}
 
 
 def _free_port() -> int:
@@ -236,7 +231,7 @@ def main() -> None:
     run_dir = workdir / "run"
     shutil.rmtree(run_dir, ignore_errors=True)
     run_dir.mkdir()
-    env = {**os.environ, **QUIET, "PREFECT_HOME": str(run_dir / "prefect-home")}
+    env = {**os.environ, **QUIET_SERVER_ENV, "PREFECT_HOME": str(run_dir / "prefect-home")}
     env.pop("PREFECT_API_URL", None)
     port = _free_port()
     api = f"http://127.0.0.1:{port}/api"

@@ -7,7 +7,6 @@ Expected failures print one sentence naming the file, row or setting and the fix
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import time
 from datetime import date, datetime
@@ -16,6 +15,7 @@ from typing import Annotated
 
 import typer
 
+from flows.environment import apply_quiet_defaults
 from forecasting.errors import LymphcastError
 
 app = typer.Typer(
@@ -28,16 +28,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-# Prefect runs in local mode: no telemetry (no network here), quiet console.
-_PREFECT_DEFAULTS = {
-    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-    "DO_NOT_TRACK": "1",
-    "PREFECT_LOGGING_LEVEL": "WARNING",
-    "PREFECT_SERVER_LOGGING_LEVEL": "WARNING",
-    "PREFECT_LOGGING_LOG_PRINTS": "false",
-    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
-}
 
 AsOf = Annotated[
     datetime | None,
@@ -214,8 +204,7 @@ def weekly(
     from forecasting.ingest import discover
 
     config = _default_config(config)
-    for key, value in _PREFECT_DEFAULTS.items():
-        os.environ.setdefault(key, value)
+    apply_quiet_defaults()
     try:
         cfg = load_config(config)  # refuse a bad config before Prefect starts
         discover(raw)
@@ -465,8 +454,7 @@ def serve(
     """
     from forecasting.config import load_config
 
-    for key, value in _PREFECT_DEFAULTS.items():
-        os.environ.setdefault(key, value)
+    apply_quiet_defaults()
     try:
         cfg = load_config(_default_config(config))
         from flows.runners import check_prefect_api

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
+from flows.environment import apply_quiet_defaults
+
 # No telemetry (no network here) and a quiet console, before Prefect is imported anywhere.
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("DO_NOT_TRACK", "1")
-os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
+apply_quiet_defaults()
 
 
 @pytest.fixture(scope="session")

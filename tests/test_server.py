@@ -24,19 +24,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from flows.environment import QUIET_SERVER_ENV
 from forecasting.demo import generate_demo
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = 'n_paths = 100\nhorizon_weeks = 6\ntimezone = "Europe/Berlin"\n'
-QUIET = {
-    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-    "DO_NOT_TRACK": "1",
-    "PREFECT_UI_ENABLED": "false",
-    "PREFECT_LOGGING_LEVEL": "WARNING",
-    "PREFECT_SERVER_LOGGING_LEVEL": "WARNING",
-}
 
 
 def _free_port() -> int:
@@ -103,7 +97,7 @@ def postgres_url() -> Iterator[str]:
 def server(request, tmp_path_factory) -> Iterator[dict]:
     """`prefect server start` + `lymphcast serve`; yields the API URL and a data directory."""
     root = tmp_path_factory.mktemp(f"server-{request.param}")
-    env = {**os.environ, **QUIET, "PREFECT_HOME": str(root / "prefect-home")}
+    env = {**os.environ, **QUIET_SERVER_ENV, "PREFECT_HOME": str(root / "prefect-home")}
     for key in ("PREFECT_API_URL", "PREFECT_SERVER_DATABASE_CONNECTION_URL"):
         env.pop(key, None)
     if request.param == "postgres":
