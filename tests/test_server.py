@@ -1,25 +1,27 @@
-"""Integration with a real Prefect server: `prefect server start`, `lymphcast serve`, runs.
+"""Integration with a real Prefect server: `prefect server start`, `lymphcast serve`, a worker.
 
-For each database (SQLite, then PostgreSQL: Debian's postgresql, which `make test` installs
-and this module starts on 127.0.0.1 as the ``postgres`` user), the module starts
-`prefect server start` on a free port with a temporary PREFECT_HOME, serves prefect.yaml's
-deployments with `lymphcast serve`, triggers the weekly deployment through the API, waits for
-Completed and checks the report and the artifacts through the API; then stops everything.
+For each database (SQLite, then PostgreSQL: Debian's postgresql on 127.0.0.1, which `make test`
+installs; .ci/run starts a cluster and passes its URL in LYMPHCAST_TEST_POSTGRES_URL, otherwise
+this module starts one with scripts/test-postgres.sh), the module starts `prefect server start`
+on a free port with a temporary PREFECT_HOME, serves prefect.yaml's deployments with
+`lymphcast serve`, triggers the weekly deployment through the API, waits for Completed and checks
+the report and the artifacts through the API. On PostgreSQL it then takes the production path:
+a process work pool, `prefect deploy --all` and `prefect worker start --run-once`. Then it stops
+everything.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -31,6 +33,7 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = 'n_paths = 100\nhorizon_weeks = 6\ntimezone = "Europe/Berlin"\n'
+POSTGRES_URL_ENV = "LYMPHCAST_TEST_POSTGRES_URL"
 
 
 def _free_port() -> int:
@@ -58,47 +61,50 @@ def _stop(proc: subprocess.Popen) -> None:
             proc.wait(timeout=10)
 
 
-def _postgres_bin() -> Path:
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
-    if not found:
+def _check_reachable(url: str) -> None:
+    """Fail with one sentence when nothing listens at a PostgreSQL URL's host and port."""
+    parts = urlsplit(url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 5432
+    try:
+        socket.create_connection((host, port), timeout=5).close()
+    except OSError:
         raise AssertionError(
-            "PostgreSQL is not installed; run `make test` (scripts/system-deps.sh)"
-        )
-    return found[-1].parent
+            f"{POSTGRES_URL_ENV} points at {host}:{port}, where no PostgreSQL answers; start it "
+            "(.ci/run does) or unset the variable to let this test start its own cluster"
+        ) from None
 
 
 @pytest.fixture(scope="module")
 def postgres_url() -> Iterator[str]:
-    """A throw-away PostgreSQL cluster on 127.0.0.1 (as the postgres user when run as root)."""
-    bin_dir, port = _postgres_bin(), _free_port()
-    home = Path(tempfile.mkdtemp(prefix="lymphcast-pg-"))
-    as_user: list[str] = []
-    if os.geteuid() == 0:  # postgres refuses to run as root
-        shutil.chown(home, user="postgres")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    data = home / "data"
-
-    def run(*cmd: str) -> None:
-        subprocess.run([*as_user, *cmd], check=True, capture_output=True, timeout=120)
-
-    run(str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
-    run(str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(home / "log"), "-w", "start",
-        "-o", f"-p {port} -h 127.0.0.1 -k {home}")  # fmt: skip
+    """An empty PostgreSQL database for Prefect: LYMPHCAST_TEST_POSTGRES_URL when set (.ci/run
+    starts the cluster), else a throw-away cluster started here by scripts/test-postgres.sh."""
+    if url := os.environ.get(POSTGRES_URL_ENV):
+        _check_reachable(url)
+        yield url
+        return
+    script = ["bash", str(ROOT / "scripts" / "test-postgres.sh")]
+    done = subprocess.run(
+        [*script, "start", str(os.getpid())], capture_output=True, text=True, timeout=180
+    )
+    assert done.returncode == 0, done.stderr.strip()
+    home = done.stdout.strip()
     try:
-        run(str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres",
-            "prefect")  # fmt: skip
-        yield f"postgresql+asyncpg://postgres@127.0.0.1:{port}/prefect"
+        yield (Path(home) / "url").read_text().strip()
     finally:
-        run(str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop")
-        shutil.rmtree(home, ignore_errors=True)
+        subprocess.run([*script, "stop", home], check=True, timeout=120)
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def server(request, tmp_path_factory) -> Iterator[dict]:
-    """`prefect server start` + `lymphcast serve`; yields the API URL and a data directory."""
+    """`prefect server start` + `lymphcast serve`; yields the API URL, a data directory, the
+    environment the processes got and ``stop_serving`` (stops `lymphcast serve`)."""
     root = tmp_path_factory.mktemp(f"server-{request.param}")
     env = {**os.environ, **QUIET_SERVER_ENV, "PREFECT_HOME": str(root / "prefect-home")}
-    for key in ("PREFECT_API_URL", "PREFECT_SERVER_DATABASE_CONNECTION_URL"):
+    for key in (
+        "PREFECT_API_URL",
+        "PREFECT_SERVER_DATABASE_CONNECTION_URL",
+        "PREFECT_API_DATABASE_CONNECTION_URL",
+    ):
         env.pop(key, None)
     if request.param == "postgres":
         url = request.getfixturevalue("postgres_url")
@@ -122,6 +128,11 @@ def server(request, tmp_path_factory) -> Iterator[dict]:
             return False
 
     runner = None
+
+    def stop_serving() -> None:
+        if runner is not None:
+            _stop(runner)
+
     try:
         _wait(healthy, "prefect server")
         startup = time.monotonic() - started
@@ -132,10 +143,16 @@ def server(request, tmp_path_factory) -> Iterator[dict]:
             cwd=ROOT, env={**env, "PREFECT_API_URL": api}, start_new_session=True,
             stdout=subprocess.DEVNULL, stderr=open(root / "serve.log", "wb"),
         )  # fmt: skip
-        yield {"api": api, "root": root, "db": request.param, "startup": startup}
+        yield {
+            "api": api,
+            "root": root,
+            "db": request.param,
+            "startup": startup,
+            "env": env,
+            "stop_serving": stop_serving,
+        }
     finally:
-        if runner is not None:
-            _stop(runner)
+        stop_serving()
         _stop(srv)
 
 
@@ -273,3 +290,55 @@ def test_monthly_backtest_deployment_runs_and_publishes(server):
         run = _run(client, backtest, params)
     assert run.state.is_completed(), (root / "serve.log").read_text()[-3000:]
     assert (root / "backtest" / "leaderboard.csv").is_file()
+
+
+def test_prefect_deploy_and_a_process_worker_run_the_weekly_flow(server):
+    """The production path in the README: a process work pool, `prefect deploy --all` of
+    prefect.yaml, `prefect worker start`, on PostgreSQL. Runs last: it stops `lymphcast serve`,
+    whose deployments have the same names, and deploys in their place."""
+    if server["db"] != "postgres":
+        pytest.skip("the worker path is checked once, on PostgreSQL as in production")
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    root, api = server["root"], server["api"]
+    names = ("weekly-staffing/weekly-staffing", "monthly-backtest/monthly-backtest")
+    with _client(api) as client:
+        served = [_deployment(client, name) for name in names]
+        server["stop_serving"]()
+        for deployment in served:
+            client.delete_deployment(deployment.id)
+    env = {**server["env"], "PREFECT_API_URL": api, "LYMPHCAST_HOME": str(ROOT)}
+    log = root / "worker.log"
+
+    def prefect(*args: str, timeout: float = 120) -> None:
+        with open(log, "ab") as out:
+            done = subprocess.run(
+                [sys.executable, "-m", "prefect", "--no-prompt", *args],
+                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, timeout=timeout,
+            )  # fmt: skip
+        assert done.returncode == 0, f"prefect {' '.join(args)}:\n{log.read_text()[-3000:]}"
+
+    prefect("work-pool", "create", "lymphcast", "--type", "process", "--overwrite")
+    prefect("deploy", "--all")
+    params = _params(root, processed=str(root / "w-processed"), reports=str(root / "w-reports"))
+    with _client(api) as client:
+        weekly, backtest = (client.read_deployment_by_name(name) for name in names)
+        assert weekly.work_pool_name == backtest.work_pool_name == "lymphcast"
+        assert weekly.pull_steps == [
+            {"prefect.deployments.steps.set_working_directory": {"directory": str(ROOT)}}
+        ]
+        cron = weekly.schedules[0].schedule
+        assert cron.cron == "0 6 * * 1" and cron.timezone == "America/New_York"  # prefect.yaml
+        assert weekly.global_concurrency_limit.limit == 1
+        run = client.create_flow_run_from_deployment(weekly.id, parameters=params)
+    # --run-once: one poll of the pool, then the worker waits for the runs it started.
+    prefect("worker", "start", "--pool", "lymphcast", "--run-once", timeout=300)
+    with _client(api) as client:
+        run = client.read_flow_run(run.id)
+        assert run.state.is_completed(), f"{run.state!r}\n{log.read_text()[-3000:]}"
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["weekly-staffing-report"]))
+        )
+    report = root / "w-reports" / "2025-W23"
+    assert {"index.html", "forecast.csv", "staffing.csv"} <= {p.name for p in report.iterdir()}
+    assert any(str(report.resolve()) in str(a.data) for a in artifacts)
