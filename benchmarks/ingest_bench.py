@@ -4,16 +4,21 @@ Generates, seeded, into a temporary directory: 20 procedure exports (4 of them X
 appointment exports for 10 clinics (overlapping re-exports included), in the formats clinics hand
 over (comma / semicolon + CRLF / tab / UTF-8 BOM / Latin-1, ISO / US / 05-Mar-2024 dates), with
 patient identifier columns and about 0.1% bad rows. Then runs ``ingest`` + ``write_processed``
-in a fresh child process and prints its wall time, peak memory (max RSS of that process) and
-rows per second.
+in a fresh child process per ``--workers`` setting (1: in-process; 0: ``[ingest] workers``'
+default, one worker process per CPU) and prints its wall time, CPU time of the main process,
+peak memory (max RSS of that process) and rows per second, and checks that every setting wrote
+the same bytes.
 
     .venv/bin/python benchmarks/ingest_bench.py                 # 50 files, 5,000,000 rows
     .venv/bin/python benchmarks/ingest_bench.py --rows 500000   # a quicker look
+    # existing exports, e.g. the 200-clinic network benchmarks/scale.py generates:
+    .venv/bin/python benchmarks/ingest_bench.py --raw RAW_DIR --today 2025-06-02
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import resource
@@ -164,13 +169,13 @@ def generate(out: Path, total_rows: int, seed: int) -> int:
     return written
 
 
-def measure(raw: Path, processed: Path) -> dict:
+def measure(raw: Path, processed: Path, workers: int, today: date) -> dict:
     """Run ingest + write_processed in this process; return its figures."""
     from forecasting.config import IngestConfig
     from forecasting.ingest import ingest, write_processed
 
-    started = time.perf_counter()
-    result = ingest(raw, IngestConfig(), TODAY)
+    started, cpu = time.perf_counter(), time.process_time()
+    result = ingest(raw, IngestConfig(workers=workers), today)
     ingested = time.perf_counter()
     write_processed(result, processed)
     done = time.perf_counter()
@@ -184,46 +189,73 @@ def measure(raw: Path, processed: Path) -> dict:
         "ingest_s": round(ingested - started, 2),
         "write_s": round(done - ingested, 2),
         "wall_s": round(done - started, 2),
+        "cpu_s": round(time.process_time() - cpu, 2),  # this process (not its workers)
         "rows_per_s": round(rows / (done - started)),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
+
+
+def _digest(directory: Path) -> str:
+    """One sha256 over every file written (names and bytes), to compare settings."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(directory).as_posix().encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _run(raw: Path, tmp: Path, workers: list[int], today: date) -> None:
+    digests = set()
+    for n in workers:
+        processed = tmp / f"processed-{n}"
+        child = subprocess.run(
+            [sys.executable, __file__, "--measure", str(raw), str(processed)]
+            + ["--workers", str(n), "--today", today.isoformat()],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        figures = json.loads(child.stdout.strip().splitlines()[-1])
+        digests.add(_digest(processed))
+        setting = "in-process" if n == 1 else f"workers={n or 'one per CPU'}"
+        print(
+            f"[{setting}] ingest + write_processed: {figures['wall_s']} s wall "
+            f"(ingest {figures['ingest_s']} s, write {figures['write_s']} s), "
+            f"main process CPU {figures['cpu_s']} s, RSS {figures['peak_rss_mb']:,} MB, "
+            f"{figures['rows_per_s']:,} rows/s; load average {os.getloadavg()[0]:.2f}"
+        )
+    print(
+        f"rows read {figures['rows_read']:,} = accepted {figures['rows_accepted']:,} "
+        f"+ quarantined {figures['rows_quarantined']:,}; superseded by re-exports "
+        f"{figures['rows_superseded']:,}; files {figures['files']}"
+    )
+    same = "the same bytes" if len(digests) == 1 else "DIFFERENT bytes"
+    print(f"processed files, quarantine and manifest of every setting: {same}")
+    print(f"machine: {os.cpu_count()} cores; load average (1 min) now {os.getloadavg()[0]:.2f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=5_000_000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--raw", type=Path, help="ingest these exports instead of generating")
+    parser.add_argument("--today", type=date.fromisoformat, default=TODAY)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 0])
     parser.add_argument("--measure", nargs=2, metavar=("RAW", "PROCESSED"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
-        print(json.dumps(measure(Path(args.measure[0]), Path(args.measure[1]))))
+        raw, processed = (Path(p) for p in args.measure)
+        print(json.dumps(measure(raw, processed, args.workers[0], args.today)))
         return
     with tempfile.TemporaryDirectory(prefix="ingest-bench-") as tmp:
-        raw, processed = Path(tmp) / "raw", Path(tmp) / "processed"
-        t0 = time.perf_counter()
-        rows = generate(raw, args.rows, args.seed)
-        size = sum(p.stat().st_size for p in raw.iterdir()) / 1e6
-        took = time.perf_counter() - t0
-        print(f"generated {rows:,} rows in 50 files ({size:,.0f} MB) in {took:.0f} s")
-        child = subprocess.run(
-            [sys.executable, __file__, "--measure", str(raw), str(processed)],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        figures = json.loads(child.stdout.strip().splitlines()[-1])
-    print(
-        f"ingest + write_processed: {figures['wall_s']} s wall "
-        f"(ingest {figures['ingest_s']} s, write {figures['write_s']} s), "
-        f"peak RSS {figures['peak_rss_mb']:,} MB, {figures['rows_per_s']:,} rows/s"
-    )
-    print(
-        f"rows read {figures['rows_read']:,} = accepted {figures['rows_accepted']:,} "
-        f"+ quarantined {figures['rows_quarantined']:,}; superseded by re-exports "
-        f"{figures['rows_superseded']:,}; files {figures['files']}"
-    )
-    load = os.getloadavg()[0]
-    print(f"machine load average (1 min) after the run: {load:.2f} on {os.cpu_count()} cores")
+        raw = args.raw
+        if raw is None:
+            raw = Path(tmp) / "raw"
+            t0 = time.perf_counter()
+            rows = generate(raw, args.rows, args.seed)
+            size = sum(p.stat().st_size for p in raw.iterdir()) / 1e6
+            took = time.perf_counter() - t0
+            print(f"generated {rows:,} rows in 50 files ({size:,.0f} MB) in {took:.0f} s")
+        _run(raw, Path(tmp), args.workers, args.today)
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ import httpx
 import psutil
 
 from flows.environment import QUIET_SERVER_ENV
+from forecasting.columns import PROCEDURE_TYPES
 
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = date(2025, 6, 2)
@@ -167,8 +168,8 @@ def _last_run_stats(api: str) -> dict:
     for t in tasks:
         if t.name.startswith("weekly-staffing-tasks"):
             continue  # the subflow's own placeholder task run spans the whole pipeline
-        name = t.name.split("-")[0] if t.name.startswith("forecast-") else t.name.rsplit("-", 1)[0]
-        name = "forecast-series" if t.name.startswith("forecast-") else name
+        # forecast runs are named per clinic ("forecast-<clinic>"), the others "<task>-<id>"
+        name = "forecast-clinic" if t.name.startswith("forecast-") else t.name.rsplit("-", 1)[0]
         if t.state and t.state.name == "Cached":
             cached[name] = cached.get(name, 0) + 1
         if t.start_time and t.end_time:
@@ -192,7 +193,7 @@ def _print_run(label: str, wall: float, peak: float, stats: dict) -> None:
     idle = flow - stats["busy"]
     print(f"  orchestration overhead (flow wall - time any task ran): {idle:.1f} s "
           f"= {idle / flow:.0%} of the flow run")  # fmt: skip
-    fits = stats["tasks"].get("forecast-series", (0, 0.0, 0.0))[1]
+    fits = stats["tasks"].get("forecast-clinic", (0, 0.0, 0.0))[1]
     render = stats["tasks"].get("publish-report", (0, 0.0, 0.0))[1]
     strict = flow - fits - render
     print(f"  flow wall - (model fits + report rendering): {strict:.1f} s = {strict / flow:.0%} "
@@ -200,9 +201,9 @@ def _print_run(label: str, wall: float, peak: float, stats: dict) -> None:
 
 
 def _projection(stats: dict, n_series: int, cores: int) -> None:
-    n, fit_wall, fit_task_seconds = stats["tasks"]["forecast-series"]
-    per_series = fit_wall * cores / n  # core-seconds per series, measured on `cores` cores
-    fixed = sum(v[1] for k, v in stats["tasks"].items() if k != "forecast-series")
+    fit_wall = stats["tasks"]["forecast-clinic"][1]
+    per_series = fit_wall * cores / n_series  # core-seconds per series, on `cores` cores
+    fixed = sum(v[1] for k, v in stats["tasks"].items() if k != "forecast-clinic")
     scale = 10_000 / n_series
     print(f"\nprojection for 10,000 series (measured: {per_series:.2f} core-s per series incl. "
           f"Prefect's per-task cost; non-forecast tasks {fixed:.0f} s for {n_series} series, "
@@ -264,7 +265,7 @@ def main() -> None:
             results[label] = (wall, peak, stats)
             _print_run(label, wall, peak, stats)
         cold, warm = results["cold"], results["warm"]
-        n_series = cold[2]["tasks"]["forecast-series"][0]
+        n_series = cold[2]["tasks"]["forecast-clinic"][0] * len(PROCEDURE_TYPES)
         print(f"\nload average after the runs {os.getloadavg()[0]:.1f}")
         print(f"SUMMARY {args.clinics} clinics, {n_series} series, runner {args.task_runner}: "
               f"cold {cold[0]:.0f} s (bar 120), peak {max(r[1] for r in results.values()):.2f} "

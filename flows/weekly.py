@@ -42,10 +42,12 @@ from flows.artifacts import publish_artifacts
 from flows.notices import notice_path, write_failure_notice
 from flows.runners import check_dask_scheduler, make_task_runner
 from forecasting import pipeline
+from forecasting.columns import PROCEDURE_TYPES
 from forecasting.config import Config, OrchestrationConfig, load_config
 from forecasting.errors import LymphcastError
 from forecasting.ingest import discover, ingest, load_bookings, load_processed, write_processed
 from forecasting.models import SeriesForecast
+from forecasting.warm_start import load_warm_starts, save_warm_starts
 
 progress = logging.getLogger("lymphcast.progress")
 
@@ -98,12 +100,21 @@ def load_task(processed: Path, as_of: date) -> pipeline.WeeklyInputs:
     )
 
 
-@task(name="forecast-series", task_run_name="forecast-{key[0]}-{key[1]}", cache_policy=NO_CACHE)
+@task(name="forecast-clinic", task_run_name="forecast-{clinic}", cache_policy=NO_CACHE)
 def forecast_task(
-    key: pipeline.SeriesKey, history: Any, config: Config, cache_key: str
-) -> SeriesForecast:
-    _pause_point(f"forecast:{key[0]}:{key[1]}")
-    return pipeline.forecast_one(key, history, config)
+    clinic: str,
+    histories: dict[pipeline.SeriesKey, Any],
+    config: Config,
+    warm: dict[pipeline.SeriesKey, dict],
+    cache_key: str,
+) -> dict[pipeline.SeriesKey, SeriesForecast]:
+    """Forecast one clinic's procedure series (one task per clinic keeps Prefect's per-task
+    cost small next to the fits; the clinic is also the unit a new week of data changes)."""
+    out = {}
+    for key in sorted(histories):
+        _pause_point(f"forecast:{key[0]}:{key[1]}")
+        out[key] = pipeline.forecast_one(key, histories[key], config, warm_start=warm.get(key))
+    return out
 
 
 @task(name="demand-and-staffing", cache_policy=NO_CACHE)
@@ -144,22 +155,24 @@ class _Tasks:
         # Prefect can interrupt a task only in a process's main thread (a ProcessPool worker);
         # in threads (and Dask worker threads) the flow enforces the limit while waiting.
         in_main_thread = orch.task_runner == "processes"
+        # The limit is per series; a task forecasts one clinic's series.
         self.forecast_timeout = limits.forecast
+        per_clinic = limits.forecast * len(PROCEDURE_TYPES)
         self.forecast = forecast_task.with_options(
-            timeout_seconds=limits.forecast if in_main_thread else None, **cached
+            timeout_seconds=per_clinic if in_main_thread else None, **cached
         )
         self.assemble = assemble_task.with_options(timeout_seconds=limits.assemble, **cached)
         self.report = report_task.with_options(timeout_seconds=limits.report, **io, **cached)
 
 
-def _within(future: Any, timeout: float, key: pipeline.SeriesKey) -> SeriesForecast:
+def _within(future: Any, timeout: float, clinic: str) -> dict[Any, SeriesForecast]:
     """The future's result, or LymphcastError when it is not done ``timeout`` s from now."""
     try:
         return future.result(timeout=timeout)
     except TimeoutError:
         raise LymphcastError(
-            f"Forecasting series {key[0]}/{key[1]} took longer than {timeout:.0f} s; check the "
-            "machine's load or raise orchestration.timeouts.forecast in lymphcast.toml."
+            f"Forecasting the series of clinic {clinic} took longer than {timeout:.0f} s; check "
+            "the machine's load or raise orchestration.timeouts.forecast in lymphcast.toml."
         ) from None
 
 
@@ -220,14 +233,32 @@ def weekly_tasks(
         )
         for k in keys
     }
-    futures = [
-        tasks.forecast.submit(k, histories[k], config, cache_key=series_keys[k]) for k in keys
-    ]
-    forecasts = {
-        k: _within(f, tasks.forecast_timeout, k) for k, f in zip(keys, futures, strict=True)
-    }
+    warm = load_warm_starts(processed_dir, inputs.cutoff_week, config)
+    clinics = sorted({k[0] for k in keys})
+    futures = []
+    for clinic in clinics:
+        mine = [k for k in keys if k[0] == clinic]
+        clinic_key = caching.digest("forecast-clinic", *(series_keys[k] for k in mine))
+        futures.append(
+            tasks.forecast.submit(
+                clinic,
+                {k: histories[k] for k in mine},
+                config,
+                {k: warm[k] for k in mine if k in warm},
+                cache_key=clinic_key,
+            )
+        )
+    forecasts: dict[pipeline.SeriesKey, SeriesForecast] = {}
+    for clinic, future in zip(clinics, futures, strict=True):
+        n_series = sum(1 for k in keys if k[0] == clinic)
+        forecasts.update(_within(future, tasks.forecast_timeout * n_series, clinic))
+    save_warm_starts(processed_dir, inputs.cutoff_week, config, forecasts)
     fallbacks = sum(1 for f in forecasts.values() if f.fallback_reason)
-    progress.info("forecasts done (%d used the fallback model)", fallbacks)
+    warm_fits = sum(1 for f in forecasts.values() if f.warm_started)
+    progress.info(
+        "forecasts done (%d used the fallback model, %d fits started from last week's)",
+        fallbacks, warm_fits,
+    )  # fmt: skip
 
     frames = (inputs.procedures, inputs.sessions, inputs.roster, inputs.bookings, inputs.scheduled)
     assemble_key = caching.digest(

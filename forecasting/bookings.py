@@ -74,17 +74,21 @@ class PickupCurve:
         return self.by_clinic.get(clinic)
 
 
-def _booked_by_lead(rows: pd.DataFrame, weeks: pd.DatetimeIndex, horizon: int) -> np.ndarray:
-    """(weeks, horizon): procedures of surgery week w booked before Monday w - h weeks."""
-    lead = ((rows[C.WEEK] - rows[BOOKED_WEEK]).dt.days // 7).to_numpy()
-    pos = weeks.get_indexer(rows[C.WEEK])
-    ok = pos >= 0
-    out = np.zeros((len(weeks), horizon))
-    counts = rows[COUNT].to_numpy(dtype=float)
+def _booked_by_lead(known: pd.DataFrame, weeks: pd.DatetimeIndex, horizon: int):
+    """Per clinic (sorted ids), procedures of ``weeks`` booked before Monday w - h weeks.
+
+    Returns (clinic ids, array (clinics, horizon)): column h sums the counts of surgery weeks
+    in ``weeks`` booked h + 1 or more weeks ahead.
+    """
+    codes, clinics = pd.factorize(known[C.CLINIC], sort=True)
+    lead = ((known[C.WEEK] - known[BOOKED_WEEK]).dt.days // 7).to_numpy()
+    ok = (weeks.get_indexer(known[C.WEEK]) >= 0) & (codes >= 0)
+    counts = known[COUNT].to_numpy(dtype=float)
+    out = np.zeros((len(clinics), horizon))
     for h in range(horizon):
         sel = ok & (lead >= h + 1)
-        np.add.at(out[:, h], pos[sel], counts[sel])
-    return out
+        out[:, h] = np.bincount(codes[sel], weights=counts[sel], minlength=len(clinics))
+    return [str(c) for c in clinics], out
 
 
 def pickup_curve(
@@ -117,13 +121,13 @@ def pickup_curve(
     if known.empty:
         return PickupCurve({}, np.zeros(horizon), len(weeks))
     procs = procedures.loc[pd.to_datetime(procedures[C.WEEK]).isin(weeks)]
+    volumes = procs[C.COMPLETED].groupby(procs[C.CLINIC].astype(str)).sum()
     booked, final = {}, {}
-    for clinic, rows in known.groupby(C.CLINIC):
-        clinic = str(clinic)
-        volume = procs.loc[procs[C.CLINIC].astype(str) == clinic, C.COMPLETED].sum()
+    for clinic, by_lead in zip(*_booked_by_lead(known, weeks, horizon), strict=True):
+        volume = volumes.get(clinic, 0)
         if volume <= 0:
             continue
-        booked[clinic] = _booked_by_lead(rows, weeks, horizon).sum(axis=0)
+        booked[clinic] = by_lead
         final[clinic] = float(volume)
     if not booked:
         return PickupCurve({}, np.zeros(horizon), len(weeks))
@@ -135,6 +139,47 @@ def pickup_curve(
     return PickupCurve(by_clinic, pooled, len(weeks))
 
 
+@dataclass(frozen=True)
+class WeeklyBooks:
+    """Procedures on the books per clinic and procedure type in each forecast week.
+
+    Built from a bookings-like frame in one pass (grouping once, rather than filtering the whole
+    frame for every clinic and type).
+
+    Attributes:
+        weeks: the forecast weeks (Mondays).
+        counts: per (clinic, procedure), counts in each of ``weeks`` (array (len(weeks),));
+            pairs without rows are absent.
+        totals: per clinic, the count over all of its rows, whatever their week.
+    """
+
+    weeks: pd.DatetimeIndex
+    counts: dict[tuple[str, str], np.ndarray]
+    totals: dict[str, float]
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame, value: str, weeks: pd.DatetimeIndex) -> WeeklyBooks:
+        """Sum ``value`` of ``frame`` (``clinic_id, procedure, week, <value>``) per week."""
+        clinic = frame[C.CLINIC].astype(str)
+        totals = {str(c): float(v) for c, v in frame[value].groupby(clinic).sum().items()}
+        pos = weeks.get_indexer(pd.DatetimeIndex(frame[C.WEEK]))
+        inside = pos >= 0
+        sums = (
+            frame.loc[inside, value]
+            .groupby([clinic[inside], frame.loc[inside, C.PROCEDURE], pos[inside]])
+            .sum()
+        )
+        counts: dict[tuple[str, str], np.ndarray] = {}
+        for (c, procedure, i), v in sums.items():
+            counts.setdefault((str(c), procedure), np.zeros(len(weeks)))[i] = v
+        return cls(weeks, counts, totals)
+
+    def get(self, clinic: str, procedure: str) -> np.ndarray:
+        """Counts of ``clinic`` and ``procedure`` per forecast week (zeros when none; a copy)."""
+        found = self.counts.get((clinic, procedure))
+        return np.zeros(len(self.weeks)) if found is None else found.copy()
+
+
 def booked_ahead(
     bookings: pd.DataFrame, clinic: str, procedure: str, weeks: pd.DatetimeIndex
 ) -> np.ndarray:
@@ -142,10 +187,7 @@ def booked_ahead(
 
     ``bookings`` must already be cut to what was known (:func:`known_bookings`).
     """
-    rows = bookings.loc[
-        (bookings[C.CLINIC].astype(str) == clinic) & (bookings[C.PROCEDURE] == procedure)
-    ]
-    return rows.groupby(C.WEEK)[COUNT].sum().reindex(weeks, fill_value=0).to_numpy(dtype=float)
+    return WeeklyBooks.of(bookings, COUNT, weeks).get(clinic, procedure)
 
 
 def combine_with_bookings(
@@ -196,9 +238,9 @@ def adjust_for_bookings(
     clinic: str,
     weeks: pd.DatetimeIndex,
     *,
-    known: pd.DataFrame,
+    known: pd.DataFrame | WeeklyBooks,
     pickup: PickupCurve,
-    scheduled: pd.DataFrame,
+    scheduled: pd.DataFrame | WeeklyBooks,
     rng: np.random.Generator,
 ) -> tuple[dict[str, np.ndarray], str]:
     """Procedure paths of one clinic combined with what is on the books.
@@ -207,28 +249,31 @@ def adjust_for_bookings(
         paths: per procedure type, forecast paths (n_paths, len(weeks)); not modified.
         clinic: clinic id.
         weeks: forecast weeks (Mondays).
-        known: bookings known at the cut-off (:func:`known_bookings`).
+        known: bookings known at the cut-off (:func:`known_bookings`), or the same as
+            ``WeeklyBooks.of(known, COUNT, weeks)`` (built once when called for many clinics).
         pickup: learned pickup curve (:func:`pickup_curve`).
-        scheduled: scheduled snapshot (:func:`scheduled_snapshot`).
+        scheduled: scheduled snapshot (:func:`scheduled_snapshot`), or the same as
+            ``WeeklyBooks.of(scheduled, "scheduled", weeks)``.
         rng: random generator for the thinning.
 
     Returns:
         (paths, method) with method "pickup" (bookings combined with the forecast through the
         pickup curve), "floor" (scheduled procedures as a floor) or "none".
     """
+    for books in (known, scheduled):
+        if isinstance(books, WeeklyBooks) and not books.weeks.equals(weeks):
+            raise ValueError("adjust_for_bookings: WeeklyBooks built for other weeks")
     shares = pickup.for_clinic(clinic)
     if shares is not None:
+        if isinstance(known, pd.DataFrame):
+            known = WeeklyBooks.of(known, COUNT, weeks)
         out = {
-            p: combine_with_bookings(v, booked_ahead(known, clinic, p, weeks), shares, rng)
-            for p, v in paths.items()
+            p: combine_with_bookings(v, known.get(clinic, p), shares, rng) for p, v in paths.items()
         }
         return out, "pickup"
-    rows = scheduled.loc[scheduled[C.CLINIC].astype(str) == clinic]
-    if len(rows) and rows[C.SCHEDULED].sum() > 0:
-        out = {}
-        for p, v in paths.items():
-            sel = rows.loc[rows[C.PROCEDURE] == p]
-            floor = sel.groupby(C.WEEK)[C.SCHEDULED].sum().reindex(weeks, fill_value=0)
-            out[p] = scheduled_floor(v, floor.to_numpy(dtype=float))
+    if isinstance(scheduled, pd.DataFrame):
+        scheduled = WeeklyBooks.of(scheduled, C.SCHEDULED, weeks)
+    if scheduled.totals.get(clinic, 0.0) > 0:
+        out = {p: scheduled_floor(v, scheduled.get(clinic, p)) for p, v in paths.items()}
         return out, "floor"
     return dict(paths), "none"

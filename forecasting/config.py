@@ -77,6 +77,10 @@ class ProphetSettings(_Strict):
     changepoint_prior_scale: float = Field(default=0.05, gt=0)
     seasonality_prior_scale: float = Field(default=10.0, gt=0)
     yearly_fourier_order: int = Field(default=6, ge=1, le=30)
+    warm_start: bool = Field(
+        default=True,
+        description="start each weekly fit from the previous week's fitted parameters",
+    )
 
 
 class EtsSettings(_Strict):
@@ -264,6 +268,12 @@ class IngestConfig(_Strict):
     max_weekly_hours: float = Field(
         default=80, gt=0, le=168, description="roster hours outside 0..this are quarantined"
     )
+    workers: int = Field(
+        default=0,
+        ge=0,
+        le=256,
+        description="raw files read at once (processes): 0 = one per CPU, 1 = in-process",
+    )
 
     @field_validator("procedure_synonyms")
     @classmethod
@@ -326,6 +336,12 @@ class ReportConfig(_Strict):
         ge=0,
         le=52,
         description="warn when a clinic's latest data is more complete weeks behind the cut-off",
+    )
+    chart_workers: int = Field(
+        default=0,
+        ge=0,
+        le=256,
+        description="processes that draw the report's charts: 0 = one per CPU, 1 = in-process",
     )
 
 

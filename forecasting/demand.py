@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from statsmodels.tsa.ar_model import AutoReg
+from statsmodels.tools.tools import pinv_extended
 
 from .columns import PROCEDURE_TYPES
 from .config import DemandConfig
@@ -101,11 +101,39 @@ def non_surgical_forecast(
     flat = np.full(horizon, max(float(values.mean()), 0.0))
     if lags == 0 or len(values) < 2 * lags + _MIN_REMAINDER_WEEKS or np.ptp(values) == 0:
         return flat
-    fit = AutoReg(values, lags=lags, trend="c").fit()
-    if np.any(np.abs(fit.roots) <= 1.0):  # non-stationary: no mean to revert to
+    forecast = _autoreg_forecast(values, lags, horizon)
+    if forecast is None:  # non-stationary: no mean to revert to
         return flat
-    forecast = fit.predict(start=len(values), end=len(values) + horizon - 1)
-    return np.clip(np.asarray(forecast, dtype=float), 0.0, None)
+    return np.clip(forecast, 0.0, None)
+
+
+def _autoreg_forecast(values: np.ndarray, lags: int, horizon: int) -> np.ndarray | None:
+    """``AutoReg(values, lags, trend="c").fit()`` forecasts, or None when non-stationary.
+
+    The same arithmetic as statsmodels (pseudo-inverse OLS on a constant and lags 1..lags, the
+    roots of the lag polynomial, the out-of-sample recursion), bit for bit, without building
+    its model and results objects, which cost about 15 times the arithmetic (a network runs
+    this twice per clinic). tests/test_demand.py checks it against AutoReg.
+    """
+    n = len(values)
+    x = np.ones((n - lags, lags + 1))  # constant, then lag 1..lags
+    for lag in range(1, lags + 1):
+        x[:, lag] = values[lags - lag : n - lag]
+    y = values[lags:]
+    params = np.dot(pinv_extended(x)[0], y)
+    lag_polynomial = np.concatenate([[1.0], -params[1:]])
+    with np.errstate(divide="ignore"):  # a zero root of the polynomial is an infinite AR root
+        roots = np.roots(lag_polynomial) ** -1
+    if np.any(np.abs(roots) <= 1.0):
+        return None
+    row = np.zeros((horizon, lags + 1))
+    row[:, 0] = 1.0
+    out = np.empty(horizon)
+    for i in range(horizon):
+        for lag in range(1, lags + 1):
+            row[i, lag] = y[i - lag] if i < lag else out[i - lag]
+        out[i] = np.squeeze(row[i : i + 1] @ params)
+    return out
 
 
 def sample_counts(

@@ -1,4 +1,4 @@
-"""The report for print and for spreadsheets: report.pdf (matplotlib PdfPages), staffing.xlsx.
+"""The report for print and for spreadsheets: report.pdf (``report_pdf``), staffing.xlsx.
 
 Both lay out the same ``ReportView`` as the HTML page, so they say the same thing. Text cells
 that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or a
@@ -12,21 +12,13 @@ import io
 import re
 import textwrap
 import zipfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import date, datetime
-from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
-import matplotlib
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import RendererAgg
-from matplotlib.backends.backend_pdf import PdfPages
-from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
-from matplotlib.patches import Rectangle
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -36,6 +28,8 @@ from .columns import CLINIC, STAFFING_COLUMNS, WEEK
 from .io import atomic_write
 from .report import ReportView
 from .report_parts import Table
+from .report_pdf import PdfDocument
+from .report_pdf import font as pdf_font
 
 __all__ = ["neutralise_formulas", "neutralise_text", "write_pdf", "write_staffing_xlsx"]
 
@@ -203,7 +197,6 @@ def _xlsx_value(name: str, value: Any) -> Any:
 _PAGE_W, _PAGE_H = 8.27, 11.69  # A4 portrait, inches
 _MARGIN = 0.6
 _WIDTH = _PAGE_W - 2 * _MARGIN
-_FONT = "DejaVu Sans"  # ships with matplotlib: the same metrics on every machine
 _INK, _MUTED = "#1a1a1a", "#555555"
 _MARKS = {"short": "#fdf1e8", "warn": "#fff6d6"}
 _STATUS = {"short": "#D55E00", "ok": "#009E73", "check": "#E69F00"}
@@ -214,29 +207,23 @@ _HEADER_WRAP = 14  # characters per line of a table header
 def write_pdf(path: Path, view: ReportView) -> Path:
     """Write report.pdf (A4): the network summary, one section per clinic, then the trust data.
 
-    Same words and charts as the HTML page; every clinic starts on a new page.
+    Same words and charts (the very PNGs of the HTML page) as the page; every clinic starts on
+    a new page. Text is DejaVu Sans, embedded, so it can be searched and copied.
     """
+    doc = _Doc()
+    _pdf_network(doc, view)
+    for clinic in view.clinics:
+        doc.new_page()
+        _pdf_clinic(doc, clinic)
+    doc.new_page()
+    _pdf_trust(doc, view)
+    metadata = {"Title": view.title, "Creator": "lymphcast"}
 
     def writer(tmp: Path) -> None:
-        metadata = {"Title": view.title, "Creator": "lymphcast", "CreationDate": None}
-        with _pdf_style(), PdfPages(tmp, metadata=metadata) as pdf:
-            doc = _Doc(pdf)
-            _pdf_network(doc, view)
-            for clinic in view.clinics:
-                doc.new_page()
-                _pdf_clinic(doc, clinic)
-            doc.new_page()
-            _pdf_trust(doc, view)
-            doc.close()
+        with tmp.open("wb") as out:
+            doc.pdf.save(out, metadata)
 
     return atomic_write(Path(path), writer)
-
-
-@contextmanager
-def _pdf_style() -> Iterator[None]:
-    # TrueType fonts (not Type 3) keep the PDF's text searchable and extractable.
-    with matplotlib.rc_context({"pdf.fonttype": 42, "font.family": _FONT}):
-        yield
 
 
 def _pdf_network(doc: _Doc, view: ReportView) -> None:
@@ -307,19 +294,9 @@ def _pdf_trust(doc: _Doc, view: ReportView) -> None:
             doc.text(f"{key}: {value}", 8.5)
 
 
-@cache
-def _renderer() -> RendererAgg:
-    return RendererAgg(10, 10, 72)  # at 72 dpi, a width in pixels is a width in points
-
-
-@lru_cache(maxsize=4096)
 def _width_in(text: str, size: float, bold: bool = False) -> float:
     """Width of ``text`` in inches in the report font."""
-    if not text:
-        return 0.0
-    font = FontProperties(family=_FONT, size=size, weight="bold" if bold else "normal")
-    width, _, _ = _renderer().get_text_width_height_descent(text, font, ismath=False)
-    return width / 72.0
+    return pdf_font(bold).width(text, size) / 72.0
 
 
 def _wrap(text: str, size: float, width: float, bold: bool = False) -> list[str]:
@@ -347,42 +324,35 @@ def _wrap(text: str, size: float, width: float, bold: bool = False) -> list[str]
 
 
 class _Doc:
-    """A top-to-bottom flow of text, images and tables on A4 pages of a PdfPages file."""
+    """A top-to-bottom flow of text, images and tables on A4 pages (inches from the top left;
+    the PDF itself counts points from the bottom left)."""
 
-    def __init__(self, pdf: PdfPages) -> None:
-        self.pdf = pdf
-        self.fig: Figure | None = None
+    def __init__(self) -> None:
+        self.pdf = PdfDocument(_PAGE_W * 72, _PAGE_H * 72)
         self.y = 0.0  # inches from the top of the page
         self.new_page()
 
     def new_page(self) -> None:
-        if self.fig is not None:
-            self.pdf.savefig(self.fig)
-            self.fig.clear()
-        self.fig = Figure(figsize=(_PAGE_W, _PAGE_H))
+        self.pdf.new_page()
         self.y = _MARGIN
-
-    def close(self) -> None:
-        if self.fig is not None:
-            self.pdf.savefig(self.fig)
-            self.fig.clear()
-            self.fig = None
 
     def _need(self, height: float) -> None:
         if self.y + height > _PAGE_H - _MARGIN and self.y > _MARGIN + 1e-6:
             self.new_page()
 
-    def _put(self, x: float, baseline: float, text: str, size: float, **kw: Any) -> None:
-        assert self.fig is not None
-        self.fig.text(
-            x / _PAGE_W,
-            1 - baseline / _PAGE_H,
-            text,
-            fontsize=size,
-            va="baseline",
-            parse_math=False,  # a "$" in a clinic name is text, not mathtext
-            **kw,
-        )
+    def _put(
+        self,
+        x: float,
+        baseline: float,
+        text: str,
+        size: float,
+        bold: bool = False,
+        color: str = _INK,
+        right: bool = False,
+    ) -> None:
+        font = pdf_font(bold)
+        x_pt = x * 72 - (font.width(text, size) if right else 0.0)
+        self.pdf.text(x_pt, (_PAGE_H - baseline) * 72, text, font, size, color)
 
     def space(self, height: float) -> None:
         self.y += height
@@ -411,8 +381,7 @@ class _Doc:
         for i, line in enumerate(lines):
             self._need(line_h + (0.08 if rule else 0))
             top = self.y
-            self._put(_MARGIN + indent, self.y + size / 72, line, size,
-                      weight="bold" if bold else "normal", color=color)  # fmt: skip
+            self._put(_MARGIN + indent, self.y + size / 72, line, size, bold, color)
             self.y += line_h
             if bar:
                 self._rect(_MARGIN, top, 0.06, line_h, bar)
@@ -422,23 +391,11 @@ class _Doc:
         self.y += size * 0.35 / 72
 
     def _rect(self, x: float, top: float, w: float, h: float, color: str) -> None:
-        assert self.fig is not None
-        self.fig.patches.append(
-            Rectangle(
-                (x / _PAGE_W, 1 - (top + h) / _PAGE_H),
-                w / _PAGE_W,
-                h / _PAGE_H,
-                transform=self.fig.transFigure,
-                facecolor=color,
-                edgecolor="none",
-                zorder=-1,
-            )
-        )
+        self.pdf.rect(x * 72, (_PAGE_H - top - h) * 72, w * 72, h * 72, color)
 
     @staticmethod
     def _image_size(png: bytes, max_height: float) -> tuple[float, float]:
-        with Image.open(io.BytesIO(png)) as im:
-            w_px, h_px = im.size
+        w_px, h_px = _png_size(png)
         width = min(_WIDTH, max_height * w_px / h_px)
         return width, width * h_px / w_px
 
@@ -447,21 +404,10 @@ class _Doc:
 
     def image(self, png: bytes, max_height: float) -> None:
         """A PNG at the full text width (or smaller, to fit ``max_height``)."""
-        with Image.open(io.BytesIO(png)) as im:
-            pixels = np.asarray(im.convert("RGB"))
         width, height = self._image_size(png, max_height)
         self._need(height)
-        assert self.fig is not None
-        ax = self.fig.add_axes(
-            (
-                _MARGIN / _PAGE_W,
-                1 - (self.y + height) / _PAGE_H,
-                width / _PAGE_W,
-                height / _PAGE_H,
-            )  # fmt: skip
-        )
-        ax.imshow(pixels, interpolation="none")
-        ax.set_axis_off()
+        self.pdf.image(png, _MARGIN * 72, (_PAGE_H - self.y - height) * 72, width * 72,
+                       height * 72)  # fmt: skip
         self.y += height + 0.03
 
     def table(self, t: Table, size: float = 7.5, wrap: dict[int, int] | None = None) -> None:
@@ -491,20 +437,29 @@ class _Doc:
             x = _MARGIN
             for j, (lines, w) in enumerate(zip(row, widths, strict=True)):
                 right = j > 0 and not t.is_text(j)
+                bold = mark in ("head", "foot") or j == 0
                 for k, line in enumerate(lines):
                     self._put(
                         x + w - pad if right else x + pad,
                         top + line_h * k + size / 72 + 0.01,
                         line,
                         size,
-                        ha="right" if right else "left",
-                        weight="bold" if mark in ("head", "foot") or j == 0 else "normal",
-                        color=_INK,
+                        bold,
+                        _INK,
+                        right,
                     )
                 x += w
             self.y += height
             self._rect(_MARGIN, self.y, sum(widths), 0.005, "#d4d4d4")
         self.y += 0.08
+
+
+def _png_size(png: bytes) -> tuple[int, int]:
+    """Width and height in pixels, from the PNG header (or by opening the image)."""
+    if png[:8] == b"\x89PNG\r\n\x1a\n" and png[12:16] == b"IHDR":
+        return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    with Image.open(io.BytesIO(png)) as im:
+        return im.size
 
 
 def _cell_lines(text: str, wrap_at: int | None) -> Sequence[str]:

@@ -23,8 +23,13 @@ clinic. Superseded rows are counted as accepted and reported as ``rows_supersede
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
+import os
+import sys
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -216,15 +221,17 @@ def read_file(path: Path, config: IngestConfig, today: date) -> FileResult:
     )
     if result.rows_read == 0:
         return _rejected(result, f"{name} has a header but no data rows; re-export it with data.")
-    everything = pd.concat(
-        [_quarantine(text, table.lines, ""), misaligned], ignore_index=True
-    ).astype({LINE: "int64"})
+
+    def everything() -> pd.DataFrame:  # every row, for a file rejected as a whole
+        rows = pd.concat([_quarantine(text, table.lines, ""), misaligned], ignore_index=True)
+        return rows.astype({LINE: "int64"})
+
     if kind is None:
         return _rejected(
             result,
             f"{name}: cannot tell whether it holds procedures, sessions or a roster; start the "
             "file name with procedures_, sessions_ or roster_.",
-            _reasoned(everything, "file kind unknown"),
+            _reasoned(everything(), "file kind unknown"),
         )
     missing = [c for c in REQUIRED[kind] if c not in text]
     if missing:
@@ -233,7 +240,7 @@ def read_file(path: Path, config: IngestConfig, today: date) -> FileResult:
             result,
             f"{name}: no column for {' and '.join(missing)} (accepted names for {missing[0]}: "
             f"{accepted}); rename the header or add it under ingest.column_synonyms.",
-            _reasoned(everything, f"file has no column for {' and '.join(missing)}"),
+            _reasoned(everything(), f"file has no column for {' and '.join(missing)}"),
         )
     order = _date_order(name, text, config)
     if order is None:
@@ -241,11 +248,29 @@ def read_file(path: Path, config: IngestConfig, today: date) -> FileResult:
             result,
             f"{name}: every slash date in it reads both as month-first and as day-first; add "
             f'"{name}" to ingest.day_first (or ingest.month_first) in lymphcast.toml.',
-            _reasoned(everything, "slash dates are ambiguous (month-first or day-first)"),
+            _reasoned(everything(), "slash dates are ambiguous (month-first or day-first)"),
         )
     result.notes["date_order"] = order
     identity = sorted(set(identifiers) | set(mapping)) if identifiers else []
     return _validated(result, table, text, kind, order, config, today, misaligned, identity)
+
+
+def _int_lines(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with an int64 ``line`` column (as it is, without a copy, when it has one)."""
+    return frame if frame[LINE].dtype == np.int64 else frame.astype({LINE: "int64"})
+
+
+_SCHEMAS: dict[tuple, object] = {}
+
+
+def _schema(kind: str, config: IngestConfig, today: date):
+    """``schema(kind, config, today)``, built once per kind, settings and day (it is reused)."""
+    key = (kind, config.model_dump_json(), today)
+    if key not in _SCHEMAS:
+        if len(_SCHEMAS) >= 12:  # a few runs' worth (three kinds each)
+            _SCHEMAS.clear()
+        _SCHEMAS[key] = schema(kind, config, today)
+    return _SCHEMAS[key]
 
 
 def _field_count(found: int, expected: int) -> str:
@@ -266,14 +291,14 @@ def _validated(result, table, text, kind, order, config, today, misaligned, iden
     if kind == "procedures" and identity and len(text):
         duplicate = pd.util.hash_pandas_object(table.frame(identity), index=False).duplicated()
     typed, notes = typed_frame(text, kind, order, config, duplicate)
-    reasons = row_reasons(typed, schema(kind, config, today))
+    reasons = row_reasons(typed, _schema(kind, config, today))
     bad = (reasons != "").to_numpy()
     quarantined = (
         pd.concat(
             [_quarantine(text.loc[bad], table.lines[bad], reasons[bad].to_numpy()), misaligned],
             ignore_index=True,
         )
-        .astype({LINE: "int64"})
+        .pipe(_int_lines)
         .sort_values(LINE, kind="stable", ignore_index=True)
     )
     ok = typed.loc[~bad].drop(columns=[DUPLICATE], errors="ignore")
@@ -346,6 +371,46 @@ def combine_roster(files: list[FileResult]) -> pd.DataFrame:
     return agg.roster([(f.name, f.accepted) for f in parts])[0]
 
 
+_BYTES_PER_WORKER = 32 << 20  # starting a worker process costs about as much as reading 32 MB
+
+
+def _read_files(paths: list[Path], config: IngestConfig, today: date) -> list[FileResult]:
+    """``read_file`` of each path, in path order, up to ``config.workers`` files at a time.
+
+    In worker processes, since reading an export is mostly Python (pandas, validation) that
+    threads would run one at a time. Each worker reads its files itself and returns their
+    results, which hold no patient row; results come back in path order whatever finishes
+    first, so the outputs are the same bytes. The workers fork from a fork server (safe in a
+    process with threads, such as a Prefect flow; scripts need the ``__main__`` guard). In
+    this process instead for one worker, for less than 64 MB of exports (a worker would cost
+    more than it saves), or inside a daemonic process (a Dask worker's), which may not start
+    processes.
+    """
+    size = sum(_size(p) for p in paths)
+    workers = min(config.workers or _usable_cpus(), len(paths), size // _BYTES_PER_WORKER)
+    if workers < 2 or multiprocessing.current_process().daemon:
+        return [read_file(p, config, today) for p in paths]
+    method = "forkserver" if sys.platform.startswith("linux") else "spawn"
+    chunk = max(1, len(paths) // (workers * 8))  # few messages, and the workers end together
+    read = partial(read_file, config=config, today=today)
+    context = multiprocessing.get_context(method)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        return list(pool.map(read, paths, chunksize=chunk))
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:  # read_file says what is wrong with it
+        return 0
+
+
+def _usable_cpus() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
+
+
 def ingest(raw_dir: Path, config: IngestConfig, today: date) -> IngestResult:
     """Read every file in ``raw_dir``; pure apart from reading files.
 
@@ -355,7 +420,7 @@ def ingest(raw_dir: Path, config: IngestConfig, today: date) -> IngestResult:
         InputError: ``raw_dir`` is missing or holds no CSV/XLSX export.
     """
     discover(raw_dir)
-    files = [read_file(p, config, today) for p in _listing(raw_dir)]
+    files = _read_files(_listing(raw_dir), config, today)
     superseded: dict[int, int] = {}
     rows: dict[str, pd.DataFrame] = {}
     for kind in ("procedures", "sessions"):

@@ -113,10 +113,102 @@ def parse_date(text: str, order: str = MONTH_FIRST) -> date | None:
     return None
 
 
-def _by_unique(values: pd.Series, fn, dtype) -> np.ndarray:
+def _by_unique(values: pd.Series, fn, dtype, fast=None) -> np.ndarray:
+    """``fn`` applied to each distinct text of ``values``, spread back to the rows.
+
+    ``fast(uniques) -> (done, parsed)``, when given, handles some distinct values at once
+    (vectorised, with the same result ``fn`` gives them); ``fn`` does the rest.
+    """
     codes, uniques = pd.factorize(values.astype(str), use_na_sentinel=False)
-    parsed = np.array([fn(u) for u in uniques], dtype=dtype)
+    if fast is None:
+        parsed = np.array([fn(u) for u in uniques], dtype=dtype)
+    else:
+        done, parsed = fast(uniques)
+        parsed = parsed.astype(dtype)
+        rest = np.flatnonzero(~done)
+        if len(rest):
+            parsed[rest] = np.array([fn(u) for u in uniques[rest]], dtype=dtype)
     return parsed[codes] if len(parsed) else np.array([], dtype=dtype)
+
+
+_MONTH_CODES = {(ord(m[0]) << 16) | (ord(m[1]) << 8) | ord(m[2]): i for m, i in _MONTHS.items()}
+
+
+def _number(digits: np.ndarray, start: int, stop: int) -> np.ndarray:
+    out = np.zeros(len(digits), dtype=np.int64)
+    for j in range(start, stop):
+        out = out * 10 + digits[:, j]
+    return out
+
+
+def _days(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """``datetime64[D]`` of each (year, month, day); NaT where there is no such day."""
+    ok = (year >= 1) & (month >= 1) & (month <= 12) & (day >= 1)
+    first = ((year - 1970) * 12 + np.clip(month, 1, 12) - 1).astype("datetime64[M]")
+    length = ((first + 1).astype("datetime64[D]") - first.astype("datetime64[D]")).astype(int)
+    ok &= day <= length
+    out = np.full(len(year), np.datetime64("NaT", "D"))
+    out[ok] = first[ok].astype("datetime64[D]") + (day[ok] - 1)
+    return out
+
+
+def _date_shapes(uniques: pd.Index) -> dict[str, np.ndarray]:
+    """The three most common date shapes, read at once (a file holds thousands of dates).
+
+    ``2024-03-05`` (``iso``), ``03/05/2024`` (``slash``: ``month_first`` and ``day_first``
+    readings) and ``05-Mar-2024`` (``named``), exactly so (ASCII digits and letters, nothing
+    around them), with the days ``parse_date`` and ``slash_readings`` give them: ``days`` for
+    iso and named texts, NaT where there is no such day (or month name).
+    """
+    n = len(uniques)
+    out = {k: np.zeros(n, dtype=bool) for k in ("iso", "slash", "named")}
+    out |= {k: np.full(n, np.datetime64("NaT", "D")) for k in ("days", "month_first", "day_first")}
+    lengths = pd.Series(uniques).str.len().to_numpy(dtype=float, na_value=np.nan)
+    for width in (10, 11):
+        at = np.flatnonzero(lengths == width)
+        if not len(at):
+            continue
+        chars = np.asarray(uniques[at], dtype=f"U{width}").view(np.uint32).reshape(-1, width)
+        chars = chars.astype(np.int64)
+        digit, d = (chars >= 48) & (chars <= 57), chars - 48
+        if width == 10:
+            iso = digit[:, [0, 1, 2, 3, 5, 6, 8, 9]].all(1) & (chars[:, 4] == 45)
+            iso &= chars[:, 7] == 45
+            out["iso"][at[iso]] = True
+            out["days"][at[iso]] = _days(
+                _number(d[iso], 0, 4), _number(d[iso], 5, 7), _number(d[iso], 8, 10)
+            )
+            slash = digit[:, [0, 1, 3, 4, 6, 7, 8, 9]].all(1) & (chars[:, 2] == 47)
+            slash &= chars[:, 5] == 47
+            first, second = _number(d[slash], 0, 2), _number(d[slash], 3, 5)
+            year = _number(d[slash], 6, 10)
+            out["slash"][at[slash]] = True
+            out["month_first"][at[slash]] = _days(year, first, second)
+            out["day_first"][at[slash]] = _days(year, second, first)
+        else:
+            raw = chars[:, 3:6]
+            letter = ((raw >= 65) & (raw <= 90)) | ((raw >= 97) & (raw <= 122))  # ASCII
+            lower = raw | 32
+            named = digit[:, [0, 1, 7, 8, 9, 10]].all(1) & letter.all(1)
+            named &= (chars[:, 2] == 45) & (chars[:, 6] == 45)
+            code = (lower[named, 0] << 16) | (lower[named, 1] << 8) | lower[named, 2]
+            month = np.array([_MONTH_CODES.get(int(c), 0) for c in code], dtype=np.int64)
+            out["named"][at[named]] = True
+            out["days"][at[named]] = _days(_number(d[named], 7, 11), month, _number(d[named], 0, 2))
+    return out
+
+
+def _common_days(order: str):
+    """``parse_date`` of the common shapes (:func:`_date_shapes`), vectorised."""
+
+    def fast(uniques: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+        shapes = _date_shapes(uniques)
+        days = shapes["days"]
+        slash = shapes["slash"]
+        days[slash] = shapes["month_first" if order == MONTH_FIRST else "day_first"][slash]
+        return shapes["iso"] | slash | shapes["named"], days
+
+    return fast
 
 
 def parse_dates(values: pd.Series, order: str = MONTH_FIRST) -> pd.Series:
@@ -126,14 +218,18 @@ def parse_dates(values: pd.Series, order: str = MONTH_FIRST) -> pd.Series:
         day = parse_date(text, order)
         return np.datetime64(day, "D") if day else np.datetime64("NaT", "D")
 
-    days = _by_unique(values, one, "datetime64[D]")
+    days = _by_unique(values, one, "datetime64[D]", fast=_common_days(order))
     return pd.Series(days.astype("datetime64[s]"), index=values.index)
 
 
 def date_order_evidence(values: pd.Series) -> tuple[int, int, int]:
     """Distinct slash dates valid only month-first, only day-first, and both ways."""
-    only_mf = only_df = both = 0
-    for text in pd.unique(values.astype(str)):
+    uniques = pd.Index(pd.unique(values.astype(str)))
+    shapes = _date_shapes(uniques)  # ISO and named dates are no slash dates
+    slash = shapes["slash"]
+    mf, df = ~np.isnat(shapes["month_first"][slash]), ~np.isnat(shapes["day_first"][slash])
+    only_mf, only_df, both = int(np.sum(mf & ~df)), int(np.sum(df & ~mf)), int(np.sum(mf & df))
+    for text in uniques[~(shapes["iso"] | slash | shapes["named"])]:
         readings = slash_readings(text)
         if readings is None:
             continue

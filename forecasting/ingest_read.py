@@ -123,7 +123,12 @@ def _find_header(name: str, rows_by_delim: dict[str, list[list[str]]], vocab: Vo
 def _read_csv(name: str, text: str, encoding: str, vocab: Vocabulary) -> RawTable:
     if "\n" not in text and "\r" in text:
         text = text.replace("\r", "\n")  # classic Mac line endings
-    top = text.split("\n", HEADER_SEARCH_ROWS + 5)[: HEADER_SEARCH_ROWS + 5]
+    end = -1
+    for _ in range(HEADER_SEARCH_ROWS + 5):  # the top lines only (not a copy of the rest)
+        end = text.find("\n", end + 1)
+        if end < 0:
+            break
+    top = (text if end < 0 else text[:end]).split("\n")[: HEADER_SEARCH_ROWS + 5]
     top = [line.rstrip("\r") for line in top]
     rows_by_delim = {
         d: [next(csv.reader([line], delimiter=d), []) for line in top[:HEADER_SEARCH_ROWS]]
@@ -145,7 +150,7 @@ def _read_csv(name: str, text: str, encoding: str, vocab: Vocabulary) -> RawTabl
 
     names = [f"c{j}" for j in range(n)]
     details = {"format": "csv", "encoding": encoding, "delimiter": _DELIMITER_NAMES[delim]}
-    if not body.strip():
+    if not body or body.isspace():  # (isspace stops at the first character that is not)
         empty = pa.table({c: pa.array([], pa.string()) for c in names})
         return _finish(headers, empty, np.array([], dtype=np.int64), [], None, details)
     try:

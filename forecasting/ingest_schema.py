@@ -42,7 +42,7 @@ def typed_frame(
         config: Ingest settings (procedure synonyms, MLD service names).
         duplicate: True for rows that repeat an earlier row exactly (procedures only).
     """
-    out = pd.DataFrame(index=text.index)
+    out: dict[str, object] = {}  # columns, made into one frame at the end
     notes: dict = {}
     out[C.CLINIC] = text[C.CLINIC].str.strip()
     if kind in ("procedures", "sessions"):
@@ -70,10 +70,10 @@ def typed_frame(
             raw = text[col] if col in text else pd.Series("", index=text.index)
             out[col] = parse_dates(raw, order)
             out[flag] = out[col].isna() & (raw.str.strip() != "")
-    return out, notes
+    return pd.DataFrame(out, index=text.index), notes
 
 
-def _booked_on(text: pd.DataFrame, typed: pd.DataFrame, order: str, notes: dict) -> pd.Series:
+def _booked_on(text: pd.DataFrame, typed: dict, order: str, notes: dict) -> pd.Series:
     """booked_on, NaT where absent; an unreadable or after-surgery value is ignored (noted)."""
     if "booked_on" not in text:
         return pd.Series(pd.NaT, index=text.index, dtype="datetime64[s]")
@@ -173,32 +173,35 @@ _MISSING = {
 }
 
 
-def _reason_order(s: pa.DataFrameSchema) -> dict[str, int]:
-    texts: list[str] = []
-    for name, col in s.columns.items():
-        texts.append(_MISSING.get(name, f"{name} is missing"))
-        texts += [str(c.error) for c in col.checks]
-    texts += [str(c.error) for c in s.checks]
-    return {t: i for i, t in enumerate(texts)}
+def _failed(result, index: pd.Index) -> np.ndarray:
+    """Rows (a mask over ``index``) that a pandera check result reports as failure cases."""
+    cases = result.failure_cases
+    if not isinstance(cases, pd.Series | pd.DataFrame):
+        return np.zeros(len(index), dtype=bool)  # a check that failed as a whole, not per row
+    return index.isin(cases.index)
 
 
 def row_reasons(typed: pd.DataFrame, s: pa.DataFrameSchema) -> pd.Series:
-    """Reasons each row fails ``s`` (joined by ``"; "``, in schema order); empty when valid."""
-    reasons = pd.Series("", index=typed.index, dtype=object)
-    try:
-        s.validate(typed, lazy=True)
-    except pa.errors.SchemaErrors as err:
-        cases = err.failure_cases.dropna(subset=["index"])
-        text = np.where(
-            cases["check"].astype(str) == "not_nullable",
-            cases["column"].map(lambda c: _MISSING.get(c, f"{c} is missing")),
-            cases["check"].astype(str),
-        )
-        order = _reason_order(s)
-        found = pd.DataFrame({"index": cases["index"].astype(np.int64).to_numpy(), "text": text})
-        found = found.drop_duplicates()
-        found["rank"] = found["text"].map(order).fillna(len(order))
-        found = found.sort_values(["index", "rank"], kind="stable")
-        joined = found.groupby("index", sort=True)["text"].agg("; ".join)
-        reasons.loc[joined.index] = joined.to_numpy()
-    return reasons
+    """Reasons each row fails ``s`` (joined by ``"; "``, in schema order); empty when valid.
+
+    The schema's own checks decide, each called as pandera's lazy validation calls it (a
+    column's checks on its non-null values; nulls in a non-nullable column are "missing"),
+    without pandera's error report: that report costs more than the checks on an export with
+    a few bad rows, and only which rows fail which check is needed.
+    """
+    failures: list[tuple[np.ndarray, str]] = []  # in schema order
+    for name, column in s.columns.items():
+        if name not in typed:
+            continue  # pandera reports a missing column, not rows
+        if not column.nullable and typed[name].hasnans:
+            failures.append(
+                (typed[name].isna().to_numpy(), _MISSING.get(name, f"{name} is missing"))
+            )
+        failures += [(_failed(c(typed, name), typed.index), str(c.error)) for c in column.checks]
+    failures += [(_failed(c(typed), typed.index), str(c.error)) for c in s.checks]
+    reasons = np.full(len(typed), "", dtype=object)
+    for failed, text in failures:
+        if failed.any():
+            before = reasons[failed]
+            reasons[failed] = np.where(before == "", text, before + "; " + text)
+    return pd.Series(reasons, index=typed.index, dtype=object)

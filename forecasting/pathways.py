@@ -14,9 +14,10 @@ held-out recent weeks).
 Estimation is a non-negative, weighted distributed-lag regression pooled across clinics, with
 the configured pathway as a Gaussian prior (the ``demand.prior_sd`` setting) so that short or
 collinear histories stay near the configured protocol, solved as non-negative least squares
-(``scipy.optimize.nnls``). With fewer than ``demand.min_history_weeks`` usable clinic-weeks the
-configured pathways are used as they are. A clinic's scale has the prior N(1,
-``demand.clinic_scale_sd``^2), so it moves only as far as that clinic's own data supports.
+(``scipy.optimize.nnls``, in its square normal-equations form). With fewer than
+``demand.min_history_weeks`` usable clinic-weeks the configured pathways are used as they are.
+A clinic's scale has the prior N(1, ``demand.clinic_scale_sd``^2), so it moves only as far as
+that clinic's own data supports.
 
 From weekly totals only the product uptake x sessions per patient is identifiable; the learned
 pathway is shown as an implied uptake that assumes the configured course length per patient.
@@ -29,6 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy.linalg import solve_triangular
 from scipy.optimize import nnls
 
 from . import columns as C
@@ -70,28 +72,52 @@ def clinic_histories(
     """
     procs = procedures.loc[pd.to_datetime(procedures[C.WEEK]) < cutoff]
     sess = sessions.loc[pd.to_datetime(sessions[C.WEEK]) < cutoff]
-    clinics = sorted({str(c) for c in procs[C.CLINIC]} | {str(c) for c in sess[C.CLINIC]})
+    # Rows are grouped by clinic once; each clinic's arrays are then filled by position.
+    p_rows, s_rows = _rows_by_clinic(procs), _rows_by_clinic(sess)
+    p_week = pd.DatetimeIndex(procs[C.WEEK])
+    s_week = pd.DatetimeIndex(sess[C.WEEK])
+    p_type = pd.Index(C.PROCEDURE_TYPES).get_indexer(procs[C.PROCEDURE])
+    p_count = np.nan_to_num(procs[C.COMPLETED].to_numpy(dtype=float))  # a missing count adds 0
+    s_count = np.nan_to_num(sess[C.SESSIONS].to_numpy(dtype=float))
+    none = np.zeros(0, dtype=np.intp)
     out: dict[str, ClinicHistory] = {}
-    for clinic in clinics:
-        p = procs.loc[procs[C.CLINIC].astype(str) == clinic]
-        s = sess.loc[sess[C.CLINIC].astype(str) == clinic]
-        firsts = [pd.Timestamp(f[C.WEEK].min()) for f in (p, s) if len(f)]
-        weeks = pd.date_range(min(firsts), cutoff - pd.Timedelta(days=7), freq="W-MON")
-        matrix = (
-            p.pivot_table(index=C.WEEK, columns=C.PROCEDURE, values=C.COMPLETED, aggfunc="sum")
-            .reindex(index=weeks, columns=list(C.PROCEDURE_TYPES))
-            .fillna(0.0)
-            .to_numpy(dtype=float)
-        )
-        y = s.groupby(C.WEEK)[C.SESSIONS].sum().reindex(weeks, fill_value=0).to_numpy(float)
+    if not (p_rows or s_rows):
+        return out
+    last = cutoff - pd.Timedelta(days=7)
+    span = pd.date_range(min(w.min() for w in (p_week, s_week) if len(w)), last, freq="W-MON")
+    for clinic in sorted(set(p_rows) | set(s_rows)):
+        p, s = p_rows.get(clinic, none), s_rows.get(clinic, none)
+        firsts = [week[rows].min() for week, rows in ((p_week, p), (s_week, s)) if len(rows)]
+        weeks = _mondays(min(firsts), last, span)
+        matrix = np.zeros((len(weeks), len(C.PROCEDURE_TYPES)))
+        pos, kind = weeks.get_indexer(p_week[p]), p_type[p]
+        ok = (pos >= 0) & (kind >= 0)  # other weeks and unknown types are left out
+        np.add.at(matrix, (pos[ok], kind[ok]), p_count[p][ok])
+        y = np.zeros(len(weeks))
+        pos = weeks.get_indexer(s_week[s])
+        np.add.at(y, pos[pos >= 0], s_count[s][pos >= 0])
         out[clinic] = ClinicHistory(
             weeks=weeks,
             procedures=matrix,
             sessions=y,
-            first_procedure=int(weeks.get_loc(pd.Timestamp(p[C.WEEK].min()))) if len(p) else None,
-            first_session=int(weeks.get_loc(pd.Timestamp(s[C.WEEK].min()))) if len(s) else None,
+            first_procedure=int(weeks.get_loc(p_week[p].min())) if len(p) else None,
+            first_session=int(weeks.get_loc(s_week[s].min())) if len(s) else None,
         )
     return out
+
+
+def _mondays(first: pd.Timestamp, last: pd.Timestamp, span: pd.DatetimeIndex):
+    """``pd.date_range(first, last, freq="W-MON")``, as a slice of ``span`` when it can be."""
+    i = int(span.searchsorted(first))
+    if i < len(span) and span[i] == first and span.unit == first.unit:
+        return span[i:]
+    return pd.date_range(first, last, freq="W-MON")
+
+
+def _rows_by_clinic(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Row positions of ``frame`` per clinic id (as text), in frame order."""
+    groups = frame.groupby(frame[C.CLINIC].astype(str), sort=False).indices
+    return {str(clinic): rows for clinic, rows in groups.items()}
 
 
 def padded_weights(pathways: Mapping[str, Pathway], length: int) -> np.ndarray:
@@ -291,10 +317,11 @@ def _fit_pooled(
     Pass 1 weights rows by the observed sessions; pass 2 by pass 1's fit, with the dispersion
     estimated from pass 1 so that the prior is weighed against the real noise.
     """
-    design, y = _stack(blocks)
-    mean = np.maximum(_fit(design, y, prior, 1.0, np.maximum(y, 1.0), config)[1], _MIN_MEAN)
-    phi = _phi(y, mean, config, design.shape[1])
-    coef, _ = _fit(design, y, prior, phi, mean, config)
+    pooled = _Pooled.stack(blocks)
+    y = pooled.y
+    mean = np.maximum(_fit(pooled, prior, 1.0, np.maximum(y, 1.0), config)[1], _MIN_MEAN)
+    phi = _phi(y, mean, config, pooled.design.shape[1] + len(pooled.starts))
+    coef, _ = _fit(pooled, prior, phi, mean, config)
     return coef[: len(prior)], coef[len(prior) :], phi
 
 
@@ -329,35 +356,67 @@ def _excess_variance(blocks: list, prior: np.ndarray, phi: float, config: Demand
     return max(excess / scale, 0.0) if scale > 0 else 0.0
 
 
-def _stack(blocks: list) -> tuple[np.ndarray, np.ndarray]:
-    """Pooled design: pathway columns, then one intercept (base) column per clinic."""
-    n_clinics = len(blocks)
-    parts, ys = [], []
-    for i, (_, design, y) in enumerate(blocks):
-        intercept = np.zeros((len(y), n_clinics))
-        intercept[:, i] = 1.0
-        parts.append(np.hstack([design, intercept]))
-        ys.append(y)
-    return np.vstack(parts), np.concatenate(ys)
+@dataclass(frozen=True)
+class _Pooled:
+    """Clinic blocks stacked: pathway design rows, sessions, and where each clinic starts.
+
+    The pooled regression has the pathway columns plus one intercept (base) column per clinic,
+    which is 1 on that clinic's rows only; that column is never materialised.
+    """
+
+    design: np.ndarray  # (rows, types x lags)
+    y: np.ndarray  # (rows,)
+    starts: np.ndarray  # first row of each clinic block
+    clinic: np.ndarray  # block index of each row
+
+    @classmethod
+    def stack(cls, blocks: list) -> _Pooled:
+        sizes = np.array([len(b[2]) for b in blocks], dtype=np.intp)
+        return cls(
+            design=np.vstack([b[1] for b in blocks]),
+            y=np.concatenate([b[2] for b in blocks]),
+            starts=np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.intp),
+            clinic=np.repeat(np.arange(len(blocks)), sizes),
+        )
 
 
 def _fit(
-    design: np.ndarray,
-    y: np.ndarray,
+    pooled: _Pooled,
     prior: np.ndarray,
     phi: float,
     mean: np.ndarray,
     config: DemandConfig,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Non-negative MAP fit: rows scaled by 1/sqrt(phi x mean), prior rows by 1/prior_sd."""
-    scale = 1.0 / np.sqrt(phi * mean)
+    """Non-negative MAP fit: rows scaled by 1/sqrt(phi x mean), prior rows by 1/prior_sd.
+
+    The whitened least-squares problem min ||A x - b|| (x >= 0) has as many rows as
+    clinic-weeks; it is solved in its equivalent square form min ||R x - d|| with R'R = A'A
+    and R'd = A'b (the two objectives differ by a constant), so NNLS works on a
+    (parameters x parameters) matrix. A'A is built block-wise: the intercept columns touch
+    only their clinic's rows.
+    """
+    design, y, starts = pooled.design, pooled.y, pooled.starts
     n_prior = len(prior)
-    prior_rows = np.zeros((n_prior, design.shape[1]))
-    prior_rows[:, :n_prior] = np.eye(n_prior) / config.prior_sd
-    a = np.vstack([design * scale[:, None], prior_rows])
-    b = np.concatenate([y * scale, prior / config.prior_sd])
-    coef = nnls(a, b)[0]
-    return coef, design @ coef
+    scale = 1.0 / np.sqrt(phi * mean)
+    a = design * scale[:, None]
+    b = y * scale
+    cross = np.add.reduceat(a * scale[:, None], starts, axis=0).T  # pathway x intercept
+    gram = np.zeros((n_prior + len(starts),) * 2)
+    gram[:n_prior, :n_prior] = a.T @ a + np.eye(n_prior) / config.prior_sd**2
+    gram[:n_prior, n_prior:] = cross
+    gram[n_prior:, :n_prior] = cross.T
+    gram[n_prior:, n_prior:] = np.diag(np.add.reduceat(scale**2, starts))
+    rhs = np.concatenate([a.T @ b + prior / config.prior_sd**2, np.add.reduceat(b * scale, starts)])
+    try:
+        lower = np.linalg.cholesky(gram)  # numpy's LAPACK: the BLAS of the products above
+        coef = nnls(lower.T, solve_triangular(lower, rhs, lower=True))[0]
+    except np.linalg.LinAlgError:  # numerically singular (an extreme prior_sd): solve the tall form
+        intercepts = np.zeros((len(y), len(starts)))
+        intercepts[np.arange(len(y)), pooled.clinic] = scale
+        prior_rows = np.hstack([np.eye(n_prior), np.zeros((n_prior, len(starts)))])
+        tall = np.vstack([np.hstack([a, intercepts]), prior_rows / config.prior_sd])
+        coef = nnls(tall, np.concatenate([b, prior / config.prior_sd]))[0]
+    return coef, design @ coef[:n_prior] + coef[n_prior:][pooled.clinic]
 
 
 def _phi(y: np.ndarray, mean: np.ndarray, config: DemandConfig, n_params: int = 0) -> float:

@@ -17,6 +17,8 @@ import pandas as pd
 
 from . import columns as C
 from .bookings import (
+    COUNT,
+    WeeklyBooks,
     adjust_for_bookings,
     empty_bookings,
     known_bookings,
@@ -34,7 +36,7 @@ from .models import (
     summarise_paths,
 )
 from .pathways import clinic_histories, learn_pathways
-from .staffing import check_roster, rostered_hours, staffing_table
+from .staffing import check_roster, rostered_hours_by_clinic, staffing_table
 
 SeriesKey = tuple[str, str]  # (clinic_id, procedure)
 
@@ -74,7 +76,7 @@ class WeeklyInputs:
 
     @property
     def clinics(self) -> list[str]:
-        ids = set(self.procedures[C.CLINIC]) | set(self.sessions[C.CLINIC])
+        ids = set(self.procedures[C.CLINIC].unique()) | set(self.sessions[C.CLINIC].unique())
         return sorted(str(c) for c in ids)
 
     def forecast_weeks(self, horizon: int) -> pd.DatetimeIndex:
@@ -119,12 +121,25 @@ def procedure_histories(inputs: WeeklyInputs) -> dict[SeriesKey, pd.DataFrame]:
     """
     out: dict[SeriesKey, pd.DataFrame] = {}
     frame = inputs.procedures
-    for clinic, rows in frame.groupby(C.CLINIC, sort=True):
-        weeks = _weekly_range(pd.Timestamp(rows[C.WEEK].min()), inputs.cutoff_week)
-        for procedure in C.PROCEDURE_TYPES:
-            counts = rows.loc[rows[C.PROCEDURE] == procedure].set_index(C.WEEK)[C.COMPLETED]
-            y = counts.reindex(weeks, fill_value=0).astype(float).to_numpy()
-            out[(str(clinic), procedure)] = pd.DataFrame({C.DS: weeks, C.Y: y})
+    if frame.empty:
+        return out
+    # One reshape of the whole frame (not one comparison of every row per series): at 1,000
+    # series that is 0.3 s instead of 4 s.
+    wide = (
+        frame.loc[frame[C.PROCEDURE].isin(C.PROCEDURE_TYPES)]
+        .set_index([C.CLINIC, C.WEEK, C.PROCEDURE])[C.COMPLETED]
+        .unstack(C.PROCEDURE)
+        .reindex(columns=list(C.PROCEDURE_TYPES))
+    )
+    parts = {clinic: rows.droplevel(0) for clinic, rows in wide.groupby(level=0, sort=False)}
+    for clinic, first in frame.groupby(C.CLINIC, sort=True)[C.WEEK].min().items():
+        weeks = _weekly_range(pd.Timestamp(first), inputs.cutoff_week)
+        if clinic in parts:
+            values = parts[clinic].reindex(weeks).fillna(0).astype(float).to_numpy()
+        else:
+            values = np.zeros((len(weeks), len(C.PROCEDURE_TYPES)))
+        for j, procedure in enumerate(C.PROCEDURE_TYPES):
+            out[(str(clinic), procedure)] = pd.DataFrame({C.DS: weeks, C.Y: values[:, j].copy()})
     return out
 
 
@@ -138,13 +153,15 @@ def forecast_one(
     history: pd.DataFrame,
     config: Config,
     selection: Selection | None = None,
+    warm_start: dict | None = None,
 ) -> SeriesForecast:
     """Sample paths for one procedure series with the configured model (or its fallback).
 
     With ``[model] name = "auto"`` or ``"ensemble"`` the model is chosen per series from the
     latest backtest (``selection``; when None, read from ``[model] backtest_dir``, once per
     process). Without a backtest ``[model] default_ranking`` is used, and ``fallback_reason``
-    says so; ``SeriesForecast.selection`` records how each choice was made.
+    says so; ``SeriesForecast.selection`` records how each choice was made. ``warm_start`` is
+    the series' state from an earlier run (:mod:`forecasting.warm_start`), or None.
     """
     if selection is None and config.model.name in ("auto", "ensemble"):
         selection = load_selection(config.model.backtest_dir)
@@ -156,6 +173,7 @@ def forecast_one(
         rng=series_rng(config.seed, key),
         holiday_country=config.holiday_country,
         choice=choose_model(series_uid(key), config.model, selection, len(history)),
+        warm_start=warm_start,
     )
 
 
@@ -164,7 +182,8 @@ class WeeklyResult:
     forecast: pd.DataFrame  # DESIGN.md forecast.csv columns
     committed: pd.DataFrame  # clinic_id, week, committed, non_surgical (expected sessions)
     staffing: pd.DataFrame  # staffing.csv columns plus hour ranges and recommendation columns
-    models: pd.DataFrame  # clinic_id, procedure, model, fallback_reason, fit_seconds
+    models: pd.DataFrame  # clinic_id, procedure, model, fallback_reason, fit_seconds, selection,
+    # warm_started (the fit started from last week's parameters)
     notes: dict[str, str]  # per clinic: why its forecast is less certain
     # learned next to configured pathway per procedure (forecasting.pathways.LearnedPathways.table)
     pathways: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -181,17 +200,33 @@ def _horizon_total(clinic: str, paths: np.ndarray) -> dict:
     return {C.CLINIC: clinic, C.MEAN: float(total.mean()), **quantiles}
 
 
-def _summary_rows(clinic: str, weeks: pd.DatetimeIndex, series: str, paths: np.ndarray) -> list:
+def _summary_rows(clinic: str, weeks: pd.DatetimeIndex, series: str, paths: np.ndarray) -> dict:
+    """forecast.csv rows of one series, as columns (one frame is built from all of them)."""
     summary = summarise_paths(paths)
-    return [
+    return {
+        C.CLINIC: [clinic] * len(weeks),
+        C.WEEK: weeks,
+        C.SERIES: [series] * len(weeks),
+        **{col: summary[col] for col in (C.MEAN, C.P10, C.P50, C.P90)},
+    }
+
+
+def _forecast_frame(parts: list[dict]) -> pd.DataFrame:
+    """One frame with FORECAST_COLUMNS from :func:`_summary_rows` parts."""
+    if not parts:
+        return pd.DataFrame([], columns=C.FORECAST_COLUMNS)
+    return pd.DataFrame(
         {
-            C.CLINIC: clinic,
-            C.WEEK: week,
-            C.SERIES: series,
-            **{col: float(summary[col][i]) for col in (C.MEAN, C.P10, C.P50, C.P90)},
-        }
-        for i, week in enumerate(weeks)
-    ]
+            C.CLINIC: [c for part in parts for c in part[C.CLINIC]],
+            C.WEEK: np.concatenate([part[C.WEEK].to_numpy() for part in parts]),
+            C.SERIES: [s for part in parts for s in part[C.SERIES]],
+            **{
+                col: np.concatenate([part[col] for part in parts]).astype(float)
+                for col in (C.MEAN, C.P10, C.P50, C.P90)
+            },
+        },
+        columns=C.FORECAST_COLUMNS,
+    )
 
 
 def assemble(
@@ -213,31 +248,39 @@ def assemble(
     del histories  # the aligned clinic histories below hold the same procedure counts
     horizon = config.horizon_weeks
     weeks = inputs.forecast_weeks(horizon)
-    check_roster(inputs.roster, inputs.clinics)
+    clinics = inputs.clinics
+    check_roster(inputs.roster, clinics)
     past = clinic_histories(inputs.procedures, inputs.sessions, inputs.cutoff_week)
     learned = learn_pathways(past, config.pathways, config.demand)
     pickup = pickup_curve(
         inputs.bookings, inputs.procedures, inputs.cutoff_week, horizon, config.demand
     )
-    rows: list[dict] = []
+    # Grouped once for all clinics (not filtered per clinic).
+    known = WeeklyBooks.of(inputs.bookings, COUNT, weeks)
+    scheduled = WeeklyBooks.of(inputs.scheduled, C.SCHEDULED, weeks)
+    roster_hours = rostered_hours_by_clinic(inputs.roster, clinics, weeks)
+    clinic_keys: dict[str, list[SeriesKey]] = {}
+    for key in sorted(forecasts):
+        clinic_keys.setdefault(key[0], []).append(key)
+    rows: list[dict] = []  # forecast.csv columns per series
     committed_rows: list[pd.DataFrame] = []
     staffing: list[pd.DataFrame] = []
     totals: list[dict] = []
     notes: dict[str, str] = {}
     booking_method: dict[str, str] = {}
-    for clinic in inputs.clinics:
-        keys = sorted(k for k in forecasts if k[0] == clinic)
+    for clinic in clinics:
+        keys = clinic_keys.get(clinic, [])
         paths, booking_method[clinic] = adjust_for_bookings(
             {k[1]: forecasts[k].paths for k in keys},
             clinic,
             weeks,
-            known=inputs.bookings,
+            known=known,
             pickup=pickup,
-            scheduled=inputs.scheduled,
+            scheduled=scheduled,
             rng=series_rng(config.seed, (clinic, "bookings")),
         )
         for procedure, values in paths.items():
-            rows += _summary_rows(clinic, weeks, C.procedure_series(procedure), values)
+            rows.append(_summary_rows(clinic, weeks, C.procedure_series(procedure), values))
         demand = clinic_demand(
             past[clinic],
             paths,
@@ -251,7 +294,7 @@ def assemble(
         )
         if demand.note:
             notes[clinic] = demand.note
-        rows += _summary_rows(clinic, weeks, C.SESSIONS, demand.paths)
+        rows.append(_summary_rows(clinic, weeks, C.SESSIONS, demand.paths))
         committed_rows.append(
             pd.DataFrame(
                 {
@@ -263,8 +306,9 @@ def assemble(
             )
         )
         totals.append(_horizon_total(clinic, demand.paths))
-        hours = rostered_hours(inputs.roster, clinic, weeks)
-        staffing.append(staffing_table(clinic, weeks, demand.paths, hours, config.staffing))
+        staffing.append(
+            staffing_table(clinic, weeks, demand.paths, roster_hours[clinic], config.staffing)
+        )
     models = pd.DataFrame(
         [
             {
@@ -274,12 +318,21 @@ def assemble(
                 "fallback_reason": f.fallback_reason,
                 "fit_seconds": round(f.fit_seconds, 3),
                 "selection": f.selection,
+                "warm_started": f.warm_started,
             }
             for k, f in sorted(forecasts.items())
         ],
-        columns=[C.CLINIC, C.PROCEDURE, "model", "fallback_reason", "fit_seconds", "selection"],
+        columns=[
+            C.CLINIC,
+            C.PROCEDURE,
+            "model",
+            "fallback_reason",
+            "fit_seconds",
+            "selection",
+            "warm_started",
+        ],  # fmt: skip
     )
-    forecast = pd.DataFrame(rows, columns=C.FORECAST_COLUMNS)
+    forecast = _forecast_frame(rows)
     return WeeklyResult(
         forecast=forecast.sort_values([C.CLINIC, C.SERIES, C.WEEK]).reset_index(drop=True),
         committed=pd.concat(committed_rows, ignore_index=True)
@@ -364,7 +417,7 @@ def write_outputs(
     """
     from . import io as atomic
     from .exports import neutralise_formulas, write_pdf, write_staffing_xlsx
-    from .report import ReportData, build_view, write_report
+    from .report import ReportData, build_view, chart_pool, draw_charts, write_report
     from .report_accuracy import load_archive
 
     label = iso_week_label(inputs.as_of)
@@ -399,7 +452,10 @@ def write_outputs(
             "pathways": result.demand.get("pathways", "configured"),
         },
     )
-    view = build_view(data)
+    # Every chart drawn once (by worker processes for a large network, which start while the
+    # view is built); the page and the PDF embed the same PNG bytes.
+    with chart_pool(config.report.chart_workers, 3 * len(inputs.clinics)) as pool:
+        view = draw_charts(build_view(data), pool)
     with atomic.publish_dir(final) as staging:
         # Text cells of the CSVs cannot run as spreadsheet formulas; numbers stay numbers.
         atomic.write_csv(staging / "forecast.csv", neutralise_formulas(_rounded(result.forecast)))

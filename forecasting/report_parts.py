@@ -7,7 +7,7 @@ the PDF and the XLSX lay out the same thing.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +39,7 @@ _PROCEDURE_PREFIX = procedure_series("")
 
 __all__ = [
     "Chart",
+    "Drawn",
     "Frames",
     "Row",
     "Table",
@@ -106,6 +107,20 @@ class Chart:
     def uri(self) -> str:
         return charts.to_data_uri(self.png) if self.png else ""
 
+    def drawn(self, png: bytes) -> Chart:
+        """This chart with its PNG already drawn (by ``report.draw_charts``)."""
+        return replace(self, draw=Drawn(png))
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """The ``draw`` of a chart drawn already: returns its PNG bytes."""
+
+    png: bytes = field(repr=False)
+
+    def __call__(self) -> bytes:
+        return self.png
+
 
 @dataclass(frozen=True)
 class Frames:
@@ -152,7 +167,20 @@ class Frames:
         return int(self.staffing.groupby(CLINIC)[WEEK].nunique().max())
 
     def of_clinic(self, frame: pd.DataFrame, clinic: str) -> pd.DataFrame:
-        return frame[frame[CLINIC] == clinic]
+        """The rows of ``clinic`` (in their order). Each frame of this object is split by
+        clinic once, so a network of N clinics costs one pass over a frame, not N."""
+        name = next((f.name for f in fields(self) if getattr(self, f.name) is frame), None)
+        if name is None:
+            return frame[frame[CLINIC] == clinic]
+        rows = self._by_clinic(name).get(clinic)
+        return rows if rows is not None else frame.iloc[0:0]
+
+    def _by_clinic(self, name: str) -> dict[str, pd.DataFrame]:
+        split = self.__dict__.setdefault("_split", {})  # a cache: the frames never change
+        if name not in split:
+            frame = getattr(self, name)
+            split[name] = {str(k): g for k, g in frame.groupby(CLINIC, sort=False)}
+        return split[name]
 
 
 def _norm(frame: pd.DataFrame, name: str, required: Sequence[str]) -> pd.DataFrame:

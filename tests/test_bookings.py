@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 
 from forecasting.bookings import (
+    WeeklyBooks,
     adjust_for_bookings,
     booked_ahead,
     combine_with_bookings,
@@ -102,3 +103,48 @@ def test_adjust_for_bookings_picks_pickup_then_floor_then_none():
     np.testing.assert_array_equal(out["bbl"][0], [6.0, 3.0])
     out, method = adjust_for_bookings(paths, "c", weeks, **kwargs)
     assert method == "none" and (out["bbl"] == 3.0).all()
+
+
+def test_weekly_books_group_once_like_booked_ahead_per_clinic():
+    weeks = pd.date_range(CUTOFF, periods=3, freq="W-MON")
+    later = CUTOFF + pd.Timedelta(weeks=5)  # beyond the forecast weeks
+    known = _bookings(
+        [("a", "bbl", CUTOFF, CUTOFF - pd.Timedelta(weeks=2), 4),
+         ("a", "bbl", CUTOFF, CUTOFF - pd.Timedelta(weeks=1), 1),
+         ("a", "liposuction", weeks[2], CUTOFF - pd.Timedelta(weeks=1), 2),
+         ("b", "bbl", later, CUTOFF - pd.Timedelta(weeks=1), 7)]
+    )  # fmt: skip
+    books = WeeklyBooks.of(known, "count", weeks)
+    for clinic in ("a", "b", "c"):
+        for procedure in ("bbl", "liposuction", "other"):
+            np.testing.assert_array_equal(
+                books.get(clinic, procedure), booked_ahead(known, clinic, procedure, weeks)
+            )
+    np.testing.assert_array_equal(books.get("a", "bbl"), [5, 0, 0])
+    assert books.totals == {"a": 7.0, "b": 7.0}  # every week counts in the totals
+    books.get("a", "bbl")[0] = 99  # a copy: the books are not changed
+    assert books.get("a", "bbl")[0] == 5
+
+
+def test_adjust_for_bookings_takes_books_built_once():
+    weeks = pd.date_range(CUTOFF, periods=2, freq="W-MON")
+    paths = {"bbl": np.full((50, 2), 3.0)}
+    known = _bookings([("a", "bbl", CUTOFF, CUTOFF - pd.Timedelta(weeks=2), 4)])
+    procedures = _procedures([("a", "bbl", CUTOFF - pd.Timedelta(weeks=1), 4, 0)])
+    curve = pickup_curve(known, procedures, CUTOFF, 2, DemandConfig())
+    scheduled = _procedures([("b", "bbl", weeks[1], 0, 6)])[
+        ["clinic_id", "procedure", "week", "scheduled"]
+    ]
+    frames = {"known": known, "pickup": curve, "scheduled": scheduled}
+    books = {
+        "known": WeeklyBooks.of(known, "count", weeks),
+        "pickup": curve,
+        "scheduled": WeeklyBooks.of(scheduled, "scheduled", weeks),
+    }
+    for clinic in ("a", "b", "c"):
+        a = adjust_for_bookings(paths, clinic, weeks, rng=np.random.default_rng(1), **frames)
+        b = adjust_for_bookings(paths, clinic, weeks, rng=np.random.default_rng(1), **books)
+        assert a[1] == b[1]
+        np.testing.assert_array_equal(a[0]["bbl"], b[0]["bbl"])
+    with pytest.raises(ValueError, match="other weeks"):
+        adjust_for_bookings(paths, "a", weeks[:1], rng=np.random.default_rng(1), **books)

@@ -49,7 +49,7 @@ def test_dask_cluster_gives_the_same_outputs_as_threads(data, prefect_harness):
         _run(data, "dask", dask_address=cluster.scheduler_address)
         executed = client.run(lambda dask_worker: dask_worker.state.executed_count)
     assert len(executed) == 2
-    assert sum(executed.values()) >= 10  # 2 clinics x 5 procedure series ran on the workers
+    assert sum(executed.values()) >= 2  # one forecast task per clinic (2 clinics) ran there
     for name in ("forecast.csv", "staffing.csv"):
         threads = (data / "threads" / "reports" / "2025-W23" / name).read_bytes()
         assert (data / "dask" / "reports" / "2025-W23" / name).read_bytes() == threads, name

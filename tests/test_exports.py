@@ -211,3 +211,57 @@ def test_a_run_with_no_data_still_writes_readable_files(tmp_path) -> None:
         write_staffing_xlsx(tmp_path / "staffing.xlsx", view, empty, date(2026, 11, 23))
     )
     assert wb["Staffing"].max_row == 1  # the header only
+
+
+def test_pdf_charts_are_the_pages_pngs_and_every_clinic_has_its_tables(pdf: PdfReader, view):
+    """Each clinic's pages hold its three charts, pixel for pixel the PNGs of the HTML page
+    (embedded as they are, not redrawn), and its staffing table."""
+    from PIL import Image
+
+    pages = [" ".join(page.extract_text().split()) for page in pdf.pages]
+    starts = [next(i for i, p in enumerate(pages) if f"Clinic {c.name}" in p) for c in view.clinics]
+    ends = [*starts[1:], next(i for i, p in enumerate(pages) if "Latest data per clinic" in p)]
+    for clinic, start, end in zip(view.clinics, starts, ends, strict=True):
+        text = " ".join(pages[start:end])
+        assert "Staffing by week" in text and "Hours needed" in text and "FTE gap" in text
+        embedded = [im.image.convert("RGB") for p in pdf.pages[start:end] for im in p.images]
+        drawn = [Image.open(io.BytesIO(c.png)).convert("RGB") for c in clinic.charts]
+        # (the PDF lists a page's images by resource name, not in drawing order)
+        assert sorted(e.tobytes() for e in embedded) == sorted(d.tobytes() for d in drawn)
+
+
+def test_pdf_is_byte_identical_for_the_same_view_and_keeps_unicode(tmp_path, view) -> None:
+    first = write_pdf(tmp_path / "a.pdf", view).read_bytes()
+    assert write_pdf(tmp_path / "b.pdf", view).read_bytes() == first
+    base = report_data()
+    renamed = dataclasses.replace(
+        base,
+        staffing=base.staffing.assign(
+            clinic_id=base.staffing["clinic_id"].replace("south", "Zürich–Süd")
+        ),
+        forecast=base.forecast.assign(
+            clinic_id=base.forecast["clinic_id"].replace("south", "Zürich–Süd")
+        ),
+    )
+    text = " ".join(
+        p.extract_text()
+        for p in PdfReader(write_pdf(tmp_path / "c.pdf", build_view(renamed))).pages
+    )
+    assert "Clinic Zürich–Süd" in text
+    assert "−" in text  # the real minus sign of a negative FTE gap
+
+
+def test_pdf_images_other_than_palette_pngs_are_embedded_too() -> None:
+    from PIL import Image
+
+    from forecasting.report_pdf import PdfDocument
+
+    buf = io.BytesIO()
+    Image.new("RGBA", (4, 3), (200, 10, 10, 128)).save(buf, format="PNG")  # alpha: decoded
+    doc = PdfDocument(200, 200)
+    doc.new_page()
+    doc.image(buf.getvalue(), 10, 10, 40, 30)
+    out = io.BytesIO()
+    doc.save(out, {"Title": "t"})
+    (image,) = PdfReader(io.BytesIO(out.getvalue())).pages[0].images
+    assert image.image.size == (4, 3)

@@ -166,7 +166,7 @@ def test_unchanged_rerun_is_cached_and_a_deleted_report_is_rebuilt(tmp_path, pre
                 flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[c.id for c in child]))
             )
 
-        def name(t) -> str:  # "ingest-3f2" -> "ingest"; forecast runs are named per series
+        def name(t) -> str:  # "ingest-3f2" -> "ingest"; forecast runs are named per clinic
             return t.name if t.name.startswith("forecast-") else t.name.rsplit("-", 1)[0]
 
         return {name(t): t.state.name for t in tasks}
@@ -177,7 +177,7 @@ def test_unchanged_rerun_is_cached_and_a_deleted_report_is_rebuilt(tmp_path, pre
     second = weekly_staffing(**kwargs, return_state=True)
     cached = states(second)
     forecasts = [v for k, v in cached.items() if k.startswith("forecast-")]
-    assert len(forecasts) == 10 and set(forecasts) == {"Cached"}
+    assert len(forecasts) == 2 and set(forecasts) == {"Cached"}
     assert cached["ingest"] == cached["demand-and-staffing"] == cached["publish-report"] == "Cached"
     assert "Cached" not in states(first).values()
 

@@ -269,3 +269,17 @@ def test_ingest_cli_table_and_exit_codes(raw, tmp_path, monkeypatch):
     assert "total" in out.output and "rows quarantined, with reasons" in out.output
     missing = runner.invoke(app, ["ingest", "--raw", str(tmp_path / "nope")])
     assert missing.exit_code == 2 and "does not exist" in missing.output
+
+
+def test_worker_processes_give_the_same_result(raw, tmp_path, monkeypatch):
+    import forecasting.ingest as ingest_module
+
+    # Worker processes only pay off on large exports: let these small ones use them.
+    monkeypatch.setattr(ingest_module, "_BYTES_PER_WORKER", 1)
+    one, two = tmp_path / "one", tmp_path / "two"
+    write_processed(ingest(raw, IngestConfig(workers=1), TODAY), one)
+    result = ingest(raw, IngestConfig(workers=2), TODAY)
+    write_processed(result, two)
+    assert [f.name for f in result.files] == sorted(p.name for p in raw.iterdir())
+    for path in sorted(p for p in one.rglob("*") if p.is_file()):
+        assert path.read_bytes() == (two / path.relative_to(one)).read_bytes(), path.name

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from forecasting.ingest_parse import (
     DAY_FIRST,
     MONTH_FIRST,
+    date_order_evidence,
     parse_date,
     parse_dates,
     parse_number,
@@ -138,3 +139,44 @@ def test_vectorised_dates_equal_one_by_one(days, junk):
     for text, value in zip(texts, got, strict=True):
         want = parse_date(text)
         assert (pd.isna(value) and want is None) or value.date() == want
+
+
+@FAST
+@given(
+    texts=st.lists(
+        st.one_of(
+            st.tuples(st.integers(0, 9999), st.integers(0, 13), st.integers(0, 32)).map(
+                lambda t: f"{t[0]:04d}-{t[1]:02d}-{t[2]:02d}"
+            ),
+            st.tuples(st.integers(0, 13), st.integers(0, 32), st.integers(0, 9999)).map(
+                lambda t: f"{t[0]:02d}/{t[1]:02d}/{t[2]:04d}"
+            ),
+            st.tuples(
+                st.integers(0, 39),
+                st.sampled_from(MONTHS + ["mAR", "Foo", "Mär"]),
+                st.integers(0, 9999),
+            ).map(lambda t: f"{t[0]:02d}-{t[1]}-{t[2]:04d}"),
+            st.text(alphabet="0123456789/-.: TaMrJn٣", max_size=12),
+        ),
+        max_size=40,
+    ),
+    order=st.sampled_from([MONTH_FIRST, DAY_FIRST]),
+)
+def test_vectorised_date_shapes_equal_one_by_one(texts, order):
+    # ISO, slash and 05-Mar-2024 dates are read at once (ingest_parse._date_shapes): the same
+    # days as parse_date, and the same slash evidence as slash_readings, text by text.
+    got = parse_dates(pd.Series(texts, dtype="str"), order)
+    for text, value in zip(texts, got, strict=True):
+        want = parse_date(text, order)
+        assert (pd.isna(value) and want is None) or value.date() == want, text
+    counts = [0, 0, 0]
+    for text in set(texts):
+        readings = slash_readings(text)
+        if readings is not None:
+            mf, df = readings
+            counts = [
+                counts[0] + (mf and not df),
+                counts[1] + (df and not mf),
+                counts[2] + (mf and df),
+            ]
+    assert date_order_evidence(pd.Series(texts, dtype="str")) == tuple(counts)

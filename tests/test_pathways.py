@@ -129,3 +129,65 @@ def test_short_history_falls_back_to_configured_pathways():
 
 def _cut(h: ClinicHistory, n: int) -> ClinicHistory:
     return ClinicHistory(h.weeks[:n], h.procedures[:n], h.sessions[:n], 0, 0)
+
+
+def test_square_nnls_form_solves_the_pooled_regression():
+    # _fit solves min ||A x - b|| (x >= 0) through R'R = A'A, R'd = A'b: the same minimiser as
+    # NNLS on the tall whitened design with one intercept column per clinic.
+    from scipy.optimize import nnls
+
+    from forecasting.pathways import _fit, _Pooled, _usable_rows
+
+    config = DemandConfig(max_lag_weeks=10)
+    prior = padded_weights(_default_pathways(), 10).ravel()
+    blocks = []
+    for clinic, history in _synthetic(scales=(1.0, 1.3, 0.8)).items():
+        rows = _usable_rows(history, 10)
+        blocks.append((clinic, lagged(history.procedures, 10)[rows], history.sessions[rows]))
+    pooled = _Pooled.stack(blocks)
+    mean = np.maximum(pooled.y, 1.0)
+    coef, fitted = _fit(pooled, prior, 1.7, mean, config)
+    scale = 1.0 / np.sqrt(1.7 * mean)
+    intercepts = np.zeros((len(pooled.y), len(blocks)))
+    intercepts[np.arange(len(pooled.y)), pooled.clinic] = 1.0
+    tall = np.vstack(
+        [
+            np.hstack([pooled.design, intercepts]) * scale[:, None],
+            np.hstack([np.eye(len(prior)), np.zeros((len(prior), len(blocks)))]) / 0.5,
+        ]
+    )
+    want = nnls(tall, np.concatenate([pooled.y * scale, prior / 0.5]))[0]
+    np.testing.assert_allclose(coef, want, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(fitted, np.hstack([pooled.design, intercepts]) @ want, rtol=1e-9)
+    assert (coef[: len(prior)] == 0).any()  # some constraints are active
+
+
+def test_clinic_histories_group_rows_once_with_the_same_result():
+    procedures = pd.DataFrame(
+        {
+            "clinic_id": ["b", "a", "a", "b", "a", "c"],
+            "procedure": ["bbl", "liposuction", "unknown", "bbl", "liposuction", "other"],
+            "week": pd.to_datetime(
+                ["2025-01-06", "2025-01-13", "2025-01-13", "2025-01-06", "2025-01-27", "2025-02-03"]
+            ),
+            "completed": [1, 3, 9, 2, 5, 4],
+            "scheduled": 0,
+        }
+    )
+    sessions = pd.DataFrame(
+        {"clinic_id": ["a", "b", "b"], "week": pd.to_datetime(["2024-12-30", "2025-01-20",
+         "2025-01-20"]), "sessions": [7, 2, 3]}
+    )  # fmt: skip
+    out = clinic_histories(procedures, sessions, pd.Timestamp("2025-02-03"))
+    assert list(out) == ["a", "b"]  # clinic c only has rows from the cut-off week on
+    a, b = out["a"], out["b"]
+    assert list(a.weeks.strftime("%m-%d")) == ["12-30", "01-06", "01-13", "01-20", "01-27"]
+    assert a.weeks.freqstr == "W-MON"
+    np.testing.assert_array_equal(a.procedures[:, LIPO], [0, 0, 3, 0, 5])
+    assert a.procedures.sum() == 8  # the unknown procedure type is left out
+    assert (a.first_procedure, a.first_session) == (2, 0)
+    np.testing.assert_array_equal(b.procedures[:, BBL], [3, 0, 0, 0])  # two rows, one week
+    np.testing.assert_array_equal(b.sessions, [0, 0, 5, 0])
+    assert (
+        clinic_histories(procedures.iloc[:0], sessions.iloc[:0], pd.Timestamp("2025-02-03")) == {}
+    )

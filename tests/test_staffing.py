@@ -9,6 +9,7 @@ from forecasting.staffing import (
     check_roster,
     recommended_hours,
     rostered_hours,
+    rostered_hours_by_clinic,
     round_to_blocks,
     staffing_table,
 )
@@ -83,3 +84,22 @@ def test_clinic_without_therapists_is_refused_with_its_name():
     with pytest.raises(InputError, match="no therapist for clinic 'b'") as err:
         check_roster(roster, ["a", "b"])
     assert err.value.exit_code == 2
+
+
+def test_rostered_hours_of_all_clinics_at_once():
+    roster = pd.DataFrame(
+        {
+            "clinic_id": ["b", "a", "a", "b"],
+            "therapist_id": ["t4", "t1", "t2", "t5"],
+            "weekly_hours": [99.0, 40.0, np.nan, 8.0],
+            "start_date": pd.to_datetime([None, None, "2025-06-12", "2025-06-20"]),
+            "end_date": pd.to_datetime([None, "2025-06-10", None, None]),
+        }
+    )
+    weeks = pd.DatetimeIndex(["2025-06-02", "2025-06-09", "2025-06-16"])
+    hours = rostered_hours_by_clinic(roster, ["a", "b", "c"], weeks)
+    for clinic in ("a", "b", "c"):
+        np.testing.assert_array_equal(hours[clinic], rostered_hours(roster, clinic, weeks))
+    np.testing.assert_array_equal(hours["a"], [40.0, 40.0, 0.0])  # missing hours add nothing
+    np.testing.assert_array_equal(hours["b"], [99.0, 99.0, 107.0])
+    np.testing.assert_array_equal(hours["c"], [0.0, 0.0, 0.0])

@@ -56,7 +56,9 @@ def model_settings(name: str, config: ModelConfig, holiday_country: str | None) 
         holiday_country: Top-level ``holiday_country`` (Prophet's holidays).
     """
     if name == "prophet":
-        return {**config.prophet.model_dump(), "holiday_country": holiday_country}
+        # warm_start is a run setting (forecasting.warm_start), not the model's
+        settings = config.prophet.model_dump(exclude={"warm_start"})
+        return {**settings, "holiday_country": holiday_country}
     if name == "ets":
         return config.ets.model_dump()
     if name == "sarimax":

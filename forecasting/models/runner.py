@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,6 +35,9 @@ class SeriesForecast:
             or None.
         fit_seconds: Wall time of fitting and sampling, failed attempts included.
         selection: How ``auto`` / ``ensemble`` chose the model, or None for a fixed model.
+        warm_state: The fitted model's parameters as plain data, to warm-start the next fit of
+            this series (models with ``warm_state()``, i.e. Prophet), or None.
+        warm_started: Whether the fit started from a previous fit's ``warm_state``.
     """
 
     paths: np.ndarray
@@ -41,6 +45,8 @@ class SeriesForecast:
     fallback_reason: str | None
     fit_seconds: float
     selection: str | None = None
+    warm_state: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+    warm_started: bool = False
 
 
 def build_model(choice: ModelChoice, config: ModelConfig, holiday_country: str | None) -> Model:
@@ -86,6 +92,7 @@ def forecast_series(
     rng: np.random.Generator,
     holiday_country: str | None,
     choice: ModelChoice | None = None,
+    warm_start: dict[str, Any] | None = None,
 ) -> SeriesForecast:
     """Forecast one weekly series with the configured model, or visibly with the fallback.
 
@@ -106,6 +113,8 @@ def forecast_series(
         holiday_country: ISO country code for Prophet's holidays, or None.
         choice: The model chosen for this series (see :func:`choose_model`); default: the
             configured model, or for ``auto`` / ``ensemble`` the no-backtest default.
+        warm_start: ``warm_state`` of an earlier fit of this series with the same model and
+            settings; used when the chosen model is that single model and can warm-start.
 
     Returns:
         The paths with the model used and any fallback reason.
@@ -120,8 +129,13 @@ def forecast_series(
     reason = too_short(history[Y].to_numpy(dtype=float), choice.members, config)
     if reason is None:
         model = build_model(choice, config, holiday_country)
+        warm = warm_start if warm_start and warm_start.get("model") == wanted else None
         try:
-            paths = model.fit(history).sample(horizon, n_paths, rng)
+            if warm is not None and hasattr(model, "warm_state"):
+                model.fit(history, warm_start=warm["params"])
+            else:
+                model.fit(history)
+            paths = model.sample(horizon, n_paths, rng)
         except MODEL_ERRORS as err:
             reason = f"{wanted} failed: {type(err).__name__}: {err}"[:200]
         else:
@@ -133,12 +147,15 @@ def forecast_series(
                         dropped = "ensemble dropped " + ", ".join(
                             f"{m} ({why})" for m, why in model.dropped_.items()
                         )
+                state = model.warm_state() if hasattr(model, "warm_state") else None
                 return SeriesForecast(
                     paths,
                     name,
                     _join(choice.degraded, dropped),
                     time.perf_counter() - start,
                     choice.note,
+                    warm_state=None if state is None else {"model": wanted, "params": state},
+                    warm_started=bool(getattr(model, "warm_started_", False)),
                 )
             reason = f"{wanted} produced non-finite values"
     logger.info("Using %s instead of %s: %s", config.fallback, wanted, reason)
