@@ -59,6 +59,10 @@ def test_cache_keys_follow_inputs_config_and_not_orchestration(tmp_path):
     changed = frame.assign(y=[1.0, 2.0, 3.0, 5.0])
     assert caching.frame_digest(frame) == caching.frame_digest(frame.copy())
     assert caching.frame_digest(frame) != caching.frame_digest(changed)
+    text = frame.assign(clinic=["a", "b", "c", "d"])  # text columns hash by value too
+    assert caching.frame_digest(text) != caching.frame_digest(text.assign(clinic=list("abcx")))
+    assert caching.frame_digest(text) != caching.frame_digest(frame)
+    assert caching.frame_digest(frame) != caching.frame_digest(frame.iloc[::-1])  # row order
     base = Config()
     runner = base.model_copy(
         update={"orchestration": base.orchestration.model_copy(update={"task_runner": "dask"})}
