@@ -234,24 +234,23 @@ def weekly_tasks(
         for k in keys
     }
     warm = load_warm_starts(processed_dir, inputs.cutoff_week, config)
-    clinics = sorted({k[0] for k in keys})
-    futures = []
-    for clinic in clinics:
-        mine = [k for k in keys if k[0] == clinic]
-        clinic_key = caching.digest("forecast-clinic", *(series_keys[k] for k in mine))
-        futures.append(
-            tasks.forecast.submit(
-                clinic,
-                {k: histories[k] for k in mine},
-                config,
-                {k: warm[k] for k in mine if k in warm},
-                cache_key=clinic_key,
-            )
+    by_clinic: dict[str, list[pipeline.SeriesKey]] = {}
+    for k in keys:
+        by_clinic.setdefault(k[0], []).append(k)
+    futures = {
+        clinic: tasks.forecast.submit(
+            clinic,
+            {k: histories[k] for k in mine},
+            config,
+            {k: warm[k] for k in mine if k in warm},
+            cache_key=caching.digest("forecast-clinic", *(series_keys[k] for k in mine)),
         )
+        for clinic, mine in by_clinic.items()
+    }
     forecasts: dict[pipeline.SeriesKey, SeriesForecast] = {}
-    for clinic, future in zip(clinics, futures, strict=True):
-        n_series = sum(1 for k in keys if k[0] == clinic)
-        forecasts.update(_within(future, tasks.forecast_timeout * n_series, clinic))
+    for clinic, future in futures.items():
+        limit = tasks.forecast_timeout * len(by_clinic[clinic])
+        forecasts.update(_within(future, limit, clinic))
     save_warm_starts(processed_dir, inputs.cutoff_week, config, forecasts)
     fallbacks = sum(1 for f in forecasts.values() if f.fallback_reason)
     warm_fits = sum(1 for f in forecasts.values() if f.warm_started)

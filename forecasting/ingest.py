@@ -23,10 +23,6 @@ clinic. Superseded rows are counted as accepted and reported as ``rows_supersede
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
-import os
-import sys
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import partial
@@ -45,6 +41,7 @@ from .ingest_fields import DATE_FIELDS, FIELDS, KINDS, REQUIRED, Vocabulary, mat
 from .ingest_parse import DAY_FIRST, MONTH_FIRST, date_order_evidence
 from .ingest_read import ReadError, read_table
 from .ingest_schema import DUPLICATE, row_reasons, schema, typed_frame
+from .workers import process_pool, worker_count
 
 __all__ = [
     "BOOKINGS_COLUMNS", "FileResult", "IngestResult", "KINDS", "READABLE_SUFFIXES",
@@ -387,14 +384,12 @@ def _read_files(paths: list[Path], config: IngestConfig, today: date) -> list[Fi
     processes.
     """
     size = sum(_size(p) for p in paths)
-    workers = min(config.workers or _usable_cpus(), len(paths), size // _BYTES_PER_WORKER)
-    if workers < 2 or multiprocessing.current_process().daemon:
+    workers = worker_count(config.workers, min(len(paths), size // _BYTES_PER_WORKER))
+    if workers < 2:
         return [read_file(p, config, today) for p in paths]
-    method = "forkserver" if sys.platform.startswith("linux") else "spawn"
     chunk = max(1, len(paths) // (workers * 8))  # few messages, and the workers end together
     read = partial(read_file, config=config, today=today)
-    context = multiprocessing.get_context(method)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with process_pool(workers) as pool:
         return list(pool.map(read, paths, chunksize=chunk))
 
 
@@ -403,12 +398,6 @@ def _size(path: Path) -> int:
         return path.stat().st_size
     except OSError:  # read_file says what is wrong with it
         return 0
-
-
-def _usable_cpus() -> int:
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0)) or 1
-    return os.cpu_count() or 1
 
 
 def ingest(raw_dir: Path, config: IngestConfig, today: date) -> IngestResult:

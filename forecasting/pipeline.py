@@ -39,6 +39,11 @@ from .pathways import clinic_histories, learn_pathways
 from .staffing import check_roster, rostered_hours_by_clinic, staffing_table
 
 SeriesKey = tuple[str, str]  # (clinic_id, procedure)
+# WeeklyResult.models: per series the model used, why a fallback was used, the fit's wall time,
+# how auto/ensemble chose, and whether the fit started from last week's parameters
+MODEL_COLUMNS = [
+    C.CLINIC, C.PROCEDURE, "model", "fallback_reason", "fit_seconds", "selection", "warm_started",
+]  # fmt: skip
 
 
 def week_start(day: date) -> pd.Timestamp:
@@ -182,8 +187,7 @@ class WeeklyResult:
     forecast: pd.DataFrame  # DESIGN.md forecast.csv columns
     committed: pd.DataFrame  # clinic_id, week, committed, non_surgical (expected sessions)
     staffing: pd.DataFrame  # staffing.csv columns plus hour ranges and recommendation columns
-    models: pd.DataFrame  # clinic_id, procedure, model, fallback_reason, fit_seconds, selection,
-    # warm_started (the fit started from last week's parameters)
+    models: pd.DataFrame  # MODEL_COLUMNS: how each series was forecast
     notes: dict[str, str]  # per clinic: why its forecast is less certain
     # learned next to configured pathway per procedure (forecasting.pathways.LearnedPathways.table)
     pathways: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -322,15 +326,7 @@ def assemble(
             }
             for k, f in sorted(forecasts.items())
         ],
-        columns=[
-            C.CLINIC,
-            C.PROCEDURE,
-            "model",
-            "fallback_reason",
-            "fit_seconds",
-            "selection",
-            "warm_started",
-        ],  # fmt: skip
+        columns=MODEL_COLUMNS,
     )
     forecast = _forecast_frame(rows)
     return WeeklyResult(

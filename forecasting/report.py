@@ -12,12 +12,9 @@ The same ``ReportData`` gives byte-identical HTML: no timestamps, no random ids,
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 import re
-import sys
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -46,6 +43,7 @@ from .report_parts import (
     model_table,
     staffing_table,
 )
+from .workers import process_pool, worker_count
 
 __all__ = [
     "ClinicView",
@@ -270,13 +268,11 @@ def chart_pool(workers: int, charts: int) -> Iterator[Executor | None]:
     workers start (and import matplotlib) at once, so entering the pool before building the
     view overlaps the two.
     """
-    n = workers or _usable_cpus()
-    n = min(n, charts // _CHARTS_PER_WORKER)
-    if n < 2 or multiprocessing.current_process().daemon:
+    n = worker_count(workers, charts // _CHARTS_PER_WORKER)
+    if n < 2:
         yield None
         return
-    method = "forkserver" if sys.platform.startswith("linux") else "spawn"
-    with ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context(method)) as pool:
+    with process_pool(n) as pool:
         for _ in range(n):
             pool.submit(_ready)
         yield pool
@@ -288,12 +284,6 @@ def _call(draw: Callable[[], bytes]) -> bytes:
 
 def _ready() -> None:
     """Nothing: a worker that runs it has started and imported this module (and matplotlib)."""
-
-
-def _usable_cpus() -> int:
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0)) or 1
-    return os.cpu_count() or 1
 
 
 def render_html(data: ReportData | ReportView) -> str:

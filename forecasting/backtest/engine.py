@@ -17,9 +17,7 @@ all lie before that cutoff, then take (auto) or combine (ensemble) those models'
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import sys
 import tempfile
 import time
 import zlib
@@ -40,6 +38,7 @@ from ..models import BASE_MODELS, combine_paths, make_model, model_settings
 from ..models.base import MODEL_ERRORS, one_blas_thread, summarise_paths
 from ..models.runner import too_short
 from ..models.selection import allowed_models, choose_members, pooled_scores
+from ..workers import process_pool
 from .series import validate_series
 
 ALWAYS_RUN = ("seasonal_naive", "historic_mean")
@@ -196,13 +195,7 @@ def _job(args: tuple[str, pd.DataFrame, _Spec, int]) -> list[dict]:
 
 
 def _pool(workers: int) -> ProcessPoolExecutor:
-    # forkserver: safe when the parent has threads (a Prefect flow); spawn where it is missing.
-    method = "forkserver" if sys.platform.startswith("linux") else "spawn"
-    return ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=multiprocessing.get_context(method),
-        initializer=one_blas_thread,
-    )
+    return process_pool(workers, initializer=one_blas_thread)
 
 
 # --------------------------------------------------------------------------- phase 2

@@ -143,7 +143,7 @@ class ProphetModel:
                 pass  # e.g. a different holiday or regressor set: fit cold below
         if not self.warm_started_:
             self.prophet_ = self._build(holidays).fit(df)
-        self.holidays_, self.holiday_years_ = holidays, years
+        self.holiday_years_ = years
         return self
 
     def warm_state(self) -> dict[str, Any]:
