@@ -137,8 +137,10 @@ def procedure_histories(inputs: WeeklyInputs) -> dict[SeriesKey, pd.DataFrame]:
         .reindex(columns=list(C.PROCEDURE_TYPES))
     )
     parts = {clinic: rows.droplevel(0) for clinic, rows in wide.groupby(level=0, sort=False)}
-    for clinic, first in frame.groupby(C.CLINIC, sort=True)[C.WEEK].min().items():
-        weeks = _weekly_range(pd.Timestamp(first), inputs.cutoff_week)
+    firsts = frame.groupby(C.CLINIC, sort=True)[C.WEEK].min()
+    every_week = _weekly_range(pd.Timestamp(firsts.min()), inputs.cutoff_week)
+    for clinic, first in firsts.items():
+        weeks = every_week[every_week >= pd.Timestamp(first)]  # one range, sliced per clinic
         if clinic in parts:
             values = parts[clinic].reindex(weeks).fillna(0).astype(float).to_numpy()
         else:
