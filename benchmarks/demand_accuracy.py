@@ -2,7 +2,7 @@
 
 Generates demo exports whose true care pathways and uptake differ from the configured defaults
 (the pipeline is not told), ingests them, and replays past cut-offs with only the data known
-then (``forecasting.decision.run_staffing_backtest``). Prints, per method:
+then (``forecasting.backtest.staffing.run_staffing_backtest``). Prints, per method:
 
 - MASE of the p50 session forecast (scaled by the in-sample mean absolute week-on-week change);
 - coverage of the p10..p90 interval, and the share of weeks at or below ``sessions_target``;
@@ -39,12 +39,12 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from forecasting import columns as C  # noqa: E402
+from forecasting.backtest.staffing import costs, run_staffing_backtest  # noqa: E402
 from forecasting.config import Config, IngestConfig, Pathway, _default_pathways  # noqa: E402
-from forecasting.decision import costs, run_staffing_backtest  # noqa: E402
+from forecasting.demand.pathways import padded_weights  # noqa: E402
 from forecasting.demo import SESSION_CANCEL_SHARE, generate_demo  # noqa: E402
-from forecasting.ingest import ingest, load_bookings, load_processed, write_processed  # noqa: E402
+from forecasting.ingest.folder import ingest, load_bookings, load_processed, write_processed  # noqa: E402
 from forecasting.models import SeriesForecast  # noqa: E402
-from forecasting.pathways import padded_weights  # noqa: E402
 
 # True pathways of the benchmark data: other uptakes and shapes than lymphcast.toml's.
 TRUE_PATHWAYS = {

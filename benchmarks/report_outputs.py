@@ -28,12 +28,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from forecasting import pipeline  # noqa: E402
+from forecasting import week as pipeline  # noqa: E402
 from forecasting.config import Config  # noqa: E402
 from forecasting.demo import generate_demo  # noqa: E402
-from forecasting.exports import write_pdf, write_staffing_xlsx  # noqa: E402
-from forecasting.ingest import ingest, load_processed, write_processed  # noqa: E402
-from forecasting.report import ReportData, build_view, draw_charts, render_html  # noqa: E402
+from forecasting.ingest.folder import ingest, load_processed, write_processed  # noqa: E402
+from forecasting.report.exports import write_pdf, write_staffing_xlsx  # noqa: E402
+from forecasting.report.view import ReportData, build_view, draw_charts, render_html  # noqa: E402
 
 AS_OF = date(2026, 11, 23)
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from forecasting import io as atomic
 from forecasting.errors import ConfigError, LymphcastError
-from forecasting.pipeline import iso_week_label
+from forecasting.week import iso_week_label
 
 logger = logging.getLogger("lymphcast.flows")
 

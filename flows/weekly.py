@@ -41,13 +41,19 @@ from flows import caching
 from flows.artifacts import publish_artifacts
 from flows.notices import notice_path, write_failure_notice
 from flows.runners import check_dask_scheduler, make_task_runner
-from forecasting import pipeline
+from forecasting import week as pipeline
 from forecasting.columns import PROCEDURE_TYPES
 from forecasting.config import Config, OrchestrationConfig, load_config
 from forecasting.errors import LymphcastError
-from forecasting.ingest import discover, ingest, load_bookings, load_processed, write_processed
+from forecasting.ingest.folder import (
+    discover,
+    ingest,
+    load_bookings,
+    load_processed,
+    write_processed,
+)
 from forecasting.models import SeriesForecast
-from forecasting.warm_start import load_warm_starts, save_warm_starts
+from forecasting.models.warm_start import load_warm_starts, save_warm_starts
 
 progress = logging.getLogger("lymphcast.progress")
 

@@ -13,8 +13,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .columns import PROCEDURE_TYPES
-from .errors import ConfigError
+from forecasting.columns import PROCEDURE_TYPES
+from forecasting.errors import ConfigError
 
 Probability = Annotated[float, Field(gt=0.0, lt=1.0)]
 

@@ -25,10 +25,10 @@ import holidays
 import numpy as np
 import pandas as pd
 
-from .columns import CLINIC, PROCEDURE_TYPES, WEEK
-from .config import Pathway, _default_pathways
-from .errors import ConfigError
-from .io import atomic_write, write_csv
+from forecasting.columns import CLINIC, PROCEDURE_TYPES, WEEK
+from forecasting.config import Pathway, _default_pathways
+from forecasting.errors import ConfigError
+from forecasting.io import atomic_write, write_csv
 
 MAX_CLINICS = 500
 MAX_YEARS = 50

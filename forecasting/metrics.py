@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from .columns import MEAN, P10, P50, P90, QUANTILES
+from forecasting.columns import MEAN, P10, P50, P90, QUANTILES
 
 Forecast = Mapping[str, np.ndarray]
 Metric = Callable[[np.ndarray, Forecast, np.ndarray, int], float]

@@ -155,8 +155,8 @@ def ingest(raw: RawOpt = Path("data/raw"), processed: ProcessedOpt = Path("data/
     Exit status 0 when at least one export was usable, 1 when none was, 2 for bad arguments.
     """
     from forecasting.config import load_config
-    from forecasting.ingest import ingest as run_ingest
-    from forecasting.ingest import write_processed
+    from forecasting.ingest.folder import ingest as run_ingest
+    from forecasting.ingest.folder import write_processed
 
     try:
         cfg = load_config(_default_config(config))
@@ -201,7 +201,7 @@ def weekly(
     """The weekly job (Prefect flow `weekly-staffing`): ingest, forecast, staffing, report."""
     from forecasting.config import load_config
     from forecasting.errors import ConfigError
-    from forecasting.ingest import discover
+    from forecasting.ingest.folder import discover
 
     config = _default_config(config)
     apply_quiet_defaults()
@@ -266,7 +266,7 @@ def report(
     """Print the file:// link of a weekly report (index.html), and open it with --open."""
     import webbrowser
 
-    from forecasting.report import find_report
+    from forecasting.report.view import find_report
 
     try:
         path = find_report(reports, week)
@@ -414,10 +414,10 @@ def backtest(
 def _staffing_backtest(
     config: Path | None, processed: Path, folds: int, step: int | None, out: Path | None
 ) -> None:
-    """`lymphcast backtest --staffing`: the decision backtest (forecasting.decision)."""
+    """`lymphcast backtest --staffing`: the decision backtest (forecasting.backtest.staffing)."""
+    from forecasting.backtest.staffing import run_staffing_backtest, write_staffing_backtest
     from forecasting.config import load_config
-    from forecasting.decision import run_staffing_backtest, write_staffing_backtest
-    from forecasting.ingest import load_bookings, load_processed
+    from forecasting.ingest.folder import load_bookings, load_processed
 
     try:
         cfg = load_config(_default_config(config))

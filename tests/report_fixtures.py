@@ -14,8 +14,8 @@ import pandas as pd
 
 from forecasting.columns import STAFFING_COLUMNS, procedure_series
 from forecasting.config import ReportConfig
-from forecasting.report import ReportData
-from forecasting.report_accuracy import Archive
+from forecasting.report.accuracy import Archive
+from forecasting.report.view import ReportData
 
 AS_OF = date(2026, 11, 23)  # a Monday: ISO week 2026-W48
 HISTORY = pd.date_range("2026-09-28", periods=8, freq="W-MON")  # up to 16 Nov

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from forecasting import pipeline
+from forecasting import week as pipeline
 from forecasting.backtest import (
     FORECAST_COLUMNS,
     LEADERBOARD_COLUMNS,

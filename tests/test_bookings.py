@@ -2,7 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting.bookings import (
+from forecasting.config import DemandConfig
+from forecasting.demand.bookings import (
     WeeklyBooks,
     adjust_for_bookings,
     booked_ahead,
@@ -12,7 +13,6 @@ from forecasting.bookings import (
     pickup_curve,
     scheduled_snapshot,
 )
-from forecasting.config import DemandConfig
 
 CUTOFF = pd.Timestamp("2025-06-02")
 SURGERY = pd.Timestamp("2025-05-19")  # two weeks before the cut-off

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from forecasting import charts
+from forecasting.report import charts
 
 WEEKS = pd.date_range("2025-06-02", periods=12, freq="W-MON")
 HISTORY = pd.date_range("2024-06-03", periods=52, freq="W-MON")

@@ -2,8 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting.config import from_dict
-from forecasting.decision import (
+from forecasting.backtest.staffing import (
     WEEK_COLUMNS,
     costs,
     default_cutoffs,
@@ -11,6 +10,7 @@ from forecasting.decision import (
     run_staffing_backtest,
     write_staffing_backtest,
 )
+from forecasting.config import from_dict
 from forecasting.models import SeriesForecast
 
 WEEKS = pd.date_range("2023-01-02", periods=120, freq="W-MON")

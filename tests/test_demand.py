@@ -4,7 +4,8 @@ import pytest
 
 from forecasting.columns import PROCEDURE_TYPES
 from forecasting.config import DemandConfig
-from forecasting.demand import (
+from forecasting.demand.pathways import ClinicHistory
+from forecasting.demand.sessions import (
     clinic_demand,
     committed_demand,
     forecast_driven_demand,
@@ -13,7 +14,6 @@ from forecasting.demand import (
     sample_counts,
     session_paths,
 )
-from forecasting.pathways import ClinicHistory
 
 
 def test_committed_demand_hand_checked():

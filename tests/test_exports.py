@@ -13,13 +13,13 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from report_fixtures import report_data
 
-from forecasting.exports import (
+from forecasting.report.exports import (
     neutralise_formulas,
     neutralise_text,
     write_pdf,
     write_staffing_xlsx,
 )
-from forecasting.report import build_view
+from forecasting.report.view import build_view
 
 EVIL = '=HYPERLINK("http://x","$click$")'  # a formula, and mathtext if drawn unescaped
 
@@ -147,10 +147,10 @@ def test_pdf_embeds_the_charts(pdf: PdfReader) -> None:
 def test_write_outputs_publishes_pdf_xlsx_and_inert_csvs(tmp_path) -> None:
     """The weekly outputs end to end (seasonal naive: no Prophet, no Prefect), with a clinic
     whose id a spreadsheet would run as a formula."""
-    from forecasting import pipeline
+    from forecasting import week as pipeline
     from forecasting.config import Config
     from forecasting.demo import generate_demo
-    from forecasting.ingest import ingest, load_processed, write_processed
+    from forecasting.ingest.folder import ingest, load_processed, write_processed
 
     raw, processed, reports = tmp_path / "raw", tmp_path / "processed", tmp_path / "reports"
     generate_demo(raw, clinics=1, years=1, seed=3, end=date(2026, 11, 30))
@@ -190,7 +190,7 @@ def test_write_outputs_publishes_pdf_xlsx_and_inert_csvs(tmp_path) -> None:
 
 
 def test_a_run_with_no_data_still_writes_readable_files(tmp_path) -> None:
-    from forecasting.report import ReportData
+    from forecasting.report.view import ReportData
 
     empty = pd.DataFrame()
     data = ReportData(
@@ -254,7 +254,7 @@ def test_pdf_is_byte_identical_for_the_same_view_and_keeps_unicode(tmp_path, vie
 def test_pdf_images_other_than_palette_pngs_are_embedded_too() -> None:
     from PIL import Image
 
-    from forecasting.report_pdf import PdfDocument
+    from forecasting.report.pdf_doc import PdfDocument
 
     buf = io.BytesIO()
     Image.new("RGBA", (4, 3), (200, 10, 10, 128)).save(buf, format="PNG")  # alpha: decoded

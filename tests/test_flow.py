@@ -66,8 +66,8 @@ def test_outputs_follow_design_columns(run):
 
 
 def test_replay_sees_no_data_after_as_of(run):
-    from forecasting.ingest import load_processed
-    from forecasting.pipeline import cut_inputs
+    from forecasting.ingest.folder import load_processed
+    from forecasting.week import cut_inputs
 
     procedures, sessions, roster = load_processed(run["root"] / "processed")
     assert procedures["week"].max() > pd.Timestamp(AS_OF)  # the data does go further

@@ -7,7 +7,8 @@ import pytest
 
 from forecasting.config import IngestConfig
 from forecasting.errors import InputError
-from forecasting.ingest import (
+from forecasting.ingest.fields import Vocabulary
+from forecasting.ingest.folder import (
     BOOKINGS_COLUMNS,
     discover,
     ingest,
@@ -16,7 +17,6 @@ from forecasting.ingest import (
     read_file,
     write_processed,
 )
-from forecasting.ingest_fields import Vocabulary
 
 TODAY = date(2025, 6, 30)
 CFG = IngestConfig()
@@ -272,7 +272,7 @@ def test_ingest_cli_table_and_exit_codes(raw, tmp_path, monkeypatch):
 
 
 def test_worker_processes_give_the_same_result(raw, tmp_path, monkeypatch):
-    import forecasting.ingest as ingest_module
+    import forecasting.ingest.folder as ingest_module
 
     # Worker processes only pay off on large exports: let these small ones use them.
     monkeypatch.setattr(ingest_module, "_BYTES_PER_WORKER", 1)

@@ -9,7 +9,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forecasting.ingest_parse import (
+from forecasting.ingest.parse import (
     DAY_FIRST,
     MONTH_FIRST,
     date_order_evidence,

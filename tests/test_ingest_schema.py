@@ -10,8 +10,8 @@ import pandera.pandas as pa
 import pytest
 
 from forecasting.config import IngestConfig
-from forecasting.ingest_aggregate import _reduce
-from forecasting.ingest_schema import _MISSING, row_reasons, schema
+from forecasting.ingest.aggregate import _reduce
+from forecasting.ingest.schema import _MISSING, row_reasons, schema
 
 TODAY = date(2025, 6, 30)
 

@@ -4,7 +4,7 @@ import pytest
 
 from forecasting.columns import PROCEDURE_TYPES
 from forecasting.config import DemandConfig, Pathway, _default_pathways
-from forecasting.pathways import (
+from forecasting.demand.pathways import (
     ClinicHistory,
     clinic_histories,
     lagged,
@@ -136,7 +136,7 @@ def test_square_nnls_form_solves_the_pooled_regression():
     # NNLS on the tall whitened design with one intercept column per clinic.
     from scipy.optimize import nnls
 
-    from forecasting.pathways import _fit, _Pooled, _usable_rows
+    from forecasting.demand.pathways import _fit, _Pooled, _usable_rows
 
     config = DemandConfig(max_lag_weeks=10)
     prior = padded_weights(_default_pathways(), 10).ravel()

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from forecasting.pipeline import _horizon_total
+from forecasting.week import _horizon_total
 
 
 def test_horizon_total_range_comes_from_summed_paths():

@@ -14,7 +14,7 @@ from report_fixtures import FTE_HOURS, FUTURE, HOSTILE, forecast, history, repor
 
 from forecasting.config import ReportConfig
 from forecasting.errors import ConfigError
-from forecasting.report import (
+from forecasting.report.view import (
     ReportData,
     ReportView,
     build_view,
@@ -155,7 +155,7 @@ def test_past_forecasts_are_compared_with_what_happened(html: str) -> None:
 
 
 def test_without_an_archive_the_accuracy_section_says_so() -> None:
-    from forecasting.report_accuracy import Archive
+    from forecasting.report.accuracy import Archive
 
     view = build_view(dataclasses.replace(report_data(), archive=Archive()))
     assert view.clinics[0].accuracy_table is None

@@ -7,7 +7,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from forecasting.report_accuracy import Accuracy, accuracy, compare, load_archive
+from forecasting.report.accuracy import Accuracy, accuracy, compare, load_archive
 
 CUTOFF = pd.Timestamp("2026-11-23")
 

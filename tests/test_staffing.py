@@ -5,7 +5,7 @@ import pytest
 from forecasting.columns import STAFFING_COLUMNS
 from forecasting.config import StaffingConfig
 from forecasting.errors import InputError
-from forecasting.staffing import (
+from forecasting.staffing.hours import (
     check_roster,
     recommended_hours,
     rostered_hours,

@@ -12,7 +12,7 @@ from forecasting.columns import DS, Y
 from forecasting.config import Config
 from forecasting.models import SeriesForecast, forecast_series
 from forecasting.models import prophet as prophet_module
-from forecasting.warm_start import load_warm_starts, save_warm_starts, warm_start_path
+from forecasting.models.warm_start import load_warm_starts, save_warm_starts, warm_start_path
 
 KEY = ("northgate", "liposuction")
 

@@ -12,7 +12,7 @@ Library entry points (the CLI's ``lymphcast backtest`` and any Prefect flow wrap
 ``auto`` and ``ensemble`` read the latest backtest of the processed series.
 """
 
-from .engine import (
+from forecasting.backtest.engine import (
     ALWAYS_RUN,
     FORECAST_COLUMNS,
     LEADERBOARD_COLUMNS,
@@ -20,8 +20,8 @@ from .engine import (
     BacktestResult,
     run_backtest,
 )
-from .outputs import format_leaderboard, write_backtest
-from .series import load_procedure_series, load_series_csv, validate_series
+from forecasting.backtest.outputs import format_leaderboard, write_backtest
+from forecasting.backtest.series import load_procedure_series, load_series_csv, validate_series
 
 __all__ = [
     "ALWAYS_RUN",

@@ -30,16 +30,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..columns import DS, MEAN, P10, P50, P90, UID, Y
-from ..config import ModelConfig
-from ..errors import ConfigError, InputError
-from ..metrics import METRICS, evaluate
-from ..models import BASE_MODELS, combine_paths, make_model, model_settings
-from ..models.base import MODEL_ERRORS, one_blas_thread, summarise_paths
-from ..models.runner import too_short
-from ..models.selection import allowed_models, choose_members, pooled_scores
-from ..workers import process_pool
-from .series import validate_series
+from forecasting.backtest.series import validate_series
+from forecasting.columns import DS, MEAN, P10, P50, P90, UID, Y
+from forecasting.config import ModelConfig
+from forecasting.errors import ConfigError, InputError
+from forecasting.metrics import METRICS, evaluate
+from forecasting.models import BASE_MODELS, combine_paths, make_model, model_settings
+from forecasting.models.base import MODEL_ERRORS, one_blas_thread, summarise_paths
+from forecasting.models.runner import too_short
+from forecasting.models.selection import allowed_models, choose_members, pooled_scores
+from forecasting.workers import process_pool
 
 ALWAYS_RUN = ("seasonal_naive", "historic_mean")
 """Baselines every backtest includes, so every model is compared with them."""

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import io as atomic
-from ..errors import ConfigError
-from ..models.selection import BY_SERIES_FILE, LEADERBOARD_FILE, MANIFEST_FILE
-from .engine import FORECAST_COLUMNS, BacktestResult
+from forecasting import io as atomic
+from forecasting.backtest.engine import FORECAST_COLUMNS, BacktestResult
+from forecasting.errors import ConfigError
+from forecasting.models.selection import BY_SERIES_FILE, LEADERBOARD_FILE, MANIFEST_FILE
 
 
 def format_leaderboard(result: BacktestResult) -> str:

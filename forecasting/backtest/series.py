@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import columns as C
-from ..columns import DS, UID, Y
-from ..errors import InputError
+from forecasting import columns as C
+from forecasting.columns import DS, UID, Y
+from forecasting.errors import InputError
 
 
 def validate_series(

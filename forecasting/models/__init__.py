@@ -7,14 +7,26 @@ configuration, CLI and backtests to model factories; :func:`forecast_series` run
 model (or ``auto`` / ``ensemble`` selection) and, visibly, the fallback.
 """
 
-from .base import Model, summarise_paths, validate_history
-from .baselines import Drift, HistoricMean, Naive, SeasonalNaive
-from .ensemble import Ensemble, combine_paths
-from .prophet import ProphetModel
-from .registry import BASE_MODELS, BASELINES, META_MODELS, MODELS, make_model, model_settings
-from .runner import MIN_NONZERO_WEEKS, SeriesForecast, build_model, forecast_series
-from .selection import ModelChoice, Selection, choose_model, load_selection
-from .statsmodels_models import ETS, SarimaxFourier, StlEts
+from forecasting.models.base import Model, summarise_paths, validate_history
+from forecasting.models.baselines import Drift, HistoricMean, Naive, SeasonalNaive
+from forecasting.models.ensemble import Ensemble, combine_paths
+from forecasting.models.prophet import ProphetModel
+from forecasting.models.registry import (
+    BASE_MODELS,
+    BASELINES,
+    META_MODELS,
+    MODELS,
+    make_model,
+    model_settings,
+)
+from forecasting.models.runner import (
+    MIN_NONZERO_WEEKS,
+    SeriesForecast,
+    build_model,
+    forecast_series,
+)
+from forecasting.models.selection import ModelChoice, Selection, choose_model, load_selection
+from forecasting.models.statsmodels_models import ETS, SarimaxFourier, StlEts
 
 __all__ = [
     "BASELINES",

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import ThreadpoolController
 
-from ..columns import DS, MEAN, P10, P50, P90, QUANTILES, Y
-from ..errors import ConfigError, InputError
+from forecasting.columns import DS, MEAN, P10, P50, P90, QUANTILES, Y
+from forecasting.errors import ConfigError, InputError
 
 # What a model fit may raise on a hard series (cmdstanpy's optimisation failure is a
 # RuntimeError; Prophet's data checks, statsmodels' and numpy's LinAlgError are ValueErrors).

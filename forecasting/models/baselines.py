@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..columns import Y
-from ..errors import ConfigError
-from .base import check_sample_args, require_fitted, validate_history
+from forecasting.columns import Y
+from forecasting.errors import ConfigError
+from forecasting.models.base import check_sample_args, require_fitted, validate_history
 
 MIN_SEASONAL_RESIDUALS = 8
 """SeasonalNaive needs ``season_length`` plus this many weeks to use the seasonal method."""

@@ -17,8 +17,14 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from ..errors import ConfigError
-from .base import MODEL_ERRORS, Model, check_sample_args, finish_paths, require_fitted
+from forecasting.errors import ConfigError
+from forecasting.models.base import (
+    MODEL_ERRORS,
+    Model,
+    check_sample_args,
+    finish_paths,
+    require_fitted,
+)
 
 Combine = Literal["weighted", "median"]
 
@@ -102,7 +108,7 @@ class Ensemble:
             ConfigError: No members, or weights that do not match them.
             RuntimeError: Every member failed.
         """
-        from .registry import make_model
+        from forecasting.models.registry import make_model
 
         if not self.members or "ensemble" in self.members:
             raise ConfigError("An ensemble needs one or more registered models, not 'ensemble'.")

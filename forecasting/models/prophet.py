@@ -14,9 +14,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..columns import DS, Y
-from ..errors import ConfigError, InputError
-from .base import MODEL_ERRORS, check_sample_args, finish_paths, require_fitted, validate_history
+from forecasting.columns import DS, Y
+from forecasting.errors import ConfigError, InputError
+from forecasting.models.base import (
+    MODEL_ERRORS,
+    check_sample_args,
+    finish_paths,
+    require_fitted,
+    validate_history,
+)
 
 if TYPE_CHECKING:
     from prophet import Prophet

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, get_args
 
-from ..config import BaselineName, ModelConfig, ModelName
-from ..errors import ConfigError
-from .base import Model
-from .baselines import Drift, HistoricMean, Naive, SeasonalNaive
-from .ensemble import Ensemble
-from .prophet import ProphetModel
-from .statsmodels_models import ETS, SarimaxFourier, StlEts
+from forecasting.config import BaselineName, ModelConfig, ModelName
+from forecasting.errors import ConfigError
+from forecasting.models.base import Model
+from forecasting.models.baselines import Drift, HistoricMean, Naive, SeasonalNaive
+from forecasting.models.ensemble import Ensemble
+from forecasting.models.prophet import ProphetModel
+from forecasting.models.statsmodels_models import ETS, SarimaxFourier, StlEts
 
 MODELS: dict[str, Callable[..., Model]] = {
     "prophet": ProphetModel,
@@ -56,7 +56,7 @@ def model_settings(name: str, config: ModelConfig, holiday_country: str | None) 
         holiday_country: Top-level ``holiday_country`` (Prophet's holidays).
     """
     if name == "prophet":
-        # warm_start is a run setting (forecasting.warm_start), not the model's
+        # warm_start is a run setting (forecasting.models.warm_start), not the model's
         settings = config.prophet.model_dump(exclude={"warm_start"})
         return {**settings, "holiday_country": holiday_country}
     if name == "ets":

@@ -10,12 +10,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..columns import Y
-from ..config import ModelConfig
-from .base import MODEL_ERRORS, Model, check_sample_args, validate_history
-from .ensemble import Ensemble
-from .registry import BASELINES, ensemble_settings, make_model, model_settings
-from .selection import ModelChoice, choose_model
+from forecasting.columns import Y
+from forecasting.config import ModelConfig
+from forecasting.models.base import MODEL_ERRORS, Model, check_sample_args, validate_history
+from forecasting.models.ensemble import Ensemble
+from forecasting.models.registry import BASELINES, ensemble_settings, make_model, model_settings
+from forecasting.models.selection import ModelChoice, choose_model
 
 logger = logging.getLogger(__name__)
 

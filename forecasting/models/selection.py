@@ -28,9 +28,9 @@ from typing import get_args
 import numpy as np
 import pandas as pd
 
-from ..columns import UID
-from ..config import BaselineName, ModelConfig
-from ..errors import InputError
+from forecasting.columns import UID
+from forecasting.config import BaselineName, ModelConfig
+from forecasting.errors import InputError
 
 BY_SERIES_FILE = "leaderboard_by_series.csv"
 LEADERBOARD_FILE = "leaderboard.csv"

@@ -15,9 +15,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from ..columns import DS, Y
-from ..errors import ConfigError
-from .base import (
+from forecasting.columns import DS, Y
+from forecasting.errors import ConfigError
+from forecasting.models.base import (
     check_sample_args,
     finish_paths,
     fourier_terms,

@@ -33,9 +33,9 @@ import pandas as pd
 from scipy.linalg import solve_triangular
 from scipy.optimize import nnls
 
-from . import columns as C
-from .config import DemandConfig, Pathway
-from .demand import non_surgical_forecast
+from forecasting import columns as C
+from forecasting.config import DemandConfig, Pathway
+from forecasting.demand.sessions import non_surgical_forecast
 
 _MIN_DISPERSION_ROWS = 8  # fewer residual weeks than this: dispersion stays at its floor
 _MIN_MEAN = 0.5  # floor of the expected sessions used as a regression weight

@@ -23,8 +23,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from .errors import InputError
-from .ingest_fields import KINDS, Vocabulary, squash
+from forecasting.errors import InputError
+from forecasting.ingest.fields import KINDS, Vocabulary, squash
 
 HEADER_SEARCH_ROWS = 30  # rows above the header (titles, notes) that may be skipped
 _DELIMITERS = (",", ";", "\t", "|")

@@ -13,9 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from . import charts
-from . import report_text as T
-from .columns import (
+from forecasting.columns import (
     CLINIC,
     COMPLETED,
     P10,
@@ -29,9 +27,11 @@ from .columns import (
     WEEK,
     procedure_series,
 )
+from forecasting.report import charts
+from forecasting.report import text as T
 
 if TYPE_CHECKING:
-    from .report import ReportData
+    from forecasting.report.view import ReportData
 
 HOURS_P10 = "therapist_hours_p10"
 HOURS_P90 = "therapist_hours_p90"

@@ -20,9 +20,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import columns as C
-from .config import StaffingConfig
-from .errors import InputError
+from forecasting import columns as C
+from forecasting.config import StaffingConfig
+from forecasting.errors import InputError
 
 
 def check_roster(roster: pd.DataFrame, clinics: list[str]) -> None:

@@ -17,8 +17,8 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
-from .columns import CLINIC, P10, P50, P90, SERIES, SESSIONS, WEEK
-from .report_text import fmt_percent
+from forecasting.columns import CLINIC, P10, P50, P90, SERIES, SESSIONS, WEEK
+from forecasting.report.text import fmt_percent
 
 ISSUED = "issued"  # the as-of date of the run that made an archived forecast
 ACTUAL = "actual"

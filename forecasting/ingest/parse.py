@@ -18,7 +18,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from .ingest_fields import squash
+from forecasting.ingest.fields import squash
 
 MONTH_FIRST, DAY_FIRST = "month-first", "day-first"
 

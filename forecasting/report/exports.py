@@ -24,12 +24,12 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from PIL import Image
 
-from .columns import CLINIC, STAFFING_COLUMNS, WEEK
-from .io import atomic_write
-from .report import ReportView
-from .report_parts import Table
-from .report_pdf import PdfDocument
-from .report_pdf import font as pdf_font
+from forecasting.columns import CLINIC, STAFFING_COLUMNS, WEEK
+from forecasting.io import atomic_write
+from forecasting.report.parts import Table
+from forecasting.report.pdf_doc import PdfDocument
+from forecasting.report.pdf_doc import font as pdf_font
+from forecasting.report.view import ReportView
 
 __all__ = ["neutralise_formulas", "neutralise_text", "write_pdf", "write_staffing_xlsx"]
 

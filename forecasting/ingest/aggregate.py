@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import columns as C
+from forecasting import columns as C
 
 BOOKED_WEEK = "booked_week"
 COUNT = "count"

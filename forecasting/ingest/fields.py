@@ -11,7 +11,7 @@ import re
 import unicodedata
 from fnmatch import fnmatchcase
 
-from .config import IngestConfig
+from forecasting.config import IngestConfig
 
 KINDS = ("procedures", "sessions", "roster")
 

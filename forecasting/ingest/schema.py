@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from . import columns as C
-from .config import IngestConfig
-from .ingest_parse import (
+from forecasting import columns as C
+from forecasting.config import IngestConfig
+from forecasting.ingest.parse import (
     PROCEDURE_STATUS,
     SESSION_STATUS,
     contains_any,

@@ -15,8 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import columns as C
-from .bookings import (
+from forecasting import columns as C
+from forecasting.config import Config
+from forecasting.demand.bookings import (
     COUNT,
     WeeklyBooks,
     adjust_for_bookings,
@@ -25,9 +26,9 @@ from .bookings import (
     pickup_curve,
     scheduled_snapshot,
 )
-from .config import Config
-from .demand import clinic_demand
-from .models import (
+from forecasting.demand.pathways import clinic_histories, learn_pathways
+from forecasting.demand.sessions import clinic_demand
+from forecasting.models import (
     Selection,
     SeriesForecast,
     choose_model,
@@ -35,8 +36,7 @@ from .models import (
     load_selection,
     summarise_paths,
 )
-from .pathways import clinic_histories, learn_pathways
-from .staffing import check_roster, rostered_hours_by_clinic, staffing_table
+from forecasting.staffing.hours import check_roster, rostered_hours_by_clinic, staffing_table
 
 SeriesKey = tuple[str, str]  # (clinic_id, procedure)
 # WeeklyResult.models: per series the model used, why a fallback was used, the fit's wall time,
@@ -72,7 +72,7 @@ class WeeklyInputs:
     procedures: pd.DataFrame  # weeks < cutoff_week
     sessions: pd.DataFrame  # weeks < cutoff_week
     roster: pd.DataFrame
-    # procedures booked before cutoff_week (forecasting.bookings.BOOKINGS_COLUMNS)
+    # procedures booked before cutoff_week (forecasting.demand.bookings.BOOKINGS_COLUMNS)
     bookings: pd.DataFrame = field(default_factory=empty_bookings)
     # clinic_id, procedure, week, scheduled for weeks >= cutoff_week, when known at the cut-off
     scheduled: pd.DataFrame = field(
@@ -97,10 +97,10 @@ def cut_inputs(
 ) -> WeeklyInputs:
     """Keep data of whole weeks before the week of ``as_of`` (a replay sees only that).
 
-    Bookings (``forecasting.ingest.load_bookings``; optional) are kept when they were made
+    Bookings (``forecasting.ingest.folder.load_bookings``; optional) are kept when they were made
     before the cut-off week, whatever the surgery week. Scheduled procedures of the
     processed export are kept for the cut-off week and later only when the export is not newer
-    than the cut-off (see ``forecasting.bookings.scheduled_snapshot``).
+    than the cut-off (see ``forecasting.demand.bookings.scheduled_snapshot``).
     """
     cutoff = week_start(as_of)
     return WeeklyInputs(
@@ -168,7 +168,7 @@ def forecast_one(
     latest backtest (``selection``; when None, read from ``[model] backtest_dir``, once per
     process). Without a backtest ``[model] default_ranking`` is used, and ``fallback_reason``
     says so; ``SeriesForecast.selection`` records how each choice was made. ``warm_start`` is
-    the series' state from an earlier run (:mod:`forecasting.warm_start`), or None.
+    the series' state from an earlier run (:mod:`forecasting.models.warm_start`), or None.
     """
     if selection is None and config.model.name in ("auto", "ensemble"):
         selection = load_selection(config.model.backtest_dir)
@@ -191,7 +191,7 @@ class WeeklyResult:
     staffing: pd.DataFrame  # staffing.csv columns plus hour ranges and recommendation columns
     models: pd.DataFrame  # MODEL_COLUMNS: how each series was forecast
     notes: dict[str, str]  # per clinic: why its forecast is less certain
-    # learned next to configured pathway per procedure (forecasting.pathways.LearnedPathways.table)
+    # learned next to configured pathway per procedure (demand.pathways.LearnedPathways.table)
     pathways: pd.DataFrame = field(default_factory=pd.DataFrame)
     # how demand was built: pathway summary line, dispersion, bookings method per clinic
     demand: dict = field(default_factory=dict)
@@ -413,10 +413,16 @@ def write_outputs(
 
     Returns the path of the report's index.html.
     """
-    from . import io as atomic
-    from .exports import neutralise_formulas, write_pdf, write_staffing_xlsx
-    from .report import ReportData, build_view, chart_pool, draw_charts, write_report
-    from .report_accuracy import load_archive
+    from forecasting import io as atomic
+    from forecasting.report.accuracy import load_archive
+    from forecasting.report.exports import neutralise_formulas, write_pdf, write_staffing_xlsx
+    from forecasting.report.view import (
+        ReportData,
+        build_view,
+        chart_pool,
+        draw_charts,
+        write_report,
+    )
 
     label = iso_week_label(inputs.as_of)
     final = Path(reports_dir) / label

@@ -45,7 +45,7 @@ from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import Bbox, TransformedBbox
 from PIL import Image
 
-from .columns import COMPLETED, P10, P50, P90, PROCEDURE, SESSIONS, WEEK
+from forecasting.columns import COMPLETED, P10, P50, P90, PROCEDURE, SESSIONS, WEEK
 
 # Okabe-Ito
 BLACK = "#000000"

@@ -31,17 +31,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import columns as C
-from . import ingest_aggregate as agg
-from . import io as atomic
-from .config import IngestConfig
-from .errors import InputError
-from .ingest_aggregate import BOOKED_WEEK, BOOKINGS_COLUMNS, COUNT  # noqa: F401 (public)
-from .ingest_fields import DATE_FIELDS, FIELDS, KINDS, REQUIRED, Vocabulary, matches
-from .ingest_parse import DAY_FIRST, MONTH_FIRST, date_order_evidence
-from .ingest_read import ReadError, read_table
-from .ingest_schema import DUPLICATE, row_reasons, schema, typed_frame
-from .workers import process_pool, worker_count
+from forecasting import columns as C
+from forecasting import io as atomic
+from forecasting.config import IngestConfig
+from forecasting.errors import InputError
+from forecasting.ingest import aggregate as agg
+from forecasting.ingest.aggregate import BOOKED_WEEK, BOOKINGS_COLUMNS, COUNT  # noqa: F401 (public)
+from forecasting.ingest.fields import DATE_FIELDS, FIELDS, KINDS, REQUIRED, Vocabulary, matches
+from forecasting.ingest.parse import DAY_FIRST, MONTH_FIRST, date_order_evidence
+from forecasting.ingest.read import ReadError, read_table
+from forecasting.ingest.schema import DUPLICATE, row_reasons, schema, typed_frame
+from forecasting.workers import process_pool, worker_count
 
 __all__ = [
     "BOOKINGS_COLUMNS", "FileResult", "IngestResult", "KINDS", "READABLE_SUFFIXES",

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import columns as C
-from .config import DemandConfig
+from forecasting import columns as C
+from forecasting.config import DemandConfig
 
 BOOKED_WEEK = "booked_week"
 COUNT = "count"

@@ -26,13 +26,13 @@ from typing import Any
 import jinja2
 import pandas as pd
 
-from . import report_text as T
-from .columns import CLINIC, P10, P50, P90, SERIES, SESSIONS, WEEK, procedure_series
-from .config import ReportConfig
-from .errors import ConfigError
-from .io import write_text
-from .report_accuracy import Archive, accuracy, compare
-from .report_parts import (
+from forecasting.columns import CLINIC, P10, P50, P90, SERIES, SESSIONS, WEEK, procedure_series
+from forecasting.config import ReportConfig
+from forecasting.errors import ConfigError
+from forecasting.io import write_text
+from forecasting.report import text as T
+from forecasting.report.accuracy import Archive, accuracy, compare
+from forecasting.report.parts import (
     Chart,
     Frames,
     Row,
@@ -43,7 +43,7 @@ from .report_parts import (
     model_table,
     staffing_table,
 )
-from .workers import process_pool, worker_count
+from forecasting.workers import process_pool, worker_count
 
 __all__ = [
     "ClinicView",
@@ -330,7 +330,7 @@ def find_report(reports_dir: Path, week: str | None = None) -> Path:
 @cache
 def _environment() -> jinja2.Environment:
     return jinja2.Environment(
-        loader=jinja2.PackageLoader("forecasting", "templates"),
+        loader=jinja2.PackageLoader("forecasting.report", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

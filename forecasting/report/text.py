@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from .columns import P10, P50, P90, WEEK
+from forecasting.columns import P10, P50, P90, WEEK
 
 HOURS_ROSTERED = "hours_rostered"
 HOURS_NEEDED = "therapist_hours_needed"

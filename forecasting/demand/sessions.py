@@ -26,11 +26,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 from statsmodels.tools.tools import pinv_extended
 
-from .columns import PROCEDURE_TYPES
-from .config import DemandConfig
+from forecasting.columns import PROCEDURE_TYPES
+from forecasting.config import DemandConfig
 
 if TYPE_CHECKING:
-    from .pathways import ClinicHistory
+    from forecasting.demand.pathways import ClinicHistory
 
 _MIN_REMAINDER_WEEKS = 8  # weeks of remainder wanted before dropping partly observed lags
 

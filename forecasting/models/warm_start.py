@@ -21,9 +21,9 @@ from typing import Any
 
 import pandas as pd
 
-from . import io as atomic
-from .config import Config
-from .models import SeriesForecast
+from forecasting import io as atomic
+from forecasting.config import Config
+from forecasting.models import SeriesForecast
 
 logger = logging.getLogger(__name__)
 

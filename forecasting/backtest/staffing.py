@@ -34,12 +34,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import columns as C
-from .config import Config
-from .errors import ConfigError
-from .metrics import mase_scale
-from .models import SeriesForecast, make_model
-from .pipeline import (
+from forecasting import columns as C
+from forecasting.config import Config
+from forecasting.errors import ConfigError
+from forecasting.metrics import mase_scale
+from forecasting.models import SeriesForecast, make_model
+from forecasting.staffing.hours import recommended_hours
+from forecasting.week import (
     SeriesKey,
     WeeklyResult,
     assemble,
@@ -48,7 +49,6 @@ from .pipeline import (
     procedure_histories,
     series_rng,
 )
-from .staffing import recommended_hours
 
 METHODS = ("lymphcast", "moving_average_4w", "prophet_sessions", "roster")
 _MA_WEEKS = 4
@@ -219,7 +219,7 @@ def run_staffing_backtest(
         sessions: processed ``sessions_weekly`` (clinic_id, week, sessions).
         roster: processed roster.
         config: run configuration (horizon, paths, staffing policy, pathways, seed).
-        bookings: processed bookings (``forecasting.ingest.load_bookings``), or None.
+        bookings: processed bookings (``forecasting.ingest.folder.load_bookings``), or None.
         cutoffs: first forecast weeks to replay (Mondays); default :func:`default_cutoffs`.
         folds: number of default cut-offs.
         step: weeks between default cut-offs.
@@ -345,7 +345,7 @@ def write_staffing_backtest(result: StaffingBacktest, out_dir: Path) -> dict[str
     Returns:
         File role ("summary", "weeks") -> path written.
     """
-    from . import io as atomic
+    from forecasting import io as atomic
 
     out_dir = Path(out_dir)
     weeks = result.weeks.assign(

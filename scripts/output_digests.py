@@ -1,0 +1,83 @@
+"""SHA-256 of a weekly run's outputs, to show a change of code leaves every number as it was.
+
+Runs the command users run (``lymphcast demo`` then ``lymphcast weekly``) on a seeded demo
+network in a scratch folder and prints one JSON object: per file of ``forecast.csv``,
+``staffing.csv`` and ``data/processed/*.parquet`` its digest. Run it at two commits (e.g. from
+a ``git worktree`` of the older one) and compare::
+
+    python scripts/output_digests.py --clinics 6 > new.json
+    python scripts/output_digests.py --compare old.json new.json
+
+The cut-off and demo end date are fixed, so the digests do not depend on the day it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+END = "2026-11-30"  # demo: first day without history
+AS_OF = "2026-11-30"  # the weekly run's cut-off
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def digests(clinics: int, years: int, seed: int) -> dict[str, str]:
+    """Run demo + weekly in a scratch folder; return {relative path: sha256}."""
+    with tempfile.TemporaryDirectory(prefix="lymphcast-digests-") as tmp:
+        work = Path(tmp)
+        raw, processed, reports = work / "raw", work / "processed", work / "reports"
+        cli = [sys.executable, "-m", "lymphcast"]
+        demo = ["demo", "--out", str(raw), "--clinics", str(clinics), "--years", str(years)]
+        subprocess.run(
+            [*cli, *demo, "--seed", str(seed), "--end", END], cwd=ROOT, check=True
+        )  # fmt: skip
+        weekly = [
+            "weekly", "--as-of", AS_OF, "--config", str(ROOT / "lymphcast.toml"),
+            "--raw", str(raw), "--processed", str(processed), "--reports", str(reports),
+        ]  # fmt: skip
+        subprocess.run([*cli, *weekly], cwd=ROOT, check=True)
+        out: dict[str, str] = {}
+        for report in sorted(reports.glob("*-W*/")):
+            for name in ("forecast.csv", "staffing.csv"):
+                out[f"reports/{report.name}/{name}"] = _sha(report / name)
+        for parquet in sorted(processed.glob("*.parquet")):
+            out[f"processed/{parquet.name}"] = _sha(parquet)
+        for parquet in sorted((processed / "forecasts").glob("*.parquet")):
+            out[f"processed/forecasts/{parquet.name}"] = _sha(parquet)
+        return out
+
+
+def compare(old: Path, new: Path) -> int:
+    """0 when both files name the same outputs with the same digests, else 1 (and why)."""
+    a, b = json.loads(old.read_text()), json.loads(new.read_text())
+    differ = sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
+    for key in differ:
+        print(f"differs: {key} ({a.get(key, 'missing')[:12]} vs {b.get(key, 'missing')[:12]})")
+    print(f"{len(a.keys() & b.keys()) - len(differ)} of {len(a.keys() | b.keys())} identical")
+    return 1 if differ else 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clinics", type=int, default=6)
+    parser.add_argument("--years", type=int, default=4)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--compare", nargs=2, type=Path, metavar=("OLD", "NEW"))
+    args = parser.parse_args()
+    if args.compare:
+        return compare(*args.compare)
+    print(json.dumps(digests(args.clinics, args.years, args.seed), indent=1, sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
