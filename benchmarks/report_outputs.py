@@ -29,6 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from forecasting import week as pipeline  # noqa: E402
+from forecasting.calendar import iso_week_label  # noqa: E402
 from forecasting.config import Config  # noqa: E402
 from forecasting.demo import generate_demo  # noqa: E402
 from forecasting.ingest.folder import ingest, load_processed, write_processed  # noqa: E402
@@ -77,12 +78,12 @@ def main() -> None:
         ingested = ingest(root / "raw", config.ingest, AS_OF)
         write_processed(ingested, root / "processed")
         inputs = pipeline.cut_inputs(*load_processed(root / "processed"), as_of=AS_OF)
-        histories = pipeline.procedure_histories(inputs)
+        histories = inputs.histories()
         forecasts = {k: pipeline.forecast_one(k, h, config) for k, h in histories.items()}
         result = pipeline.assemble(inputs, histories, forecasts, config)
         data = ReportData(
             as_of=AS_OF,
-            iso_week=pipeline.iso_week_label(AS_OF),
+            iso_week=iso_week_label(AS_OF),
             procedures_history=inputs.procedures,
             sessions_history=inputs.sessions,
             forecast=result.forecast,

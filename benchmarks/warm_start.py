@@ -50,7 +50,7 @@ def main() -> None:
 
         def histories(as_of: date) -> dict:
             inputs = pipeline.cut_inputs(*frames, as_of=as_of, bookings=bookings)
-            return pipeline.procedure_histories(inputs)
+            return inputs.histories()
 
         last_week, this_week = histories(AS_OF), histories(AS_OF + timedelta(days=7))
     keys = sorted(last_week)

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from forecasting import io as atomic
+from forecasting.calendar import iso_week_label
 from forecasting.errors import ConfigError, LymphcastError
-from forecasting.week import iso_week_label
 
 logger = logging.getLogger("lymphcast.flows")
 

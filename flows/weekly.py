@@ -42,6 +42,7 @@ from flows.artifacts import publish_artifacts
 from flows.notices import notice_path, write_failure_notice
 from flows.runners import check_dask_scheduler, make_task_runner
 from forecasting import week as pipeline
+from forecasting.calendar import iso_week_label
 from forecasting.columns import PROCEDURE_TYPES
 from forecasting.config import Config, OrchestrationConfig, load_config
 from forecasting.errors import LymphcastError
@@ -54,6 +55,7 @@ from forecasting.ingest.folder import (
 )
 from forecasting.models import SeriesForecast
 from forecasting.models.warm_start import load_warm_starts, save_warm_starts
+from forecasting.series import SeriesKey
 
 progress = logging.getLogger("lymphcast.progress")
 
@@ -109,11 +111,11 @@ def load_task(processed: Path, as_of: date) -> pipeline.WeeklyInputs:
 @task(name="forecast-clinic", task_run_name="forecast-{clinic}", cache_policy=NO_CACHE)
 def forecast_task(
     clinic: str,
-    histories: dict[pipeline.SeriesKey, Any],
+    histories: dict[SeriesKey, Any],
     config: Config,
-    warm: dict[pipeline.SeriesKey, dict],
+    warm: dict[SeriesKey, dict],
     cache_key: str,
-) -> dict[pipeline.SeriesKey, SeriesForecast]:
+) -> dict[SeriesKey, SeriesForecast]:
     """Forecast one clinic's procedure series (one task per clinic keeps Prefect's per-task
     cost small next to the fits; the clinic is also the unit a new week of data changes)."""
     out = {}
@@ -225,7 +227,7 @@ def weekly_tasks(
     caching.write_stamp(stamp, ingest_key, _processed_outputs(processed_dir))
 
     inputs = tasks.load(processed_dir, as_of)
-    histories = pipeline.procedure_histories(inputs)
+    histories = inputs.histories()
     progress.info(
         "forecasting %d procedure series for %d clinics (%s, %d weeks, %d paths)",
         len(histories), len(inputs.clinics), config.model.name, config.horizon_weeks,
@@ -240,7 +242,7 @@ def weekly_tasks(
         for k in keys
     }
     warm = load_warm_starts(processed_dir, inputs.cutoff_week, config)
-    by_clinic: dict[str, list[pipeline.SeriesKey]] = {}
+    by_clinic: dict[str, list[SeriesKey]] = {}
     for k in keys:
         by_clinic.setdefault(k[0], []).append(k)
     futures = {
@@ -253,7 +255,7 @@ def weekly_tasks(
         )
         for clinic, mine in by_clinic.items()
     }
-    forecasts: dict[pipeline.SeriesKey, SeriesForecast] = {}
+    forecasts: dict[SeriesKey, SeriesForecast] = {}
     for clinic, future in futures.items():
         limit = tasks.forecast_timeout * len(by_clinic[clinic])
         forecasts.update(_within(future, limit, clinic))
@@ -272,7 +274,7 @@ def weekly_tasks(
     )  # fmt: skip
     result = tasks.assemble(inputs, histories, forecasts, config, cache_key=assemble_key)
 
-    final = reports_dir / pipeline.iso_week_label(as_of)
+    final = reports_dir / iso_week_label(as_of)
     archive = processed_dir / "forecasts" / f"{as_of.isoformat()}.parquet"
     report_key = caching.digest(
         "report", assemble_key, repr(sorted(manifest.items())), str(config_path),
@@ -396,7 +398,7 @@ def weekly_staffing(
     config = config.model_copy(update={"orchestration": orch})
     if orch.task_runner == "dask" and orch.dask_address:
         check_dask_scheduler(orch.dask_address, orch.dask_connect_timeout_seconds)
-    reports_dir, label = Path(reports), pipeline.iso_week_label(as_of)
+    reports_dir, label = Path(reports), iso_week_label(as_of)
     with _run_lock(reports_dir, orch.lock_timeout_seconds):
         _tidy(reports_dir, label, Path(processed))
         run = weekly_tasks.with_options(task_runner=make_task_runner(orch))

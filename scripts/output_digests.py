@@ -38,7 +38,7 @@ def digests(clinics: int, years: int, seed: int) -> dict[str, str]:
         cli = [sys.executable, "-m", "lymphcast"]
         demo = ["demo", "--out", str(raw), "--clinics", str(clinics), "--years", str(years)]
         subprocess.run(
-            [*cli, *demo, "--seed", str(seed), "--end", END], cwd=ROOT, check=True
+            [*cli, *demo, "--seed", str(seed), "--as-of", END], cwd=ROOT, check=True
         )  # fmt: skip
         weekly = [
             "weekly", "--as-of", AS_OF, "--config", str(ROOT / "lymphcast.toml"),

@@ -160,7 +160,7 @@ def test_write_outputs_publishes_pdf_xlsx_and_inert_csvs(tmp_path) -> None:
     frames = load_processed(processed)
     renamed = [f.assign(clinic_id="-1+1") for f in frames]  # the demo's one clinic
     inputs = pipeline.cut_inputs(*renamed, as_of=date(2026, 11, 23))
-    histories = pipeline.procedure_histories(inputs)
+    histories = inputs.histories()
     forecasts = {k: pipeline.forecast_one(k, h, config) for k, h in histories.items()}
     weekly = pipeline.assemble(inputs, histories, forecasts, config)
     index = pipeline.write_outputs(

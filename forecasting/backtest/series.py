@@ -15,6 +15,7 @@ import pandas as pd
 from forecasting import columns as C
 from forecasting.columns import DS, UID, Y
 from forecasting.errors import InputError
+from forecasting.series import long_format, procedure_histories
 
 
 def validate_series(
@@ -107,9 +108,9 @@ def load_procedure_series(processed_dir: Path, as_of: date | None = None) -> pd.
     """The processed completed-procedure series in long format, as the weekly run sees them.
 
     ``unique_id`` is ``<clinic_id>|<procedure>``; each clinic's series start at its first week
-    with any procedure and are zero-filled (as ``pipeline.procedure_histories``). Weeks from
-    the week of ``as_of`` on are dropped; by default the data end after the last week with any
-    completed procedure.
+    with any procedure and are zero-filled (:func:`forecasting.series.procedure_histories`).
+    Weeks from the week of ``as_of`` on are dropped; by default the data end after the last
+    week with any completed procedure.
 
     Raises:
         InputError: ``processed_dir`` has no procedures_weekly.parquet.
@@ -127,14 +128,7 @@ def load_procedure_series(processed_dir: Path, as_of: date | None = None) -> pd.
     else:
         done = frame.loc[frame[C.COMPLETED] > 0, C.WEEK]
         end = (done.max() if len(done) else frame[C.WEEK].min()) + pd.Timedelta(weeks=1)
-    frame = frame.loc[frame[C.WEEK] < end]
-    parts = []
-    for clinic, rows in frame.groupby(C.CLINIC, sort=True):
-        weeks = pd.date_range(rows[C.WEEK].min(), end - pd.Timedelta(weeks=1), freq="W-MON")
-        for procedure in C.PROCEDURE_TYPES:
-            counts = rows.loc[rows[C.PROCEDURE] == procedure].set_index(C.WEEK)[C.COMPLETED]
-            y = counts.reindex(weeks, fill_value=0).astype(float).to_numpy()
-            parts.append(pd.DataFrame({UID: f"{clinic}|{procedure}", DS: weeks, Y: y}))
-    if not parts:
+    histories = procedure_histories(frame.loc[frame[C.WEEK] < end], end)
+    if not histories:
         raise InputError(f"{path} has no procedure weeks before {end.date()}; check --as-of.")
-    return pd.concat(parts, ignore_index=True)
+    return long_format(histories)

@@ -39,16 +39,9 @@ from forecasting.config import Config
 from forecasting.errors import ConfigError
 from forecasting.metrics import mase_scale
 from forecasting.models import SeriesForecast, make_model
+from forecasting.series import SeriesKey, series_rng
 from forecasting.staffing.hours import recommended_hours
-from forecasting.week import (
-    SeriesKey,
-    WeeklyResult,
-    assemble,
-    cut_inputs,
-    forecast_one,
-    procedure_histories,
-    series_rng,
-)
+from forecasting.week import WeeklyResult, assemble, cut_inputs, forecast_one
 
 METHODS = ("lymphcast", "moving_average_4w", "prophet_sessions", "roster")
 _MA_WEEKS = 4
@@ -193,7 +186,7 @@ def replay(
 ) -> WeeklyResult:
     """The weekly run's demand and staffing at a past cut-off, with only the data known then."""
     inputs = cut_inputs(procedures, sessions, roster, cutoff.date(), bookings=bookings)
-    histories = procedure_histories(inputs)
+    histories = inputs.histories()
     forecasts = {k: forecast(k, h, config) for k, h in sorted(histories.items())}
     return assemble(inputs, histories, forecasts, config)
 

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting import columns as C
+from forecasting.calendar import mondays
 
 BOOKED_WEEK = "booked_week"
 COUNT = "count"
@@ -24,14 +25,9 @@ _ROWS = "rows"  # raw rows behind a daily total (for rows_superseded)
 _COUNTED = "counted"  # sessions: an MLD appointment attended or missed (holds an hour)
 
 
-def monday(dates: pd.Series) -> pd.Series:
-    """Monday of each date's ISO week (NaT stays NaT)."""
-    return (dates - pd.to_timedelta(dates.dt.weekday, unit="D")).dt.normalize()
-
-
 def reduce_procedures(rows: pd.DataFrame) -> pd.DataFrame:
     """Daily totals of accepted procedure rows: clinic, procedure, date, status, booked_week."""
-    keyed = rows.assign(**{BOOKED_WEEK: monday(rows["booked_on"])})
+    keyed = rows.assign(**{BOOKED_WEEK: mondays(rows["booked_on"])})
     keys = [C.CLINIC, C.PROCEDURE, "date", "status", BOOKED_WEEK]
     return _reduce(keyed, keys)
 
@@ -121,7 +117,7 @@ def weekly_procedures(rows: pd.DataFrame) -> pd.DataFrame:
     """procedures_weekly: clinic_id, procedure, week (Monday), completed, scheduled."""
     if rows.empty:
         return _ns(pd.DataFrame(columns=C.PROCEDURES_WEEKLY_COLUMNS), [C.WEEK])
-    rows = rows.assign(**{C.WEEK: monday(rows["date"])})
+    rows = rows.assign(**{C.WEEK: mondays(rows["date"])})
     rows[C.COMPLETED] = np.where(rows["status"] == "completed", rows[COUNT], 0)
     rows[C.SCHEDULED] = np.where(rows["status"] == "scheduled", rows[COUNT], 0)
     weekly = rows.groupby([C.CLINIC, C.PROCEDURE, C.WEEK], as_index=False, sort=True)[
@@ -136,7 +132,7 @@ def weekly_sessions(rows: pd.DataFrame) -> pd.DataFrame:
     rows = rows.loc[rows[_COUNTED]] if len(rows) else rows
     if rows.empty:
         return _ns(pd.DataFrame(columns=C.SESSIONS_WEEKLY_COLUMNS), [C.WEEK])
-    rows = rows.assign(**{C.WEEK: monday(rows["date"])})
+    rows = rows.assign(**{C.WEEK: mondays(rows["date"])})
     weekly = rows.groupby([C.CLINIC, C.WEEK], as_index=False, sort=True)[COUNT].sum()
     weekly = weekly.rename(columns={COUNT: C.SESSIONS})
     weekly = weekly.astype({C.SESSIONS: "int64", C.CLINIC: str})
@@ -154,7 +150,7 @@ def bookings(rows: pd.DataFrame) -> pd.DataFrame:
         empty[BOOKED_WEEK] = pd.Series(dtype="datetime64[ns]")
         empty[COUNT] = pd.Series(dtype="int64")
         return empty
-    rows = rows.assign(**{C.WEEK: monday(rows["date"])})
+    rows = rows.assign(**{C.WEEK: mondays(rows["date"])})
     out = rows.groupby([C.CLINIC, C.PROCEDURE, C.WEEK, BOOKED_WEEK], as_index=False, sort=True)[
         COUNT
     ].sum()

@@ -24,6 +24,7 @@ import pandas as pd
 from forecasting import io as atomic
 from forecasting.config import Config
 from forecasting.models import SeriesForecast
+from forecasting.series import series_uid, split_uid
 
 logger = logging.getLogger(__name__)
 
@@ -45,10 +46,6 @@ def settings_digest(config: Config) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _uid(key: tuple[str, str]) -> str:
-    return "|".join(key)
-
-
 def load_warm_starts(
     processed_dir: Path, cutoff_week: pd.Timestamp, config: Config
 ) -> dict[tuple[str, str], dict[str, Any]]:
@@ -68,11 +65,7 @@ def load_warm_starts(
             and pd.Timestamp(stored["first_forecast_week"]) < pd.Timestamp(cutoff_week)
         )
         series = stored["series"] if usable else {}
-        out = {}
-        for uid, state in series.items():
-            clinic, _, procedure = uid.partition("|")
-            out[(clinic, procedure)] = state
-        return out
+        return {split_uid(uid): state for uid, state in series.items()}
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
         logger.warning("Ignoring %s (%s): this week's fits start cold.", path, err)
         return {}
@@ -100,7 +93,7 @@ def save_warm_starts(
         except (OSError, ValueError, KeyError, TypeError):
             pass  # unreadable: replaced below
     series = {
-        _uid(key): forecast.warm_state
+        series_uid(key): forecast.warm_state
         for key, forecast in sorted(forecasts.items())
         if forecast.warm_state is not None
     }

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from forecasting.calendar import week_start
 from forecasting.columns import (
     CLINIC,
     COMPLETED,
@@ -250,7 +251,7 @@ def freshness(
     The last complete week before the cut-off is expected; a clinic whose latest week with
     data is more than ``max_missing`` weeks before it (or that has none) is warned about.
     """
-    expected = T.monday(as_of) - pd.Timedelta(weeks=1)
+    expected = week_start(as_of) - pd.Timedelta(weeks=1)
     rows: list[Row] = []
     stale: dict[str, list[str]] = {}
     for name in names:
@@ -260,7 +261,7 @@ def freshness(
             ("sessions", frames.sessions, SESSIONS),
         ):
             clinic = frames.of_clinic(frame, name)
-            clinic = clinic[clinic[WEEK] < T.monday(as_of)]
+            clinic = clinic[clinic[WEEK] < week_start(as_of)]
             latest = _latest(clinic, col)
             if latest is None:
                 cells += [T.NONE, "no data"]
@@ -365,9 +366,9 @@ def clinic_charts(
     history_weeks: int,
 ) -> list[Chart]:
     """The three charts of a clinic: sessions, procedures by type, hours needed vs rostered."""
-    start = T.monday(as_of) - pd.Timedelta(weeks=history_weeks)
-    s_hist = _window(frames.of_clinic(frames.sessions, name), start, T.monday(as_of))
-    p_hist = _window(frames.of_clinic(frames.procedures, name), start, T.monday(as_of))
+    start = week_start(as_of) - pd.Timedelta(weeks=history_weeks)
+    s_hist = _window(frames.of_clinic(frames.sessions, name), start, week_start(as_of))
+    p_hist = _window(frames.of_clinic(frames.procedures, name), start, week_start(as_of))
     return [
         _sessions_chart(name, s_hist, sessions_fc, committed, as_of, history_weeks),
         _procedures_chart(name, p_hist, proc_fc, _procedure_order(p_hist, proc_fc)),

@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from forecasting.calendar import week_start
 from forecasting.columns import P10, P50, P90, WEEK
 
 HOURS_ROSTERED = "hours_rostered"
@@ -60,7 +61,6 @@ __all__ = [
     "fmt_one",
     "fmt_signed",
     "iso_date",
-    "monday",
     "network_sentences",
     "service_note",
     "week_label",
@@ -124,12 +124,6 @@ def counted(x: Any, noun: str) -> str:
     return f"{n} {noun}{'' if n == '1' else 's'}"
 
 
-def monday(ts: Any) -> pd.Timestamp:
-    """Monday of the ISO week of ``ts`` (midnight)."""
-    ts = pd.Timestamp(ts).normalize()
-    return ts - pd.Timedelta(days=ts.weekday())
-
-
 def day_month(d: Any, as_of: Any | None, short_month: bool = False) -> str:
     """``1 December``; the year is added when it differs from the cut-off's (or always)."""
     ts = pd.Timestamp(d)
@@ -148,7 +142,7 @@ def week_label(week: pd.Timestamp | None, as_of: pd.Timestamp) -> str:
     """``Next week``, ``This week`` or ``Week of 1 December``."""
     if week is None:
         return "Next week"
-    this = monday(as_of)
+    this = week_start(as_of)
     if week == this + pd.Timedelta(weeks=1):
         return "Next week"
     if week == this:

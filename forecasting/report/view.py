@@ -26,6 +26,7 @@ from typing import Any
 import jinja2
 import pandas as pd
 
+from forecasting.calendar import week_start
 from forecasting.columns import CLINIC, P10, P50, P90, SERIES, SESSIONS, WEEK, procedure_series
 from forecasting.config import ReportConfig
 from forecasting.errors import ConfigError
@@ -181,7 +182,7 @@ def build_view(data: ReportData) -> ReportView:
     comparison = compare(
         data.archive.forecasts,
         frames.sessions,
-        T.monday(as_of),
+        week_start(as_of),
         data.options.accuracy_weeks,
     )
     fresh, stale = freshness(frames, names, as_of, data.options.max_missing_weeks)
