@@ -33,6 +33,8 @@ from forecasting.calendar import iso_week_label  # noqa: E402
 from forecasting.config import Config  # noqa: E402
 from forecasting.demo import generate_demo  # noqa: E402
 from forecasting.ingest.folder import ingest, load_processed, write_processed  # noqa: E402
+from forecasting.layout import DataLayout  # noqa: E402
+from forecasting.report import publish_week  # noqa: E402
 from forecasting.report.exports import write_pdf, write_staffing_xlsx  # noqa: E402
 from forecasting.report.view import ReportData, build_view, draw_charts, render_html  # noqa: E402
 
@@ -78,9 +80,7 @@ def main() -> None:
         ingested = ingest(root / "raw", config.ingest, AS_OF)
         write_processed(ingested, root / "processed")
         inputs = pipeline.cut_inputs(*load_processed(root / "processed"), as_of=AS_OF)
-        histories = inputs.histories()
-        forecasts = {k: pipeline.forecast_one(k, h, config) for k, h in histories.items()}
-        result = pipeline.assemble(inputs, histories, forecasts, config)
+        result = pipeline.run_week(inputs, config)
         data = ReportData(
             as_of=AS_OF,
             iso_week=iso_week_label(AS_OF),
@@ -104,15 +104,8 @@ def main() -> None:
         )
 
         def publish(cfg: Config) -> Callable[[], object]:
-            return lambda: pipeline.write_outputs(
-                reports_dir=root / "reports",
-                processed_dir=root / "processed",
-                inputs=inputs,
-                result=result,
-                config=cfg,
-                ingest_manifest=ingested.manifest,
-                config_path=None,
-            )
+            layout = DataLayout(processed=root / "processed", reports=root / "reports")
+            return lambda: publish_week(layout, inputs, result, cfg, ingested.manifest)
 
         one = config.model_copy(
             update={"report": config.report.model_copy(update={"chart_workers": 1})}

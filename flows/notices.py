@@ -16,6 +16,7 @@ from typing import Any
 from forecasting import io as atomic
 from forecasting.calendar import iso_week_label
 from forecasting.errors import ConfigError, LymphcastError
+from forecasting.layout import DataLayout
 
 logger = logging.getLogger("lymphcast.flows")
 
@@ -24,7 +25,7 @@ ARTIFACT_KEY = "weekly-staffing-failure"
 
 def notice_path(reports: str | Path, as_of: date) -> Path:
     """Where the failure notice of the run for ``as_of`` is written."""
-    return Path(reports) / f"{iso_week_label(as_of)}.FAILED.md"
+    return DataLayout(reports=Path(reports)).failure_notice(as_of)
 
 
 def _what_to_do(err: BaseException | None, params: dict[str, Any], flow_run_id: str) -> str:

@@ -41,26 +41,20 @@ from flows import caching
 from flows.artifacts import publish_artifacts
 from flows.notices import notice_path, write_failure_notice
 from flows.runners import check_dask_scheduler, make_task_runner
-from forecasting import week as pipeline
+from forecasting import week
 from forecasting.calendar import iso_week_label
 from forecasting.columns import PROCEDURE_TYPES
 from forecasting.config import Config, OrchestrationConfig, load_config
 from forecasting.errors import LymphcastError
-from forecasting.ingest.folder import (
-    discover,
-    ingest,
-    load_bookings,
-    load_processed,
-    write_processed,
-)
+from forecasting.ingest import discover, ingest_exports
+from forecasting.layout import DataLayout
 from forecasting.models import SeriesForecast
 from forecasting.models.warm_start import load_warm_starts, save_warm_starts
+from forecasting.report import publish_week
 from forecasting.series import SeriesKey
 
 progress = logging.getLogger("lymphcast.progress")
 
-LOCK_NAME = ".weekly-staffing.lock"
-INGEST_STAMP = ".ingest.stamp.json"
 # Fault injection for the kill-and-restart test: the named step writes the marker file, then
 # sleeps so the test can kill the process right there. Unset in normal use.
 _PAUSE_ENV, _MARKER_ENV = "LYMPHCAST_FAULT_PAUSE_AT", "LYMPHCAST_FAULT_MARKER"
@@ -84,28 +78,22 @@ def _transient(task: Any, task_run: Any, state: Any) -> bool:
 
 
 @task(name="ingest", cache_policy=NO_CACHE, retry_condition_fn=_transient)
-def ingest_task(raw: Path, processed: Path, config: Config, today: date, cache_key: str) -> dict:
-    """Validate and aggregate the raw exports into ``processed``; return the ingest manifest."""
+def ingest_task(layout: DataLayout, config: Config, today: date, cache_key: str) -> dict:
+    """Validate and aggregate the raw exports into the processed folder; return the manifest."""
     _pause_point("ingest")
-    result = ingest(raw, config.ingest, today)
-    if not result.usable:
-        first = next((f.error for f in result.files if f.error), "no usable rows")
-        raise LymphcastError(f"No export in {raw} could be used ({first}).")
-    write_processed(result, processed)
+    result = ingest_exports(layout, config, today)
     bad = [f for f in result.files if f.status != "ok" or f.rows_quarantined]
     progress.info(
-        "ingested %d files (%d with rejected rows; see %s/quarantine)",
-        len(result.files), len(bad), processed,
+        "ingested %d files (%d with rejected rows; see %s)",
+        len(result.files), len(bad), layout.quarantine,
     )  # fmt: skip
     return result.manifest
 
 
 @task(name="load-inputs", cache_policy=NO_CACHE, retry_condition_fn=_transient)
-def load_task(processed: Path, as_of: date) -> pipeline.WeeklyInputs:
+def load_task(layout: DataLayout, as_of: date) -> week.WeeklyInputs:
     _pause_point("load-inputs")
-    return pipeline.cut_inputs(
-        *load_processed(processed), as_of=as_of, bookings=load_bookings(processed)
-    )
+    return week.load_inputs(layout, as_of)
 
 
 @task(name="forecast-clinic", task_run_name="forecast-{clinic}", cache_policy=NO_CACHE)
@@ -121,22 +109,20 @@ def forecast_task(
     out = {}
     for key in sorted(histories):
         _pause_point(f"forecast:{key[0]}:{key[1]}")
-        out[key] = pipeline.forecast_one(key, histories[key], config, warm_start=warm.get(key))
+        out.update(week.forecast_clinic({key: histories[key]}, config, warm))
     return out
 
 
 @task(name="demand-and-staffing", cache_policy=NO_CACHE)
-def assemble_task(
-    inputs: Any, histories: Any, forecasts: Any, config: Config, cache_key: str
-) -> pipeline.WeeklyResult:
+def assemble_task(inputs: Any, forecasts: Any, config: Config, cache_key: str) -> week.WeeklyResult:
     _pause_point("demand-and-staffing")
-    return pipeline.assemble(inputs, histories, forecasts, config)
+    return week.assemble(inputs, forecasts, config)
 
 
 @task(name="publish-report", cache_policy=NO_CACHE, retry_condition_fn=_transient)
 def report_task(cache_key: str, **kwargs: Any) -> Path:
     _pause_point("publish-report")
-    return pipeline.write_outputs(**kwargs)
+    return publish_week(**kwargs)
 
 
 class _Tasks:
@@ -194,13 +180,6 @@ def _selection_digest(config: Config) -> str:
     return caching.files_digest(p for p in folder.iterdir() if p.suffix in {".csv", ".json"})
 
 
-def _processed_outputs(processed: Path) -> list[Path]:
-    names = ("procedures_weekly.parquet", "sessions_weekly.parquet", "roster.parquet")
-    files = {processed / n for n in names} | set(processed.glob("*.parquet"))
-    files.add(processed / "ingest_manifest.json")
-    return sorted(files) + sorted((processed / "quarantine").glob("*.csv"))
-
-
 def _report_outputs(final: Path, archive: Path) -> list[Path]:
     files = sorted(p for p in final.rglob("*") if p.is_file()) if final.is_dir() else [final]
     return [*files, archive]
@@ -212,21 +191,21 @@ def weekly_tasks(
 ) -> str:
     """The pipeline's tasks (run as a subflow of ``weekly-staffing``); returns the report path."""
     tasks = _Tasks(config, Path(processed))
-    raw_dir, processed_dir, reports_dir = Path(raw), Path(processed), Path(reports)
+    layout = DataLayout(raw=Path(raw), processed=Path(processed), reports=Path(reports))
     code, settings = caching.code_version(), caching.config_digest(config)
     today = date.today()
 
     ingest_key = caching.digest(
-        "ingest", caching.files_digest(discover(raw_dir)), settings, today.isoformat(), code
+        "ingest", caching.files_digest(discover(layout.raw)), settings, today.isoformat(), code
     )
-    stamp = processed_dir / INGEST_STAMP
-    fresh = caching.stamp_matches(stamp, ingest_key, _processed_outputs(processed_dir))
+    stamp = layout.ingest_stamp
+    fresh = caching.stamp_matches(stamp, ingest_key, layout.processed_outputs())
     manifest = tasks.ingest.with_options(refresh_cache=not fresh)(
-        raw_dir, processed_dir, config, today, cache_key=ingest_key
+        layout, config, today, cache_key=ingest_key
     )
-    caching.write_stamp(stamp, ingest_key, _processed_outputs(processed_dir))
+    caching.write_stamp(stamp, ingest_key, layout.processed_outputs())
 
-    inputs = tasks.load(processed_dir, as_of)
+    inputs = tasks.load(layout, as_of)
     histories = inputs.histories()
     progress.info(
         "forecasting %d procedure series for %d clinics (%s, %d weeks, %d paths)",
@@ -241,10 +220,8 @@ def weekly_tasks(
         )
         for k in keys
     }
-    warm = load_warm_starts(processed_dir, inputs.cutoff_week, config)
-    by_clinic: dict[str, list[SeriesKey]] = {}
-    for k in keys:
-        by_clinic.setdefault(k[0], []).append(k)
+    warm = load_warm_starts(layout.processed, inputs.cutoff_week, config)
+    by_clinic = week.by_clinic(keys)
     futures = {
         clinic: tasks.forecast.submit(
             clinic,
@@ -259,7 +236,7 @@ def weekly_tasks(
     for clinic, future in futures.items():
         limit = tasks.forecast_timeout * len(by_clinic[clinic])
         forecasts.update(_within(future, limit, clinic))
-    save_warm_starts(processed_dir, inputs.cutoff_week, config, forecasts)
+    save_warm_starts(layout.processed, inputs.cutoff_week, config, forecasts)
     fallbacks = sum(1 for f in forecasts.values() if f.fallback_reason)
     warm_fits = sum(1 for f in forecasts.values() if f.warm_started)
     progress.info(
@@ -272,20 +249,18 @@ def weekly_tasks(
         "assemble", str(inputs.cutoff_week), *map(caching.frame_digest, frames),
         *(series_keys[k] for k in keys), settings, code,
     )  # fmt: skip
-    result = tasks.assemble(inputs, histories, forecasts, config, cache_key=assemble_key)
+    result = tasks.assemble(inputs, forecasts, config, cache_key=assemble_key)
 
-    final = reports_dir / iso_week_label(as_of)
-    archive = processed_dir / "forecasts" / f"{as_of.isoformat()}.parquet"
+    final, archive = layout.report_dir(as_of), layout.forecast_archive(as_of)
     report_key = caching.digest(
         "report", assemble_key, repr(sorted(manifest.items())), str(config_path),
         str(final.resolve()), str(archive.resolve()), code,
     )  # fmt: skip
-    report_stamp = reports_dir / f".{final.name}.stamp.json"
+    report_stamp = layout.report_stamp(as_of)
     fresh = caching.stamp_matches(report_stamp, report_key, _report_outputs(final, archive))
     path = tasks.report.with_options(refresh_cache=not fresh)(
         cache_key=report_key,
-        reports_dir=reports_dir,
-        processed_dir=processed_dir,
+        layout=layout,
         inputs=inputs,
         result=result,
         config=config,
@@ -302,14 +277,20 @@ def weekly_tasks(
 def _run_lock(reports: Path, timeout: float) -> Iterator[None]:
     """Hold ``reports/.weekly-staffing.lock``; wait up to ``timeout`` s for another run."""
     reports.mkdir(parents=True, exist_ok=True)
-    path = reports / LOCK_NAME
+    path = DataLayout(reports=reports).lock
     with path.open("a+") as fh:
-        deadline = time.monotonic() + timeout
+        deadline, waiting = time.monotonic() + timeout, False
         while True:
             try:
                 fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
+                if not waiting:
+                    waiting = True
+                    progress.info(
+                        "waiting up to %.0f s for another weekly run that holds %s",
+                        timeout, path,
+                    )  # fmt: skip
                 if time.monotonic() >= deadline:
                     raise LymphcastError(
                         f"Another weekly run is still writing to {reports} (it holds {path}); "
@@ -322,17 +303,16 @@ def _run_lock(reports: Path, timeout: float) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _tidy(reports: Path, label: str, processed: Path) -> None:
+def _tidy(layout: DataLayout, label: str) -> None:
     """Remove what a killed run left behind; put back a report it had moved aside."""
-    final, old = reports / label, reports / f".{label}.old"
+    final, old = layout.reports / label, layout.reports / f".{label}.old"
     if old.is_dir() and not final.exists():
         os.replace(old, final)  # killed between the two renames of a publish
-    for leftover in reports.glob(f".{label}.*"):
+    for leftover in layout.leftovers(label):
         if leftover.is_dir():
-            shutil.rmtree(leftover)  # staging directory of an unfinished publish
-    for folder in (reports, processed, processed / "forecasts", processed / "quarantine"):
-        for tmp in folder.glob(".*.tmp"):
-            tmp.unlink()  # temp file of an unfinished atomic write
+            shutil.rmtree(leftover)  # staging folder of an unfinished publish
+        else:
+            leftover.unlink(missing_ok=True)  # temp file of an unfinished atomic write
 
 
 @contextmanager
@@ -400,7 +380,7 @@ def weekly_staffing(
         check_dask_scheduler(orch.dask_address, orch.dask_connect_timeout_seconds)
     reports_dir, label = Path(reports), iso_week_label(as_of)
     with _run_lock(reports_dir, orch.lock_timeout_seconds):
-        _tidy(reports_dir, label, Path(processed))
+        _tidy(DataLayout(processed=Path(processed), reports=reports_dir), label)
         run = weekly_tasks.with_options(task_runner=make_task_runner(orch))
         with _api_for_workers(orch):
             path = run(as_of, config, raw, processed, reports, config_path)

@@ -1,21 +1,22 @@
-"""The weekly run's steps as plain functions (the Prefect flow in flows/ wraps them as tasks).
+"""One week's computation: processed data at a cut-off -> forecasts -> demand -> staffing.
 
-Steps: cut the processed data at ``as_of`` -> one weekly history per clinic and procedure type
--> forecast each as sample paths -> session demand per clinic -> staffing -> output frames.
+``run_week(inputs, config)`` is the whole computation for a notebook, the staffing backtest
+and the benchmarks; the Prefect flow runs the same steps as tasks (:func:`load_inputs`, one
+:func:`forecast_clinic` per clinic, :func:`assemble`). Publishing is the report package's job
+(:func:`forecasting.report.publish_week`).
 """
 
 from __future__ import annotations
 
-import importlib.metadata
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from forecasting import columns as C
-from forecasting.calendar import iso_week_label, week_start, weeks_from
+from forecasting.calendar import week_start, weeks_from
 from forecasting.config import Config
 from forecasting.demand.bookings import (
     COUNT,
@@ -28,6 +29,8 @@ from forecasting.demand.bookings import (
 )
 from forecasting.demand.pathways import clinic_histories, learn_pathways
 from forecasting.demand.sessions import clinic_demand
+from forecasting.ingest.folder import load_bookings, load_processed
+from forecasting.layout import DataLayout
 from forecasting.models import (
     Selection,
     SeriesForecast,
@@ -101,6 +104,16 @@ def cut_inputs(
     )
 
 
+def load_inputs(layout: DataLayout, as_of: date) -> WeeklyInputs:
+    """The processed data of ``layout`` cut at ``as_of`` (see :func:`cut_inputs`).
+
+    Raises:
+        InputError: the processed folder lacks a frame; run the ingest first.
+    """
+    procedures, sessions, roster = load_processed(layout.processed)
+    return cut_inputs(procedures, sessions, roster, as_of, bookings=load_bookings(layout.processed))
+
+
 def forecast_one(
     key: SeriesKey,
     history: pd.DataFrame,
@@ -128,6 +141,60 @@ def forecast_one(
         choice=choose_model(series_uid(key), config.model, selection, len(history)),
         warm_start=warm_start,
     )
+
+
+def forecast_clinic(
+    histories: Mapping[SeriesKey, pd.DataFrame],
+    config: Config,
+    warm_starts: Mapping[SeriesKey, dict] | None = None,
+) -> dict[SeriesKey, SeriesForecast]:
+    """Forecast a group of series (the flow's unit of work is one clinic's), in key order."""
+    warm = warm_starts or {}
+    return {
+        k: forecast_one(k, histories[k], config, warm_start=warm.get(k)) for k in sorted(histories)
+    }
+
+
+def by_clinic(keys: Iterable[SeriesKey]) -> dict[str, list[SeriesKey]]:
+    """Series keys grouped per clinic, each group sorted, clinics in first-seen order."""
+    out: dict[str, list[SeriesKey]] = {}
+    for key in sorted(keys):
+        out.setdefault(key[0], []).append(key)
+    return out
+
+
+Forecaster = Callable[[SeriesKey, pd.DataFrame, Config], SeriesForecast]
+
+
+def run_week(
+    inputs: WeeklyInputs,
+    config: Config,
+    warm_starts: Mapping[SeriesKey, dict] | None = None,
+    forecaster: Forecaster | None = None,
+) -> WeeklyResult:
+    """Histories, forecasts, session demand and staffing for every clinic of ``inputs``.
+
+    Args:
+        inputs: Processed data cut at the run's cut-off (:func:`load_inputs`).
+        config: The run's configuration (:func:`forecasting.config.load_config`).
+        warm_starts: Per series, Prophet's state from an earlier cut-off
+            (:func:`forecasting.models.warm_start.load_warm_starts`); None fits cold.
+        forecaster: Replaces the configured model per series (a benchmark feeding known
+            rates, say): ``forecaster(key, history, config) -> SeriesForecast``.
+
+    Returns:
+        WeeklyResult: the forecast.csv and staffing.csv frames and how they were made.
+
+    Raises:
+        InputError: a clinic with data has no therapist on the roster.
+    """
+    histories = inputs.histories()
+    forecasts: dict[SeriesKey, SeriesForecast] = {}
+    if forecaster is not None:
+        forecasts = {k: forecaster(k, h, config) for k, h in sorted(histories.items())}
+    for keys in by_clinic(histories).values() if forecaster is None else ():
+        forecasts.update(forecast_clinic({k: histories[k] for k in keys}, config, warm_starts))
+    return assemble(inputs, forecasts, config)
 
 
 @dataclass(frozen=True)
@@ -183,8 +250,7 @@ def _forecast_frame(parts: list[dict]) -> pd.DataFrame:
 
 def assemble(
     inputs: WeeklyInputs,
-    histories: dict[SeriesKey, pd.DataFrame],
-    forecasts: dict[SeriesKey, SeriesForecast],
+    forecasts: Mapping[SeriesKey, SeriesForecast],
     config: Config,
 ) -> WeeklyResult:
     """Session demand and staffing per clinic from the procedure forecasts.
@@ -197,7 +263,6 @@ def assemble(
     Raises:
         InputError: a clinic with data has no therapist on the roster.
     """
-    del histories  # the aligned clinic histories below hold the same procedure counts
     horizon = config.horizon_weeks
     weeks = inputs.forecast_weeks(horizon)
     clinics = inputs.clinics
@@ -211,9 +276,7 @@ def assemble(
     known = WeeklyBooks.of(inputs.bookings, COUNT, weeks)
     scheduled = WeeklyBooks.of(inputs.scheduled, C.SCHEDULED, weeks)
     roster_hours = rostered_hours_by_clinic(inputs.roster, clinics, weeks)
-    clinic_keys: dict[str, list[SeriesKey]] = {}
-    for key in sorted(forecasts):
-        clinic_keys.setdefault(key[0], []).append(key)
+    clinic_keys = by_clinic(forecasts)
     rows: list[dict] = []  # forecast.csv columns per series
     committed_rows: list[pd.DataFrame] = []
     staffing: list[pd.DataFrame] = []
@@ -295,134 +358,3 @@ def assemble(
             "bookings": booking_method,
         },
     )
-
-
-def library_versions() -> dict[str, str]:
-    names = ("lymphcast", "pandas", "numpy", "prophet", "statsmodels", "prefect", "matplotlib")
-    out = {}
-    for name in names:
-        try:
-            out[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
-
-
-def run_manifest(
-    inputs: WeeklyInputs,
-    result: WeeklyResult,
-    config: Config,
-    ingest_manifest: dict,
-    config_path: Path | None,
-) -> dict:
-    """Everything needed to reproduce the run (no timestamps: identical runs, identical file)."""
-    return {
-        "as_of": inputs.as_of.isoformat(),
-        "first_forecast_week": inputs.cutoff_week.date().isoformat(),
-        "seed": config.seed,
-        "config_file": str(config_path) if config_path else None,
-        "config": config.model_dump(mode="json"),
-        "inputs": [
-            {k: f[k] for k in ("path", "sha256", "kind", "status")}
-            for f in ingest_manifest.get("files", [])
-        ],
-        "models": result.models.astype(object)
-        .where(result.models.notna(), None)
-        .to_dict(orient="records"),
-        "notes": result.notes,
-        "demand": result.demand,
-        "pathways": result.pathways.to_dict(orient="records"),
-        "versions": library_versions(),
-    }
-
-
-def _rounded(frame: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
-    out = frame.copy()
-    if C.WEEK in out:
-        out[C.WEEK] = pd.to_datetime(out[C.WEEK]).dt.strftime("%Y-%m-%d")
-    numeric = out.select_dtypes("number").columns
-    out[numeric] = out[numeric].round(digits)
-    return out
-
-
-def write_outputs(
-    *,
-    reports_dir: Path,
-    processed_dir: Path,
-    inputs: WeeklyInputs,
-    result: WeeklyResult,
-    config: Config,
-    ingest_manifest: dict,
-    config_path: Path | None,
-) -> Path:
-    """Publish reports/<YYYY>-W<ww>/ whole (or not at all) and archive the forecast.
-
-    Returns the path of the report's index.html.
-    """
-    from forecasting import io as atomic
-    from forecasting.report.accuracy import load_archive
-    from forecasting.report.exports import neutralise_formulas, write_pdf, write_staffing_xlsx
-    from forecasting.report.view import (
-        ReportData,
-        build_view,
-        chart_pool,
-        draw_charts,
-        write_report,
-    )
-
-    label = iso_week_label(inputs.as_of)
-    final = Path(reports_dir) / label
-    data = ReportData(
-        as_of=inputs.as_of,
-        iso_week=label,
-        procedures_history=inputs.procedures,
-        sessions_history=inputs.sessions,
-        forecast=result.forecast,
-        committed=result.committed,
-        staffing=result.staffing,
-        models=result.models,
-        ingest=ingest_manifest.get("files", []),
-        # Past forecasts that can cover the last accuracy_weeks (horizons are at most 52 weeks).
-        archive=load_archive(
-            Path(processed_dir) / "forecasts",
-            before=inputs.as_of,
-            since=inputs.as_of - pd.Timedelta(weeks=config.report.accuracy_weeks + 52),
-        ),
-        notes=result.notes,
-        options=config.report,
-        horizon_totals=result.horizon_totals,
-        settings={
-            "service_level": config.staffing.target_quantile,
-            "horizon_weeks": config.horizon_weeks,
-            "hours_per_session": config.staffing.hours_per_session,
-            "productive_share": config.staffing.productive_share,
-            "fte_hours": config.staffing.fte_hours,
-            "seed": config.seed,
-            "block_hours": config.staffing.block_hours,
-            "pathways": result.demand.get("pathways", "configured"),
-        },
-    )
-    # Every chart drawn once (by worker processes for a large network, which start while the
-    # view is built); the page and the PDF embed the same PNG bytes.
-    with chart_pool(config.report.chart_workers, 3 * len(inputs.clinics)) as pool:
-        view = draw_charts(build_view(data), pool)
-    with atomic.publish_dir(final) as staging:
-        # Text cells of the CSVs cannot run as spreadsheet formulas; numbers stay numbers.
-        atomic.write_csv(staging / "forecast.csv", neutralise_formulas(_rounded(result.forecast)))
-        # DESIGN.md's columns first, then the hour range, the unrounded hours and the expected
-        # unmet sessions / idle hours if the recommendation were rostered.
-        extra = [c for c in result.staffing.columns if c not in C.STAFFING_COLUMNS]
-        staffing = (
-            result.staffing[C.STAFFING_COLUMNS + extra] if len(result.staffing) else result.staffing
-        )
-        atomic.write_csv(staging / "staffing.csv", neutralise_formulas(_rounded(staffing)))
-        manifest = run_manifest(inputs, result, config, ingest_manifest, config_path)
-        # The decisions as published: the Prefect artifacts are made from this record.
-        manifest["report"] = view.summary_record()
-        atomic.write_json(staging / "run_manifest.json", manifest)
-        write_report(staging, view)
-        write_pdf(staging / "report.pdf", view)
-        write_staffing_xlsx(staging / "staffing.xlsx", view, result.staffing, inputs.as_of)
-    archive = Path(processed_dir) / "forecasts" / f"{inputs.as_of.isoformat()}.parquet"
-    atomic.write_parquet(archive, result.forecast)
-    return final / "index.html"

@@ -151,6 +151,8 @@ def test_write_outputs_publishes_pdf_xlsx_and_inert_csvs(tmp_path) -> None:
     from forecasting.config import Config
     from forecasting.demo import generate_demo
     from forecasting.ingest.folder import ingest, load_processed, write_processed
+    from forecasting.layout import DataLayout
+    from forecasting.report import publish_week
 
     raw, processed, reports = tmp_path / "raw", tmp_path / "processed", tmp_path / "reports"
     generate_demo(raw, clinics=1, years=1, seed=3, end=date(2026, 11, 30))
@@ -160,18 +162,9 @@ def test_write_outputs_publishes_pdf_xlsx_and_inert_csvs(tmp_path) -> None:
     frames = load_processed(processed)
     renamed = [f.assign(clinic_id="-1+1") for f in frames]  # the demo's one clinic
     inputs = pipeline.cut_inputs(*renamed, as_of=date(2026, 11, 23))
-    histories = inputs.histories()
-    forecasts = {k: pipeline.forecast_one(k, h, config) for k, h in histories.items()}
-    weekly = pipeline.assemble(inputs, histories, forecasts, config)
-    index = pipeline.write_outputs(
-        reports_dir=reports,
-        processed_dir=processed,
-        inputs=inputs,
-        result=weekly,
-        config=config,
-        ingest_manifest=result.manifest,
-        config_path=None,
-    )
+    weekly = pipeline.run_week(inputs, config)
+    layout = DataLayout(processed=processed, reports=reports)
+    index = publish_week(layout, inputs, weekly, config, result.manifest)
     out = index.parent
     assert {"index.html", "report.pdf", "staffing.xlsx", "forecast.csv", "staffing.csv",
             "run_manifest.json"} <= {p.name for p in out.iterdir()}  # fmt: skip

@@ -13,15 +13,16 @@ from typer.testing import CliRunner
 
 from flows import caching
 from flows.serve import read_deployments
-from flows.weekly import LOCK_NAME, _run_lock, _tidy, _transient
+from flows.weekly import _run_lock, _tidy, _transient
 from forecasting.config import Config, from_dict
 from forecasting.errors import ConfigError, LymphcastError
+from forecasting.layout import DataLayout
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_second_run_waits_then_fails_with_one_sentence(tmp_path):
-    with (tmp_path / LOCK_NAME).open("a+") as held:
+    with DataLayout(reports=tmp_path).lock.open("a+") as held:
         fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
         with pytest.raises(LymphcastError, match="Another weekly run is still writing"):
             with _run_lock(tmp_path, timeout=0.3):
@@ -38,11 +39,19 @@ def test_tidy_restores_a_report_moved_aside_and_drops_leftovers(tmp_path):
     (reports / ".2025-W23.k3j2h1" / "forecast.csv").write_text("half")
     processed.mkdir()
     (processed / ".roster.parquet.abc.tmp").write_bytes(b"half")
+    (processed / "models").mkdir()
+    (processed / "models" / ".warm_start.json.x1.tmp").write_bytes(b"half")
+    (processed / "models" / "warm_start.json").write_text("{}")  # kept
+    (processed / ".backtest.q9").mkdir()  # staging dir of a killed backtest publish
+    (processed / "backtest").mkdir()
+    (processed / "backtest" / ".leaderboard.csv.y2.tmp").write_bytes(b"half")
+    (processed / ".quarantine.z7").mkdir()
     (reports / "2025-W22").mkdir()
-    _tidy(reports, "2025-W23", processed)
+    _tidy(DataLayout(processed=processed, reports=reports), "2025-W23")
     assert (reports / "2025-W23" / "index.html").read_text() == "last good report"
     assert sorted(p.name for p in reports.iterdir()) == ["2025-W22", "2025-W23"]
-    assert list(processed.iterdir()) == []
+    left = sorted(str(p.relative_to(processed)) for p in processed.rglob("*"))
+    assert left == ["backtest", "models", "models/warm_start.json"]
 
 
 def test_retries_only_for_io_errors():

@@ -26,7 +26,7 @@ p10..p90, and the share of weeks whose realised sessions were at or below the ta
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -38,10 +38,10 @@ from forecasting import columns as C
 from forecasting.config import Config
 from forecasting.errors import ConfigError
 from forecasting.metrics import mase_scale
-from forecasting.models import SeriesForecast, make_model
-from forecasting.series import SeriesKey, series_rng
+from forecasting.models import make_model
+from forecasting.series import series_rng
 from forecasting.staffing.hours import recommended_hours
-from forecasting.week import WeeklyResult, assemble, cut_inputs, forecast_one
+from forecasting.week import Forecaster, WeeklyResult, cut_inputs, run_week
 
 METHODS = ("lymphcast", "moving_average_4w", "prophet_sessions", "roster")
 _MA_WEEKS = 4
@@ -182,13 +182,11 @@ def replay(
     cutoff: pd.Timestamp,
     *,
     bookings: pd.DataFrame | None = None,
-    forecast: Callable[[SeriesKey, pd.DataFrame, Config], SeriesForecast] = forecast_one,
+    forecast: Forecaster | None = None,
 ) -> WeeklyResult:
     """The weekly run's demand and staffing at a past cut-off, with only the data known then."""
     inputs = cut_inputs(procedures, sessions, roster, cutoff.date(), bookings=bookings)
-    histories = inputs.histories()
-    forecasts = {k: forecast(k, h, config) for k, h in sorted(histories.items())}
-    return assemble(inputs, histories, forecasts, config)
+    return run_week(inputs, config, forecaster=forecast)
 
 
 def run_staffing_backtest(
@@ -202,7 +200,7 @@ def run_staffing_backtest(
     folds: int = 8,
     step: int = 4,
     methods: Sequence[str] = METHODS,
-    forecast: Callable[[SeriesKey, pd.DataFrame, Config], SeriesForecast] = forecast_one,
+    forecast: Forecaster | None = None,
 ) -> StaffingBacktest:
     """Replay past cut-offs and score each method's staffing against realised sessions.
 

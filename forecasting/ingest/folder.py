@@ -33,7 +33,7 @@ import pandas as pd
 
 from forecasting import columns as C
 from forecasting import io as atomic
-from forecasting.config import IngestConfig
+from forecasting.config import Config, IngestConfig
 from forecasting.errors import InputError
 from forecasting.ingest import aggregate as agg
 from forecasting.ingest.aggregate import BOOKED_WEEK, BOOKINGS_COLUMNS, COUNT  # noqa: F401 (public)
@@ -41,6 +41,7 @@ from forecasting.ingest.fields import DATE_FIELDS, FIELDS, KINDS, REQUIRED, Voca
 from forecasting.ingest.parse import DAY_FIRST, MONTH_FIRST, date_order_evidence
 from forecasting.ingest.read import ReadError, read_table
 from forecasting.ingest.schema import DUPLICATE, row_reasons, schema, typed_frame
+from forecasting.layout import DataLayout
 from forecasting.workers import process_pool, worker_count
 
 __all__ = [
@@ -491,3 +492,23 @@ def load_bookings(processed_dir: Path) -> pd.DataFrame:
     """bookings.parquet (clinic_id, procedure, week, booked_week, count); empty when absent."""
     path = Path(processed_dir) / _BOOKINGS
     return pd.read_parquet(path) if path.is_file() else _empty_bookings()
+
+
+def ingest_exports(layout: DataLayout, config: Config, today: date | None = None) -> IngestResult:
+    """Ingest every export of ``layout.raw`` and write the processed files; return the result.
+
+    Args:
+        layout: Where the raw exports are and the processed files go.
+        config: The run's configuration (its ``[ingest]`` settings are used).
+        today: Completed procedures and attended sessions after this day are quarantined
+            (default: today).
+
+    Raises:
+        InputError: no export could be used (the first file's reason is named).
+    """
+    result = ingest(layout.raw, config.ingest, today or date.today())
+    if not result.usable:
+        first = next((f.error for f in result.files if f.error), "no usable rows")
+        raise InputError(f"No export in {layout.raw} could be used ({first}).")
+    write_processed(result, layout.processed)
+    return result

@@ -1,0 +1,140 @@
+"""Publish a week: the report folder (page, PDF, workbook, CSVs, manifest) and the archive.
+
+``publish_week`` writes ``reports/<YYYY>-W<ww>/`` whole or not at all, then archives the
+forecast under ``processed/forecasts/`` for next weeks' accuracy section.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+from pathlib import Path
+
+import pandas as pd
+
+from forecasting import columns as C
+from forecasting import io as atomic
+from forecasting.calendar import iso_week_label
+from forecasting.config import Config
+from forecasting.layout import DataLayout
+from forecasting.report.accuracy import load_archive
+from forecasting.report.exports import neutralise_formulas, write_pdf, write_staffing_xlsx
+from forecasting.report.view import ReportData, build_view, chart_pool, draw_charts, write_report
+from forecasting.week import WeeklyInputs, WeeklyResult
+
+
+def library_versions() -> dict[str, str]:
+    names = ("lymphcast", "pandas", "numpy", "prophet", "statsmodels", "prefect", "matplotlib")
+    out = {}
+    for name in names:
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def run_manifest(
+    inputs: WeeklyInputs,
+    result: WeeklyResult,
+    config: Config,
+    ingest_manifest: dict,
+    config_path: Path | None,
+) -> dict:
+    """Everything needed to reproduce the run (no timestamps: identical runs, identical file)."""
+    return {
+        "as_of": inputs.as_of.isoformat(),
+        "first_forecast_week": inputs.cutoff_week.date().isoformat(),
+        "seed": config.seed,
+        "config_file": str(config_path) if config_path else None,
+        "config": config.model_dump(mode="json"),
+        "inputs": [
+            {k: f[k] for k in ("path", "sha256", "kind", "status")}
+            for f in ingest_manifest.get("files", [])
+        ],
+        "models": result.models.astype(object)
+        .where(result.models.notna(), None)
+        .to_dict(orient="records"),
+        "notes": result.notes,
+        "demand": result.demand,
+        "pathways": result.pathways.to_dict(orient="records"),
+        "versions": library_versions(),
+    }
+
+
+def _rounded(frame: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
+    out = frame.copy()
+    if C.WEEK in out:
+        out[C.WEEK] = pd.to_datetime(out[C.WEEK]).dt.strftime("%Y-%m-%d")
+    numeric = out.select_dtypes("number").columns
+    out[numeric] = out[numeric].round(digits)
+    return out
+
+
+def publish_week(
+    layout: DataLayout,
+    inputs: WeeklyInputs,
+    result: WeeklyResult,
+    config: Config,
+    ingest_manifest: dict,
+    config_path: Path | None = None,
+) -> Path:
+    """Publish reports/<YYYY>-W<ww>/ whole (or not at all) and archive the forecast.
+
+    Returns the path of the report's index.html.
+    """
+
+    label = iso_week_label(inputs.as_of)
+    final = layout.report_dir(inputs.as_of)
+    data = ReportData(
+        as_of=inputs.as_of,
+        iso_week=label,
+        procedures_history=inputs.procedures,
+        sessions_history=inputs.sessions,
+        forecast=result.forecast,
+        committed=result.committed,
+        staffing=result.staffing,
+        models=result.models,
+        ingest=ingest_manifest.get("files", []),
+        # Past forecasts that can cover the last accuracy_weeks (horizons are at most 52 weeks).
+        archive=load_archive(
+            layout.forecasts,
+            before=inputs.as_of,
+            since=inputs.as_of - pd.Timedelta(weeks=config.report.accuracy_weeks + 52),
+        ),
+        notes=result.notes,
+        options=config.report,
+        horizon_totals=result.horizon_totals,
+        settings={
+            "service_level": config.staffing.target_quantile,
+            "horizon_weeks": config.horizon_weeks,
+            "hours_per_session": config.staffing.hours_per_session,
+            "productive_share": config.staffing.productive_share,
+            "fte_hours": config.staffing.fte_hours,
+            "seed": config.seed,
+            "block_hours": config.staffing.block_hours,
+            "pathways": result.demand.get("pathways", "configured"),
+        },
+    )
+    # Every chart drawn once (by worker processes for a large network, which start while the
+    # view is built); the page and the PDF embed the same PNG bytes.
+    with chart_pool(config.report.chart_workers, 3 * len(inputs.clinics)) as pool:
+        view = draw_charts(build_view(data), pool)
+    with atomic.publish_dir(final) as staging:
+        # Text cells of the CSVs cannot run as spreadsheet formulas; numbers stay numbers.
+        atomic.write_csv(staging / "forecast.csv", neutralise_formulas(_rounded(result.forecast)))
+        # DESIGN.md's columns first, then the hour range, the unrounded hours and the expected
+        # unmet sessions / idle hours if the recommendation were rostered.
+        extra = [c for c in result.staffing.columns if c not in C.STAFFING_COLUMNS]
+        staffing = (
+            result.staffing[C.STAFFING_COLUMNS + extra] if len(result.staffing) else result.staffing
+        )
+        atomic.write_csv(staging / "staffing.csv", neutralise_formulas(_rounded(staffing)))
+        manifest = run_manifest(inputs, result, config, ingest_manifest, config_path)
+        # The decisions as published: the Prefect artifacts are made from this record.
+        manifest["report"] = view.summary_record()
+        atomic.write_json(staging / "run_manifest.json", manifest)
+        write_report(staging, view)
+        write_pdf(staging / "report.pdf", view)
+        write_staffing_xlsx(staging / "staffing.xlsx", view, result.staffing, inputs.as_of)
+    atomic.write_parquet(layout.forecast_archive(inputs.as_of), result.forecast)
+    return final / "index.html"

@@ -1,0 +1,130 @@
+"""The architecture, pinned: which part of the library may import which (docs/ARCHITECTURE.md).
+
+Data flows one way: shared modules <- ingest, models <- demand, staffing <- week <- backtest,
+report. A module may import its own package, the shared modules and the parts listed for its
+package below, nothing else; the library never imports Prefect, the flows or the CLI. The
+imports are read from the source (every ``import``, also inside functions), not run.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+LIBRARY = ROOT / "forecasting"
+SHARED = {"columns", "config", "errors", "io", "calendar", "series", "layout", "metrics", "workers"}
+# part -> the other parts (besides the shared modules and itself) it may import
+ALLOWED: dict[str, set[str]] = {
+    "ingest": set(),
+    "models": set(),
+    "demand": set(),
+    "staffing": set(),
+    "demo": set(),
+    "week": {"ingest", "models", "demand", "staffing"},
+    "backtest": {"ingest", "models", "demand", "staffing", "week"},
+    "report": {"staffing", "week"},  # reads results; never models, never the backtest
+}
+# shared module -> the shared modules it may import (they sit below every stage)
+SHARED_ALLOWED: dict[str, set[str]] = {
+    "columns": set(),
+    "errors": set(),
+    "io": set(),
+    "calendar": set(),
+    "workers": set(),
+    "config": {"columns", "errors"},
+    "metrics": {"columns"},
+    "series": {"columns", "calendar"},
+    "layout": {"calendar"},
+}
+FORBIDDEN_TOP = {"prefect", "prefect_dask", "flows", "lymphcast"}
+
+
+def _modules() -> list[Path]:
+    return sorted(
+        p for p in LIBRARY.rglob("*.py") if p.name != "__init__.py" or p.parent != LIBRARY
+    )
+
+
+def _part(path: Path) -> str:
+    rel = path.relative_to(LIBRARY)
+    return rel.parts[0] if len(rel.parts) > 1 else rel.stem
+
+
+def _imports(path: Path) -> list[tuple[int, str]]:
+    """(line, dotted name) of everything ``path`` imports, ``from x import y`` as ``x.y``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    out: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:  # relative imports are not used: absolute names show the layer
+                out.append((node.lineno, "." * node.level + (node.module or "")))
+            elif node.module:
+                out += [(node.lineno, f"{node.module}.{alias.name}") for alias in node.names]
+    return out
+
+
+def _target(name: str) -> str | None:
+    """The library part a dotted name points into (None outside the library)."""
+    parts = name.split(".")
+    if parts[0] != "forecasting" or len(parts) < 2:
+        return None
+    return parts[1]
+
+
+def _violations() -> list[str]:
+    found = []
+    for path in _modules():
+        part = _part(path)
+        allowed = SHARED_ALLOWED[part] if part in SHARED else SHARED | ALLOWED[part]
+        for line, name in _imports(path):
+            where = f"{path.relative_to(ROOT)}:{line} imports {name}"
+            if name.startswith("."):
+                found.append(f"{where} (use the absolute name)")
+            elif name.split(".")[0] in FORBIDDEN_TOP:
+                found.append(f"{where} (the library never imports Prefect, flows or the CLI)")
+            elif (target := _target(name)) is not None and target != part:
+                if target not in allowed:
+                    found.append(f"{where} ({part} may import only {sorted(allowed)})")
+    return found
+
+
+def test_every_library_module_belongs_to_a_known_part() -> None:
+    unknown = {_part(p) for p in _modules()} - SHARED - set(ALLOWED)
+    assert not unknown, f"add {sorted(unknown)} to the rules of tests/test_architecture.py"
+
+
+def test_imports_follow_the_one_way_flow() -> None:
+    assert _violations() == []
+
+
+def test_every_module_opens_with_a_one_line_docstring() -> None:
+    missing = []
+    for path in [*_modules(), *sorted((ROOT / "flows").glob("*.py"))]:
+        doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")))
+        if not doc or not doc.splitlines()[0].strip():
+            missing.append(str(path.relative_to(ROOT)))
+    assert missing == []
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("import prefect\n", "never imports Prefect"),
+        ("from flows import weekly\n", "never imports Prefect"),
+        ("from forecasting.models import make_model\n", "report may import only"),
+        ("from . import columns\n", "use the absolute name"),
+    ],
+)
+def test_the_rules_catch_a_wrong_import(tmp_path, monkeypatch, source, expected) -> None:
+    """The checker itself: a planted import in the report package is reported."""
+    lib = tmp_path / "forecasting"
+    (lib / "report").mkdir(parents=True)
+    (lib / "report" / "planted.py").write_text(f'"""Planted."""\n{source}', encoding="utf-8")
+    monkeypatch.setitem(globals(), "LIBRARY", lib)
+    monkeypatch.setitem(globals(), "ROOT", tmp_path)
+    assert any(expected in v for v in _violations())
