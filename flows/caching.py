@@ -88,9 +88,17 @@ def frame_digest(frame: pd.DataFrame) -> str:
     return h.hexdigest()
 
 
+# Settings that change how fast a run is, never what it writes: changing them refits nothing.
+SPEED_ONLY: dict[str, Any] = {
+    "orchestration": True,
+    "ingest": {"workers"},
+    "report": {"chart_workers"},
+}
+
+
 def config_digest(config: Config) -> str:
-    """Digest of every setting that can change an output (orchestration excluded)."""
-    data = config.model_dump(mode="json", exclude={"orchestration"})
+    """Digest of every setting that can change an output (:data:`SPEED_ONLY` excluded)."""
+    data = config.model_dump(mode="json", exclude=SPEED_ONLY)
     return digest(json.dumps(data, sort_keys=True))
 
 

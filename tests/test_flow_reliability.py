@@ -78,6 +78,12 @@ def test_cache_keys_follow_inputs_config_and_not_orchestration(tmp_path):
     )
     assert caching.config_digest(base) == caching.config_digest(runner)
     assert caching.config_digest(base) != caching.config_digest(from_dict({"n_paths": 300}))
+    # worker counts change the speed, never a number: they must not refit everything
+    faster = from_dict({"ingest": {"workers": 7}, "report": {"chart_workers": 5}})
+    assert caching.config_digest(base) == caching.config_digest(faster)
+    assert caching.config_digest(base) != caching.config_digest(
+        from_dict({"report": {"accuracy_weeks": 3}})
+    )
     assert len(caching.code_version()) == 64
 
 
