@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint venv system-deps
+.PHONY: demo test check lint typecheck test-fast venv system-deps
 
 venv: $(STAMP)
 
@@ -30,3 +30,14 @@ test: $(STAMP) system-deps
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+# mypy on forecasting/ and flows/ (settings in pyproject.toml's [tool.mypy]).
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+# The fast tests: no Prophet fit, no Prefect engine (about a minute).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
+
+# Before a commit: lint + type check + fast tests (the pre-commit hooks run the first two).
+check: lint typecheck test-fast

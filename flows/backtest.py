@@ -77,7 +77,7 @@ def monthly_backtest(
     """
     config = load_config(Path(config_path) if config_path else None)
     orch = config.orchestration
-    io = {
+    io: dict[str, Any] = {
         "retries": orch.io_retries,
         "retry_delay_seconds": exponential_backoff(orch.retry_backoff_seconds),
     }
@@ -89,5 +89,5 @@ def monthly_backtest(
     result = backtest_task.with_options(timeout_seconds=orch.timeouts.backtest)(
         series, chosen, horizon, folds, n_paths, config
     )
-    target = Path(out or getattr(config.model, "backtest_dir", "data/processed/backtest"))
+    target = Path(out or config.model.backtest_dir)
     return publish_task.with_options(**io, timeout_seconds=orch.timeouts.report)(result, target)

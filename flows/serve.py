@@ -72,7 +72,7 @@ class _Deployment(BaseModel):
     parameters: dict[str, Any] = Field(default_factory=dict)
 
 
-ENTRYPOINTS = {
+ENTRYPOINTS: dict[str, tuple[str, str, type[BaseModel]]] = {
     "flows/weekly.py:weekly_staffing": ("flows.weekly", "weekly_staffing", WeeklyParameters),
     "flows/backtest.py:monthly_backtest": (
         "flows.backtest",
@@ -151,7 +151,7 @@ def build_deployments(path: Path, config: Config) -> list[Any]:
     """Prefect ``RunnerDeployment`` objects for prefect.yaml, schedules in ``config.timezone``."""
     import importlib
 
-    from prefect.client.schemas.objects import ConcurrencyLimitConfig
+    from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
     from prefect.schedules import Cron
 
     timezone = _timezone(config.timezone, "lymphcast.toml 'timezone'")
@@ -159,10 +159,11 @@ def build_deployments(path: Path, config: Config) -> list[Any]:
     for spec in read_deployments(path):
         module, attr, model = ENTRYPOINTS[spec.entrypoint]
         flow = getattr(importlib.import_module(module), attr)
-        limit = spec.concurrency_limit
+        limit: Any = spec.concurrency_limit
         if isinstance(limit, _Concurrency):
             limit = ConcurrencyLimitConfig(
-                limit=limit.limit, collision_strategy=limit.collision_strategy
+                limit=limit.limit,
+                collision_strategy=ConcurrencyLimitStrategy(limit.collision_strategy),
             )
         params = model.model_validate(spec.parameters).model_dump(mode="json", exclude_unset=True)
         deployments.append(

@@ -139,7 +139,7 @@ class _Tasks:
                 "persist_result": True,
                 "result_storage": storage.resolve(),  # a local directory
             }
-        io = {
+        io: dict[str, Any] = {
             "retries": orch.io_retries,
             "retry_delay_seconds": exponential_backoff(orch.retry_backoff_seconds),
         }

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import tomllib
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -130,13 +130,12 @@ class ModelConfig(_Strict):
     )
     season_length: int = Field(default=52, ge=1, le=104, description="seasonal naive's season")
     candidates: list[ModelName] = Field(
-        default_factory=lambda: ["prophet", "ets", "sarimax", "stl_ets", "naive",
-                                 "seasonal_naive", "historic_mean", "drift"],
+        default_factory=lambda: list(get_args(ModelName)),
         min_length=1,
         description="models the backtest runs and auto/ensemble choose from",
     )  # fmt: skip
     default_ranking: list[ModelName] = Field(
-        default_factory=lambda: ["sarimax", "prophet", "ets"],
+        default_factory=lambda: list[ModelName](["sarimax", "prophet", "ets"]),
         min_length=1,
         description="used without a backtest: auto takes the first, ensemble the first few",
     )

@@ -100,14 +100,16 @@ class _Clinic:
 
 
 def _check(clinics: object, years: object, seed: object, end: object, country: str) -> date:
+    whole: dict[str, int] = {}
     for name, value in (("clinics", clinics), ("years", years), ("seed", seed)):
         if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
             raise ConfigError(f"--{name} must be a whole number (got {value!r}).")
-    if not 1 <= clinics <= MAX_CLINICS:
+        whole[name] = int(value)
+    if not 1 <= whole["clinics"] <= MAX_CLINICS:
         raise ConfigError(f"--clinics must be at least 1 and at most {MAX_CLINICS}.")
-    if not 1 <= years <= MAX_YEARS:
+    if not 1 <= whole["years"] <= MAX_YEARS:
         raise ConfigError(f"--years must be at least 1 and at most {MAX_YEARS}.")
-    if seed < 0:
+    if whole["seed"] < 0:
         raise ConfigError("--seed must be a non-negative whole number.")
     if end is None:
         end = date.today()
@@ -376,7 +378,7 @@ def _roster(
     rng: np.random.Generator,
 ) -> pd.DataFrame:
     """Therapist roster sized near each clinic's recent demand times its staffing ratio."""
-    rows = []
+    rows: list[tuple[str, int, date | None, date | None]] = []
     for c in clinics:
         target = demand[c.id] * _MINUTES_PER_SESSION / 60 / _PRODUCTIVE_SHARE * c.staffing
         opened = origin + timedelta(days=c.open_day)

@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 
-def atomic_write(path: Path, writer: Callable[[Path], None]) -> Path:
+def atomic_write(path: Path, writer: Callable[[Path], object]) -> Path:
     """Call ``writer(tmp_path)`` then rename the temp file onto ``path``.
 
     The temp file sits in the destination directory so the rename is atomic on POSIX.

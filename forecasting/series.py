@@ -20,7 +20,7 @@ SeriesKey = tuple[str, str]  # (clinic_id, procedure)
 _SEP = "|"
 
 
-def series_uid(key: SeriesKey) -> str:
+def series_uid(key: tuple[str, ...]) -> str:
     """The ``unique_id`` of a procedure series: ``<clinic_id>|<procedure>``."""
     return _SEP.join(key)
 
