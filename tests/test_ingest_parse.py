@@ -6,6 +6,7 @@ import math
 from datetime import date, timedelta
 
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -180,3 +181,37 @@ def test_vectorised_date_shapes_equal_one_by_one(texts, order):
                 counts[2] + (mf and df),
             ]
     assert date_order_evidence(pd.Series(texts, dtype="str")) == tuple(counts)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Suction-assisted lipectomy", "liposuction"),
+        ("SAL (trunk)", "liposuction"),
+        ("CPT 15877", "liposuction"),
+        ("15879-59", "liposuction"),
+        ("VASER lipo", "liposuction"),
+        ("Abdominal lipectomy", "abdominoplasty"),
+        ("Panniculectomy", "abdominoplasty"),
+        ("15830", "abdominoplasty"),
+        ("Reduction mammoplasty", "breast_reduction"),
+        ("19318", "breast_reduction"),
+        ("Gluteal fat transfer", "bbl"),
+        ("Salpingectomy", "other"),  # "sal" is a whole word only
+        ("158770", "other"),  # a code is a whole word only
+        ("Rhinoplasty", "other"),
+    ],
+)
+def test_medical_names_abbreviations_and_cpt_codes(name, expected) -> None:
+    from forecasting.ingest.parse import map_procedures, procedure_synonyms
+
+    mapped = map_procedures(pd.Series([name]), procedure_synonyms({}))
+    assert mapped.iloc[0] == expected
+
+
+def test_configured_short_names_are_whole_words() -> None:
+    from forecasting.ingest.parse import map_procedures, procedure_synonyms
+
+    synonyms = procedure_synonyms({"bbl": ["GFT", "Brazilian gluteoplasty"]})
+    names = pd.Series(["GFT", "gft left", "GFTX", "Brazilian gluteoplasty (rev)"])
+    assert map_procedures(names, synonyms).tolist() == ["bbl", "bbl", "other", "bbl"]

@@ -84,7 +84,8 @@ def squash(name: object) -> str:
     return re.sub(r"[^0-9a-z]+", "", text.lower())
 
 
-def _words(name: object) -> list[str]:
+def words_of(name: object) -> list[str]:
+    """The lower-case words of a name, accents removed: ``'SAL (trunk)' -> ['sal', 'trunk']``."""
     text = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode("ascii")
     return [w for w in re.split(r"[^0-9a-z]+", text.lower()) if w]
 
@@ -110,7 +111,7 @@ class Vocabulary:
             return True
         if key in self.known:
             return False
-        words = _words(header)
+        words = words_of(header)
         return (
             key in _IDENTIFIER_NAMES
             or key.startswith("patient")

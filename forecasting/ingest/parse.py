@@ -18,7 +18,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from forecasting.ingest.fields import squash
+from forecasting.ingest.fields import squash, words_of
 
 MONTH_FIRST, DAY_FIRST = "month-first", "day-first"
 
@@ -57,12 +57,32 @@ SESSION_STATUS = {
     "pending": "scheduled",
 }  # fmt: skip
 DEFAULT_PROCEDURE_SYNONYMS: dict[str, tuple[str, ...]] = {
-    # Checked in this order; substrings of the squashed name (accents, case, spaces removed).
-    "bbl": ("bbl", "brazilianbuttlift", "buttlift", "gluteal"),
-    "abdominoplasty": ("abdominoplast", "tummytuck"),
-    "breast_reduction": ("breastreduction", "mastopexy", "breastlift", "reductionmammaplasty"),
-    "liposuction": ("liposuction", "liposuccion", "lipo", "liposculpt"),
-}
+    # Checked in this order (abdominoplasty's "abdominal lipectomy" before liposuction's
+    # "lipectomy"). A needle is a substring of the squashed name (accents, case, spaces and
+    # punctuation removed); a needle starting with "=" is a whole word of the name: short
+    # abbreviations and CPT codes, which as substrings would match unrelated names.
+    # CPT codes (AMA CPT, integumentary and breast sections): 15876-15879 suction-assisted
+    # lipectomy (head and neck, trunk, upper, lower extremity); 15830 excision of excess skin
+    # and fat of the abdomen (panniculectomy) and 15847 its abdominoplasty add-on; 19318
+    # reduction mammaplasty; 19316 mastopexy. A BBL (gluteal fat grafting) has no code of its own.
+    "bbl": (
+        "bbl", "brazilianbuttlift", "buttlift", "buttocklift", "gluteal", "buttockaugmentation",
+        "fattransfertothebuttock", "fattransfertobuttock",
+    ),
+    "abdominoplasty": (
+        "abdominoplast", "tummytuck", "panniculectomy", "abdominallipectomy", "dermolipectomy",
+        "=15830", "=15847",
+    ),
+    "breast_reduction": (
+        "breastreduction", "mastopexy", "breastlift", "reductionmammaplasty",
+        "reductionmammoplasty", "reductionmammoplastie", "=19318", "=19316",
+    ),
+    "liposuction": (
+        "liposuction", "liposuccion", "lipo", "liposculpt", "lipectomy", "suctionassisted",
+        "vaser", "=sal", "=pal", "=ual", "=lal", "=15876", "=15877", "=15878", "=15879",
+    ),
+}  # fmt: skip
+_WORD = "="  # prefix of a needle that must be a whole word of the name
 
 
 def _year(text: str) -> int:
@@ -264,12 +284,19 @@ def map_status(values: pd.Series, vocabulary: dict[str, str]) -> pd.Series:
     )
 
 
+def _needle(name: str) -> str:
+    """A configured name as a needle: a code or an abbreviation of 4 characters or fewer must
+    be a whole word of the export's name; a longer name is a substring."""
+    key = squash(name)
+    return f"{_WORD}{key}" if key.isdigit() or len(key) <= 4 else key
+
+
 def procedure_synonyms(extra: dict[str, list[str]]) -> dict[str, tuple[str, ...]]:
     """Needles per procedure type: configured ones first (they win), then the built-in ones."""
     merged = {k: tuple(v) for k, v in DEFAULT_PROCEDURE_SYNONYMS.items()}
     configured = list(extra)
     for procedure, names in extra.items():
-        merged[procedure] = tuple(squash(n) for n in names) + merged.get(procedure, ())
+        merged[procedure] = tuple(_needle(n) for n in names) + merged.get(procedure, ())
     return {p: merged[p] for p in configured + [p for p in merged if p not in configured]}
 
 
@@ -277,10 +304,11 @@ def map_procedures(values: pd.Series, synonyms: dict[str, tuple[str, ...]]) -> p
     """Procedure type per row; a name no synonym matches is ``other``."""
 
     def one(name: str) -> str:
-        key = squash(name)
+        key, words = squash(name), set(words_of(name))
         for procedure, needles in synonyms.items():
-            if any(n and n in key for n in needles):
-                return procedure
+            for n in needles:
+                if n.startswith(_WORD) and n[1:] in words or n and n[0] != _WORD and n in key:
+                    return procedure
         return "other"
 
     return pd.Series(_by_unique(values, one, object), index=values.index)
