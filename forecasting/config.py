@@ -7,6 +7,7 @@ setting here with a default taken from DOMAIN.md, never a constant in code.
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Literal, get_args
@@ -367,12 +368,25 @@ class Config(_Strict):
         return {**_default_pathways(), **v}
 
 
+def _setting(loc: tuple) -> str:
+    """A pydantic error location as the TOML key (union member tags like 'literal[..]' dropped)."""
+    names = [str(p) for p in loc if not (isinstance(p, str) and ("[" in p or "-" in p))]
+    return ".".join(names) or "(top level)"
+
+
 def _describe(err: ValidationError, source: str) -> str:
-    first = err.errors()[0]
-    key = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    """One sentence: the setting, the value given and what to write instead."""
+    errors = err.errors()
+    first = errors[0]
+    key = _setting(first["loc"])
+    allowed: list[str] = []  # every value a choice accepts (a union lists its members apart)
+    for e in errors:
+        if _setting(e["loc"]) == key and e["type"] == "literal_error":
+            allowed += re.findall(r"'([^']*)'", str(e.get("ctx", {}).get("expected", "")))
     value = first.get("input")
     shown = "" if isinstance(value, dict) else f" (got {value!r})"
-    return f"{source}: setting '{key}' is invalid{shown}: {first['msg']}. Fix it and run again."
+    why = f"use one of {', '.join(dict.fromkeys(allowed))}" if allowed else first["msg"]
+    return f"{source}: setting '{key}' is invalid{shown}: {why}. Fix it and run again."
 
 
 def from_dict(data: dict, source: str = "configuration") -> Config:

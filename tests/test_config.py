@@ -59,3 +59,13 @@ def test_missing_and_invalid_files(tmp_path):
     bad.write_text("seed = = 1")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(bad)
+
+
+def test_a_bad_choice_names_the_setting_and_every_allowed_value() -> None:
+    with pytest.raises(ConfigError) as err:
+        from_dict({"model": {"name": "prophett"}})
+    message = str(err.value)
+    assert "setting 'model.name' is invalid (got 'prophett')" in message
+    assert "literal" not in message  # no pydantic internals
+    for name in ("prophet", "ets", "seasonal_naive", "auto", "ensemble"):
+        assert name in message
