@@ -138,10 +138,13 @@ def write_failure_notice(flow: Any, flow_run: Any, state: Any) -> None:
         failed = []
     text = failure_markdown(err, params, as_of, str(flow_run.id), failed)
     path = notice_path(params.get("reports", "reports"), as_of)
+    written = False
     try:
         atomic.write_text(path, text)
-    except OSError as exc:
-        logger.error("could not write the failure notice %s: %s", path, exc)
+        written = True
+    except (OSError, LymphcastError) as exc:
+        # Say so, and print the notice itself so it is not lost.
+        logger.error("could not write the failure notice %s (%s); it follows:\n%s", path, exc, text)
     try:
         from prefect.artifacts import create_markdown_artifact
 
@@ -152,4 +155,5 @@ def write_failure_notice(flow: Any, flow_run: Any, state: Any) -> None:
         )
     except Exception as exc:  # noqa: BLE001 - the file notice is written already
         logger.warning("could not create the failure artifact: %s", exc)
-    logger.error("weekly run failed; notice written to %s", path)
+    if written:
+        logger.error("weekly run failed; notice written to %s", path)

@@ -312,6 +312,9 @@ class OrchestrationConfig(_Strict):
         default=10, gt=0, le=3600, description="first retry delay; doubles each retry"
     )
     timeouts: TaskTimeouts = TaskTimeouts()
+    min_free_mb: float = Field(
+        default=200, ge=0, description="a run refuses to start with less free disk space"
+    )
     lock_timeout_seconds: float = Field(
         default=3600, ge=0, description="wait this long for another weekly run to finish"
     )

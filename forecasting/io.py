@@ -13,6 +13,8 @@ from typing import Any
 
 import pandas as pd
 
+from forecasting.errors import OutputError, output_error
+
 
 def atomic_write(path: Path, writer: Callable[[Path], object]) -> Path:
     """Call ``writer(tmp_path)`` then rename the temp file onto ``path``.
@@ -20,14 +22,19 @@ def atomic_write(path: Path, writer: Callable[[Path], object]) -> Path:
     The temp file sits in the destination directory so the rename is atomic on POSIX.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as err:
+        raise output_error(path, err) from None
     os.close(fd)
     tmp_path = Path(tmp)
-    os.chmod(tmp_path, 0o644)  # mkstemp makes 0600; outputs are meant to be shared
     try:
+        os.chmod(tmp_path, 0o644)  # mkstemp makes 0600; outputs are meant to be shared
         writer(tmp_path)
         os.replace(tmp_path, path)
+    except OSError as err:
+        raise output_error(path, err) from None
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
@@ -63,20 +70,28 @@ def publish_dir(final: Path) -> Iterator[Path]:
     An existing directory at ``final`` is replaced only after the new one is complete.
     """
     final = Path(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
-    os.chmod(staging, 0o755)
     try:
-        yield staging
-        old = None
-        if final.exists():
-            old = final.parent / f".{final.name}.old"
-            if old.exists():
+        final.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+        os.chmod(staging, 0o755)
+    except OSError as err:
+        raise output_error(final, err) from None
+    try:
+        try:
+            yield staging
+            old = None
+            if final.exists():
+                old = final.parent / f".{final.name}.old"
+                if old.exists():
+                    shutil.rmtree(old)
+                os.replace(final, old)
+            os.replace(staging, final)
+            if old is not None:
                 shutil.rmtree(old)
-            os.replace(final, old)
-        os.replace(staging, final)
-        if old is not None:
-            shutil.rmtree(old)
+        except OSError as err:  # a writer that does not go through atomic_write, or a rename
+            raise output_error(final, err) from None
+        except OutputError as err:  # name the folder being published, not its staging copy
+            raise OutputError(str(err).replace(str(staging), str(final))) from None
     finally:
         if staging.exists():
             shutil.rmtree(staging)

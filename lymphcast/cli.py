@@ -11,7 +11,7 @@ import sys
 import time
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -59,6 +59,19 @@ def _default_config(path: Path | None) -> Path | None:
         return path
     local = Path("lymphcast.toml")
     return local if local.is_file() else None
+
+
+def _preflight(cfg: Any, processed: Path, reports: Path) -> None:
+    """The folders a run writes, their free space and Prefect's home, before Prefect starts."""
+    from lymphcast.preflight import check_free_space, check_writable, prefect_home
+
+    check_writable(processed, "--processed")
+    check_writable(reports, "--reports")
+    for folder, option in ((processed, "--processed"), (reports, "--reports")):
+        check_free_space(folder, cfg.orchestration.min_free_mb, option)
+    note = prefect_home(processed.parent)
+    if note:
+        typer.secho(f"note: {note}", err=True, fg=typer.colors.YELLOW)
 
 
 class _ExpectedFailureFilter(logging.Filter):
@@ -212,6 +225,7 @@ def weekly(
             raise ConfigError(
                 f"--task-runner {task_runner!r} is not known; use threads, processes or dask."
             )
+        _preflight(cfg, processed, reports)
         from flows.runners import check_dask_scheduler, check_prefect_api
 
         check_prefect_api()

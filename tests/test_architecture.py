@@ -31,7 +31,7 @@ ALLOWED: dict[str, set[str]] = {
 SHARED_ALLOWED: dict[str, set[str]] = {
     "columns": set(),
     "errors": set(),
-    "io": set(),
+    "io": {"errors"},
     "calendar": set(),
     "workers": set(),
     "config": {"columns", "errors"},

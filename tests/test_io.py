@@ -1,3 +1,6 @@
+import errno
+import os
+
 import pytest
 
 from forecasting.io import publish_dir, write_text
@@ -34,3 +37,41 @@ def test_publish_dir_is_all_or_nothing(tmp_path):
         raise RuntimeError("crash mid-report")
     assert (final / "x.csv").read_text() == "1"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["2025-W23"]
+
+
+@pytest.mark.parametrize(
+    ("code", "fix"),
+    [(errno.ENOSPC, "free space on that disk"), (errno.EROFS, "make the folder writable")],
+)
+def test_a_full_disk_or_read_only_folder_is_one_sentence_with_path_and_fix(tmp_path, code, fix):
+    from forecasting.errors import OutputError
+    from forecasting.io import atomic_write, publish_dir
+
+    def broken(path):
+        raise OSError(code, os.strerror(code))
+
+    target = tmp_path / "reports" / "staffing.csv"
+    with pytest.raises(OutputError) as err:
+        atomic_write(target, broken)
+    assert str(target) in str(err.value) and fix in str(err.value)
+    assert not target.exists() and list(target.parent.iterdir()) == []  # no temp file left
+    (tmp_path / "reports" / "2026-W49").mkdir()
+    (tmp_path / "reports" / "2026-W49" / "index.html").write_text("last good")
+    with pytest.raises(OutputError, match="2026-W49"):
+        with publish_dir(tmp_path / "reports" / "2026-W49") as staging:
+            (staging / "half.csv").write_text("x")
+            broken(staging / "index.html")
+    kept = tmp_path / "reports" / "2026-W49" / "index.html"
+    assert kept.read_text() == "last good"  # the last good report stays
+    assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == ["2026-W49"]  # no staging
+
+
+def test_other_os_errors_stay_os_errors_so_the_flow_retries_them(tmp_path):
+    from forecasting.io import atomic_write
+
+    def flaky(path):
+        raise OSError(errno.EIO, "I/O error")
+
+    with pytest.raises(OSError) as err:
+        atomic_write(tmp_path / "a.csv", flaky)
+    assert type(err.value) is OSError
