@@ -37,14 +37,13 @@ def digests(clinics: int, years: int, seed: int) -> dict[str, str]:
         raw, processed, reports = work / "raw", work / "processed", work / "reports"
         cli = [sys.executable, "-m", "lymphcast"]
         demo = ["demo", "--out", str(raw), "--clinics", str(clinics), "--years", str(years)]
-        subprocess.run(
-            [*cli, *demo, "--seed", str(seed), "--as-of", END], cwd=ROOT, check=True
-        )  # fmt: skip
+        quiet = {"cwd": ROOT, "check": True, "stdout": subprocess.DEVNULL}  # JSON alone on stdout
+        subprocess.run([*cli, *demo, "--seed", str(seed), "--as-of", END], **quiet)
         weekly = [
             "weekly", "--as-of", AS_OF, "--config", str(ROOT / "lymphcast.toml"),
             "--raw", str(raw), "--processed", str(processed), "--reports", str(reports),
         ]  # fmt: skip
-        subprocess.run([*cli, *weekly], cwd=ROOT, check=True)
+        subprocess.run([*cli, *weekly], **quiet)
         out: dict[str, str] = {}
         for report in sorted(reports.glob("*-W*/")):
             for name in ("forecast.csv", "staffing.csv"):
@@ -58,7 +57,12 @@ def digests(clinics: int, years: int, seed: int) -> dict[str, str]:
 
 def compare(old: Path, new: Path) -> int:
     """0 when both files name the same outputs with the same digests, else 1 (and why)."""
-    a, b = json.loads(old.read_text()), json.loads(new.read_text())
+
+    def read(path: Path) -> dict[str, str]:  # from the first "{": older runs printed progress
+        text = path.read_text()
+        return json.loads(text[text.index("{") :])
+
+    a, b = read(old), read(new)
     differ = sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
     for key in differ:
         print(f"differs: {key} ({a.get(key, 'missing')[:12]} vs {b.get(key, 'missing')[:12]})")
