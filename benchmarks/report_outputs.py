@@ -34,9 +34,16 @@ from forecasting.config import Config  # noqa: E402
 from forecasting.demo import generate_demo  # noqa: E402
 from forecasting.ingest.folder import ingest, load_processed, write_processed  # noqa: E402
 from forecasting.layout import DataLayout  # noqa: E402
-from forecasting.report import publish_week  # noqa: E402
-from forecasting.report.exports import write_pdf, write_staffing_xlsx  # noqa: E402
-from forecasting.report.view import ReportData, build_view, draw_charts, render_html  # noqa: E402
+from forecasting.report import (  # noqa: E402
+    ReportData,
+    ReportSettings,
+    build_view,
+    draw_charts,
+    publish_week,
+    render_html,
+    write_pdf,
+    write_staffing_xlsx,
+)
 
 AS_OF = date(2026, 11, 23)
 
@@ -91,7 +98,7 @@ def main() -> None:
             staffing=result.staffing,
             models=result.models,
             ingest=ingested.manifest["files"],
-            settings={"service_level": 0.8, "horizon_weeks": config.horizon_weeks},
+            settings=ReportSettings(service_level=0.8, horizon_weeks=config.horizon_weeks),
             options=config.report,
         )
         out = root / "out"

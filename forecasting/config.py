@@ -326,7 +326,7 @@ class OrchestrationConfig(_Strict):
 
 
 class ReportConfig(_Strict):
-    """What the weekly report shows and when it warns (forecasting/report.py)."""
+    """What the weekly report shows and when it warns (forecasting/report/)."""
 
     history_weeks: int = Field(
         default=52, ge=4, le=520, description="weeks of history drawn before the forecast"

@@ -22,8 +22,8 @@ ROSTER = "roster.parquet"
 BOOKINGS = "bookings.parquet"
 INGEST_MANIFEST = "ingest_manifest.json"
 REPORT_FILES = (
-    "index.html", "forecast.csv", "staffing.csv", "run_manifest.json", "report.pdf",
-    "staffing.xlsx",
+    "index.html", "forecast.csv", "staffing.csv", "run_manifest.json", "timings.json",
+    "report.pdf", "staffing.xlsx",
 )  # fmt: skip
 
 

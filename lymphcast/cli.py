@@ -280,7 +280,7 @@ def report(
     """Print the file:// link of a weekly report (index.html), and open it with --open."""
     import webbrowser
 
-    from forecasting.report.view import find_report
+    from forecasting.report.folders import find_report
 
     try:
         path = find_report(reports, week)

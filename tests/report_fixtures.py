@@ -14,8 +14,7 @@ import pandas as pd
 
 from forecasting.columns import STAFFING_COLUMNS, procedure_series
 from forecasting.config import ReportConfig
-from forecasting.report.accuracy import Archive
-from forecasting.report.view import ReportData
+from forecasting.report import Archive, ReportData, ReportSettings
 
 AS_OF = date(2026, 11, 23)  # a Monday: ISO week 2026-W48
 HISTORY = pd.date_range("2026-09-28", periods=8, freq="W-MON")  # up to 16 Nov
@@ -26,13 +25,9 @@ HOSTILE = "<script>alert(1)</script>"
 NEEDED = {"north": [163.0, 170.0, 180.0, 150.0], "south": [100.0, 110.0, 105.0, 95.0]}
 ROSTERED = {"north": 136.0, "south": 160.0}
 SESSIONS_P50 = {"north": [84.0, 88.0, 93.0, 78.0], "south": [52.0, 57.0, 54.0, 49.0]}
-SETTINGS = {
-    "service_level": 0.8,
-    "horizon_weeks": 4,
-    "hours_per_session": 1.1667,
-    "fte_hours": FTE_HOURS,
-    "seed": 0,
-}
+SETTINGS = ReportSettings(
+    service_level=0.8, horizon_weeks=4, hours_per_session=1.1667, fte_hours=FTE_HOURS, seed=0
+)
 
 
 def history(clinics: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -174,7 +169,7 @@ def report_data(clinics: tuple[str, ...] = ("north", "south")) -> ReportData:
         staffing=pd.concat([staffing(c) for c in clinics], ignore_index=True),
         models=models,
         ingest=ingest,
-        settings=dict(SETTINGS),
+        settings=SETTINGS,
         archive=archive(clinics),
         options=ReportConfig(accuracy_weeks=4, history_weeks=8),
     )

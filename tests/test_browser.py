@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 from report_fixtures import HOSTILE, forecast, history, report_data
 
-from forecasting.report.view import write_report
+from forecasting.report import write_report
 
 pytestmark = pytest.mark.slow
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from forecasting.report import charts
+from forecasting.report import chart_scales, charts
 
 WEEKS = pd.date_range("2025-06-02", periods=12, freq="W-MON")
 HISTORY = pd.date_range("2024-06-03", periods=52, freq="W-MON")
@@ -118,12 +118,19 @@ def test_date_ticks_name_months_and_the_year_at_january() -> None:
     import matplotlib.dates as mdates
 
     lo, hi = (float(v) for v in mdates.date2num([date(2024, 5, 20), date(2025, 8, 25)]))
-    ticks, labels = charts._date_ticks(lo, hi)
+    ticks, labels = chart_scales.date_ticks(lo, hi)
     assert labels == ["Jul", "Oct", "2025", "Apr", "Jul"]
     lo, hi = (float(v) for v in mdates.date2num([date(2025, 6, 2), date(2025, 6, 23)]))
-    assert charts._date_ticks(lo, hi)[1] == ["2 Jun", "9 Jun", "16 Jun", "23 Jun"]
+    assert chart_scales.date_ticks(lo, hi)[1] == ["2 Jun", "9 Jun", "16 Jun", "23 Jun"]
 
 
 def test_y_ticks_share_their_decimals_like_matplotlib() -> None:
-    assert charts._y_ticks(0, 8.4, 1.24)[1] == ["0.0", "2.5", "5.0", "7.5"]
-    assert charts._y_ticks(0, 290, 2.2)[1] == ["0", "50", "100", "150", "200", "250"]
+    assert chart_scales.y_ticks(0, 8.4, 1.24, label_pt=10)[1] == ["0.0", "2.5", "5.0", "7.5"]
+    assert chart_scales.y_ticks(0, 290, 2.2, label_pt=10)[1] == [
+        "0",
+        "50",
+        "100",
+        "150",
+        "200",
+        "250",
+    ]

@@ -6,6 +6,7 @@ import dataclasses
 import io
 import json
 from datetime import date, datetime
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -13,13 +14,13 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from report_fixtures import report_data
 
-from forecasting.report.exports import (
+from forecasting.report import (
+    build_view,
     neutralise_formulas,
     neutralise_text,
     write_pdf,
     write_staffing_xlsx,
 )
-from forecasting.report.view import build_view
 
 EVIL = '=HYPERLINK("http://x","$click$")'  # a formula, and mathtext if drawn unescaped
 
@@ -167,7 +168,7 @@ def test_write_outputs_publishes_pdf_xlsx_and_inert_csvs(tmp_path) -> None:
     index = publish_week(layout, inputs, weekly, config, result.manifest)
     out = index.parent
     assert {"index.html", "report.pdf", "staffing.xlsx", "forecast.csv", "staffing.csv",
-            "run_manifest.json"} <= {p.name for p in out.iterdir()}  # fmt: skip
+            "run_manifest.json", "timings.json"} <= {p.name for p in out.iterdir()}  # fmt: skip
     staffing = pd.read_csv(out / "staffing.csv")
     assert "'-1+1" in set(staffing["clinic_id"]) and "-1+1" not in set(staffing["clinic_id"])
     assert pd.api.types.is_float_dtype(staffing["fte_gap"])  # numbers stay numbers
@@ -182,8 +183,45 @@ def test_write_outputs_publishes_pdf_xlsx_and_inert_csvs(tmp_path) -> None:
     assert manifest["report"]["headline"]
 
 
+def test_identical_runs_write_identical_manifests_and_keep_timings_apart(tmp_path) -> None:
+    """run_manifest.json promises identical files for identical runs: the fits' wall-clock
+    times, which differ run to run, are in timings.json instead."""
+    from forecasting import week as pipeline
+    from forecasting.config import Config
+    from forecasting.demo import generate_demo
+    from forecasting.ingest.folder import ingest, load_processed, write_processed
+    from forecasting.layout import DataLayout
+    from forecasting.report import publish_week
+
+    raw, processed = tmp_path / "raw", tmp_path / "processed"
+    generate_demo(raw, clinics=1, years=1, seed=4, end=date(2026, 11, 30))
+    config = Config.model_validate({"model": {"name": "seasonal_naive"}, "n_paths": 50})
+    ingested = ingest(raw, config.ingest, date(2026, 11, 30))
+    write_processed(ingested, processed)
+
+    def run(reports: str) -> Path:
+        inputs = pipeline.cut_inputs(*load_processed(processed), as_of=date(2026, 11, 23))
+        weekly = pipeline.run_week(inputs, config)
+        layout = DataLayout(processed=processed, reports=tmp_path / reports)
+        return publish_week(layout, inputs, weekly, config, ingested.manifest).parent
+
+    first, second = run("first"), run("second")
+    manifest = (first / "run_manifest.json").read_bytes()
+    assert (second / "run_manifest.json").read_bytes() == manifest
+    models = json.loads(manifest)["models"]
+    assert models and all("fit_seconds" not in m for m in models)
+    timings = json.loads((first / "timings.json").read_text())
+    assert [(t["clinic_id"], t["procedure"]) for t in timings["series"]] == [
+        (m["clinic_id"], m["procedure"]) for m in models
+    ]
+    assert all(t["fit_seconds"] >= 0 for t in timings["series"])
+    assert timings["total_fit_seconds"] == pytest.approx(
+        sum(t["fit_seconds"] for t in timings["series"]), abs=1e-6
+    )
+
+
 def test_a_run_with_no_data_still_writes_readable_files(tmp_path) -> None:
-    from forecasting.report.view import ReportData
+    from forecasting.report import ReportData
 
     empty = pd.DataFrame()
     data = ReportData(
@@ -247,7 +285,7 @@ def test_pdf_is_byte_identical_for_the_same_view_and_keeps_unicode(tmp_path, vie
 def test_pdf_images_other_than_palette_pngs_are_embedded_too() -> None:
     from PIL import Image
 
-    from forecasting.report.pdf_doc import PdfDocument
+    from forecasting.report.pdf_canvas import PdfDocument
 
     buf = io.BytesIO()
     Image.new("RGBA", (4, 3), (200, 10, 10, 128)).save(buf, format="PNG")  # alpha: decoded

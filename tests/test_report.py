@@ -14,7 +14,7 @@ from report_fixtures import FTE_HOURS, FUTURE, HOSTILE, forecast, history, repor
 
 from forecasting.config import ReportConfig
 from forecasting.errors import ConfigError
-from forecasting.report.view import (
+from forecasting.report import (
     ReportData,
     ReportView,
     build_view,

@@ -10,7 +10,7 @@ from report_fixtures import report_data
 
 from flows.artifacts import LINK_KEY, SUMMARY_KEY, TABLE_KEY, summary_markdown
 from forecasting.columns import STAFFING_COLUMNS
-from forecasting.report.view import build_view, write_report
+from forecasting.report import build_view, write_report
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from concurrent.futures.process import BrokenProcessPool
 import pytest
 from report_fixtures import report_data
 
-from forecasting.report.view import ReportView, build_view, chart_pool, draw_charts, render_html
+from forecasting.report import ReportView, build_view, chart_pool, draw_charts, render_html
 
 
 @pytest.fixture(scope="module")

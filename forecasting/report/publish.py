@@ -1,7 +1,9 @@
 """Publish a week: the report folder (page, PDF, workbook, CSVs, manifest) and the archive.
 
 ``publish_week`` writes ``reports/<YYYY>-W<ww>/`` whole or not at all, then archives the
-forecast under ``processed/forecasts/`` for next weeks' accuracy section.
+forecast under ``processed/forecasts/`` for next weeks' accuracy section. run_manifest.json
+holds what reproduces the run and nothing that differs between identical runs; the fits'
+wall-clock times go to timings.json beside it.
 """
 
 from __future__ import annotations
@@ -17,9 +19,16 @@ from forecasting.calendar import iso_week_label
 from forecasting.config import Config
 from forecasting.layout import DataLayout
 from forecasting.report.accuracy import load_archive
-from forecasting.report.exports import neutralise_formulas, write_pdf, write_staffing_xlsx
-from forecasting.report.view import ReportData, build_view, chart_pool, draw_charts, write_report
+from forecasting.report.data import ReportData, ReportSettings
+from forecasting.report.drawing import chart_pool, draw_charts
+from forecasting.report.html import write_report
+from forecasting.report.pdf import write_pdf
+from forecasting.report.safe import neutralise_formulas
+from forecasting.report.view import build_view
+from forecasting.report.xlsx import write_staffing_xlsx
 from forecasting.week import WeeklyInputs, WeeklyResult
+
+FIT_SECONDS = "fit_seconds"  # a WeeklyResult.models column: wall time, so not in the manifest
 
 
 def library_versions() -> dict[str, str]:
@@ -51,14 +60,43 @@ def run_manifest(
             {k: f[k] for k in ("path", "sha256", "kind", "status")}
             for f in ingest_manifest.get("files", [])
         ],
-        "models": result.models.astype(object)
-        .where(result.models.notna(), None)
-        .to_dict(orient="records"),
+        # per series the model and how it was chosen; the fits' wall times are in timings.json
+        "models": _records(result.models.drop(columns=[FIT_SECONDS], errors="ignore")),
         "notes": result.notes,
         "demand": result.demand,
         "pathways": result.pathways.to_dict(orient="records"),
         "versions": library_versions(),
     }
+
+
+def run_timings(result: WeeklyResult) -> dict:
+    """Wall-clock seconds of each series' fit (and their total): timings.json, kept apart
+    from run_manifest.json so that identical runs write identical manifests."""
+    columns = [C.CLINIC, C.PROCEDURE, FIT_SECONDS]
+    fits = result.models.reindex(columns=columns)
+    return {
+        "total_fit_seconds": round(float(fits[FIT_SECONDS].sum()), 3),
+        "series": _records(fits),
+    }
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """Rows as JSON-ready dicts (missing values as None)."""
+    return frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+
+
+def report_settings(config: Config, result: WeeklyResult) -> ReportSettings:
+    """The run settings the report shows."""
+    return ReportSettings(
+        service_level=config.staffing.target_quantile,
+        horizon_weeks=config.horizon_weeks,
+        hours_per_session=config.staffing.hours_per_session,
+        productive_share=config.staffing.productive_share,
+        fte_hours=config.staffing.fte_hours,
+        seed=config.seed,
+        block_hours=config.staffing.block_hours,
+        pathways=result.demand.get("pathways", "configured"),
+    )
 
 
 def _rounded(frame: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
@@ -104,16 +142,7 @@ def publish_week(
         notes=result.notes,
         options=config.report,
         horizon_totals=result.horizon_totals,
-        settings={
-            "service_level": config.staffing.target_quantile,
-            "horizon_weeks": config.horizon_weeks,
-            "hours_per_session": config.staffing.hours_per_session,
-            "productive_share": config.staffing.productive_share,
-            "fte_hours": config.staffing.fte_hours,
-            "seed": config.seed,
-            "block_hours": config.staffing.block_hours,
-            "pathways": result.demand.get("pathways", "configured"),
-        },
+        settings=report_settings(config, result),
     )
     # Every chart drawn once (by worker processes for a large network, which start while the
     # view is built); the page and the PDF embed the same PNG bytes.
@@ -133,6 +162,7 @@ def publish_week(
         # The decisions as published: the Prefect artifacts are made from this record.
         manifest["report"] = view.summary_record()
         atomic.write_json(staging / "run_manifest.json", manifest)
+        atomic.write_json(staging / "timings.json", run_timings(result))
         write_report(staging, view)
         write_pdf(staging / "report.pdf", view)
         write_staffing_xlsx(staging / "staffing.xlsx", view, result.staffing, inputs.as_of)

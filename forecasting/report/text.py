@@ -2,7 +2,8 @@
 
 Every sentence a clinic manager reads (the action, the headline, the evidence, the network
 summary) is built here from the numbers, so the HTML page, the PDF, the XLSX summary sheet and
-the Prefect artifacts all say the same thing. Nothing here reads files or draws charts.
+the Prefect artifacts all say the same thing. Nothing here reads files or draws charts; the
+rule that picks a clinic's action is ``forecasting.staffing.decide``, worded here.
 
 Conventions: whole numbers with thousands separators, one decimal for FTE, a real minus sign
 (U+2212) for negative numbers, an en dash for ranges, ``1 December`` dates with the year only
@@ -20,14 +21,16 @@ import pandas as pd
 
 from forecasting.calendar import week_start
 from forecasting.columns import P10, P50, P90, WEEK
+from forecasting.staffing import (
+    GAP_HOURS,
+    HOURS_NEEDED,
+    HOURS_ROSTERED,
+    Action,
+    Decision,
+    StaffingPlan,
+    decide,
+)
 
-HOURS_ROSTERED = "hours_rostered"
-HOURS_NEEDED = "therapist_hours_needed"
-GAP_HOURS = "gap_hours"
-
-# A gap that rounds to zero whole hours is no gap: nobody adds "about 0 hours". This is the
-# rounding of the words, not a staffing policy (that lives in StaffingConfig).
-MIN_GAP_HOURS = 0.5
 DASH = "–"  # en dash, for ranges
 NONE = "—"  # em dash, for a missing value
 MINUS = "−"
@@ -48,13 +51,11 @@ _MONTHS = (
 
 __all__ = [
     "DASH",
-    "MIN_GAP_HOURS",
     "NONE",
-    "Decision",
-    "StaffingPlan",
+    "DecisionText",
     "counted",
     "day_month",
-    "decision",
+    "decision_text",
     "evidence",
     "fmt_fte",
     "fmt_int",
@@ -168,41 +169,11 @@ def _when(label: str, adverbial: bool = False) -> str:
 
 
 # ----------------------------------------------------------------------------------------------
-# The staffing plan of one clinic and its decision
+# A clinic's decision, worded (the rule itself: forecasting.staffing.decide)
 
 
 @dataclass(frozen=True)
-class StaffingPlan:
-    """Staffing rows of one clinic over the horizon.
-
-    Attributes:
-        rows: staffing rows sorted by week, plus ``gap_hours`` (needed minus rostered paid
-            hours; positive: short).
-        horizon: number of forecast weeks.
-        short: the rows whose gap rounds to at least one whole hour.
-    """
-
-    rows: pd.DataFrame
-    horizon: int
-    short: pd.DataFrame
-
-    @classmethod
-    def of(cls, staffing: pd.DataFrame) -> StaffingPlan:
-        """Plan from one clinic's staffing rows (needs ``week``, ``therapist_hours_needed``
-        and ``hours_rostered``)."""
-        rows = staffing.sort_values(WEEK).reset_index(drop=True)
-        if rows.empty:
-            return cls(rows=rows.assign(**{GAP_HOURS: []}), horizon=0, short=rows)
-        rows = rows.assign(**{GAP_HOURS: rows[HOURS_NEEDED] - rows[HOURS_ROSTERED]})
-        return cls(
-            rows=rows,
-            horizon=int(rows[WEEK].nunique()),
-            short=rows[rows[GAP_HOURS] >= MIN_GAP_HOURS],
-        )
-
-
-@dataclass(frozen=True)
-class Decision:
+class DecisionText:
     """What a clinic manager should do, worded from the numbers.
 
     Attributes:
@@ -219,7 +190,7 @@ class Decision:
     lines: list[str]
 
 
-def decision(
+def decision_text(
     label: str,
     lead_fc: pd.DataFrame,
     lead_row: pd.Series | None,
@@ -228,8 +199,9 @@ def decision(
     horizon_fc: pd.DataFrame,
     as_of: pd.Timestamp,
     total: pd.Series | None = None,
-) -> Decision:
-    """The action for one clinic, then the lead week's and the horizon's numbers.
+) -> DecisionText:
+    """The action for one clinic (``staffing.decide``), then the lead week's and the
+    horizon's numbers.
 
     Args:
         label: the lead week as ``Next week``/``This week``/``Week of ...``.
@@ -240,37 +212,35 @@ def decision(
         horizon_fc: the clinic's ``sessions`` forecast over the horizon (``mean, p50``).
         as_of: data cut-off.
     """
+    decided = decide(plan)
     horizon = weeks_phrase(plan.horizon)
-    if lead_row is None:
-        status = "check"
+    if decided.action is Action.CHECK_ROSTER:
         action = (
             "Check the roster export: there are no staffing figures for this clinic, so the "
             "roster cannot be compared with demand."
         )
         short_action = "Check the roster export"
-    elif plan.short.empty:
-        status = "ok"
+    elif decided.action is Action.NO_CHANGE:
         action = f"No change needed: the roster covers expected demand for {horizon}."
         short_action = f"None: roster covers {horizon}"
     else:
-        status = "short"
-        first = plan.short.iloc[0]
+        first = decided.first_short
         when = day_month(first[WEEK], as_of)
         action = f"Add about {counted(first[GAP_HOURS], 'therapist hour')} in the week of {when}."
         short_action = f"Add about {fmt_int(first[GAP_HOURS])} h (week of {when})"
-        if len(plan.short) == plan.horizon > 1:
+        if decided.short_every_week:
             short_action += f"; short in all {plan.horizon} weeks"
-        elif len(plan.short) > 1:
-            short_action += f"; short in {len(plan.short)} of {plan.horizon} weeks"
-    return Decision(
-        status=status,
+        elif decided.short_weeks > 1:
+            short_action += f"; short in {decided.short_weeks} of {plan.horizon} weeks"
+    return DecisionText(
+        status=decided.action.value,
         action=action,
         short_action=short_action,
         lines=[
             line
             for line in (
                 _lead_line(label, lead_fc, lead_row, lead, as_of),
-                _horizon_line(plan, horizon_fc, as_of, total),
+                _horizon_line(decided, horizon_fc, as_of, total),
             )
             if line
         ],
@@ -308,7 +278,7 @@ def _lead_line(
 
 
 def _horizon_line(
-    plan: StaffingPlan,
+    decided: Decision,
     horizon_fc: pd.DataFrame,
     as_of: pd.Timestamp,
     total: pd.Series | None = None,
@@ -334,23 +304,23 @@ def _horizon_line(
         parts.append(
             f"Next {n} weeks: about {counted(total, 'session')} in all ({spread}, medians)."
         )
-    if not plan.short.empty:
-        first = plan.short.iloc[0]
-        worst = plan.short.loc[plan.short[GAP_HOURS].idxmax()]
-        if len(plan.short) == plan.horizon > 1:
-            parts.append(f"Short in all {plan.horizon} weeks")
-        elif len(plan.short) > 1:
-            parts.append(f"Short in {len(plan.short)} of {plan.horizon} weeks")
+    if decided.first_short is not None and decided.largest_short is not None:
+        first, worst = decided.first_short, decided.largest_short
+        n_short, horizon = decided.short_weeks, decided.plan.horizon
+        if decided.short_every_week:
+            parts.append(f"Short in all {horizon} weeks")
+        elif n_short > 1:
+            parts.append(f"Short in {n_short} of {horizon} weeks")
         if worst[WEEK] != first[WEEK]:
             largest = (
                 f"the largest gap is about {counted(worst[GAP_HOURS], 'therapist hour')} "
                 f"({fmt_fte(worst['fte_gap'])} FTE) in the week of {day_month(worst[WEEK], as_of)}."
             )
-            if len(plan.short) > 1:
+            if n_short > 1:
                 parts[-1] += "; " + largest
             else:
                 parts.append(largest[0].upper() + largest[1:])
-        elif len(plan.short) > 1:
+        elif n_short > 1:
             parts[-1] += "."
     return " ".join(parts)
 
