@@ -15,6 +15,7 @@ from forecasting import columns as C
 from forecasting import io as atomic
 from forecasting.calendar import iso_week_label
 from forecasting.config import Config
+from forecasting.ingest.manifest import IngestManifest
 from forecasting.layout import DataLayout
 from forecasting.report.accuracy import load_archive
 from forecasting.report.exports import neutralise_formulas, write_pdf, write_staffing_xlsx
@@ -37,7 +38,7 @@ def run_manifest(
     inputs: WeeklyInputs,
     result: WeeklyResult,
     config: Config,
-    ingest_manifest: dict,
+    ingest_manifest: IngestManifest,
     config_path: Path | None,
 ) -> dict:
     """Everything needed to reproduce the run (no timestamps: identical runs, identical file)."""
@@ -48,8 +49,8 @@ def run_manifest(
         "config_file": str(config_path) if config_path else None,
         "config": config.model_dump(mode="json"),
         "inputs": [
-            {k: f[k] for k in ("path", "sha256", "kind", "status")}
-            for f in ingest_manifest.get("files", [])
+            {"path": f.path, "sha256": f.sha256, "kind": f.kind, "status": f.status}
+            for f in ingest_manifest.files
         ],
         "models": result.models.astype(object)
         .where(result.models.notna(), None)
@@ -75,7 +76,7 @@ def publish_week(
     inputs: WeeklyInputs,
     result: WeeklyResult,
     config: Config,
-    ingest_manifest: dict,
+    ingest_manifest: IngestManifest,
     config_path: Path | None = None,
 ) -> Path:
     """Publish reports/<YYYY>-W<ww>/ whole (or not at all) and archive the forecast.
@@ -94,7 +95,7 @@ def publish_week(
         committed=result.committed,
         staffing=result.staffing,
         models=result.models,
-        ingest=ingest_manifest.get("files", []),
+        ingest=ingest_manifest.records(),
         # Past forecasts that can cover the last accuracy_weeks (horizons are at most 52 weeks).
         archive=load_archive(
             layout.forecasts,
