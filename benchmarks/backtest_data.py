@@ -22,7 +22,7 @@ import pandas as pd
 from forecasting.backtest import load_procedure_series
 from forecasting.config import IngestConfig
 from forecasting.demo import generate_demo
-from forecasting.ingest.folder import ingest, write_processed
+from forecasting.ingest import ingest, write_processed
 from forecasting.io import write_csv
 
 SEGMENT_WEEKS = 208

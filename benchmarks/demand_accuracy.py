@@ -43,7 +43,7 @@ from forecasting.backtest.staffing import costs, run_staffing_backtest  # noqa: 
 from forecasting.config import Config, IngestConfig, Pathway, _default_pathways  # noqa: E402
 from forecasting.demand.pathways import padded_weights  # noqa: E402
 from forecasting.demo import SESSION_CANCEL_SHARE, generate_demo  # noqa: E402
-from forecasting.ingest.folder import ingest, load_bookings, load_processed, write_processed  # noqa: E402
+from forecasting.ingest import ingest, load_bookings, load_processed, write_processed  # noqa: E402
 from forecasting.models import SeriesForecast  # noqa: E402
 
 # True pathways of the benchmark data: other uptakes and shapes than lymphcast.toml's.

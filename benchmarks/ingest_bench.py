@@ -172,7 +172,7 @@ def generate(out: Path, total_rows: int, seed: int) -> int:
 def measure(raw: Path, processed: Path, workers: int, today: date) -> dict:
     """Run ingest + write_processed in this process; return its figures."""
     from forecasting.config import IngestConfig
-    from forecasting.ingest.folder import ingest, write_processed
+    from forecasting.ingest import ingest, write_processed
 
     started, cpu = time.perf_counter(), time.process_time()
     result = ingest(raw, IngestConfig(workers=workers), today)

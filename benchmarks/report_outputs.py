@@ -32,7 +32,7 @@ from forecasting import week as pipeline  # noqa: E402
 from forecasting.calendar import iso_week_label  # noqa: E402
 from forecasting.config import Config  # noqa: E402
 from forecasting.demo import generate_demo  # noqa: E402
-from forecasting.ingest.folder import ingest, load_processed, write_processed  # noqa: E402
+from forecasting.ingest import ingest, load_processed, write_processed  # noqa: E402
 from forecasting.layout import DataLayout  # noqa: E402
 from forecasting.report import (  # noqa: E402
     ReportData,
@@ -97,7 +97,7 @@ def main() -> None:
             committed=result.committed,
             staffing=result.staffing,
             models=result.models,
-            ingest=ingested.manifest["files"],
+            ingest=ingested.manifest.records(),
             settings=ReportSettings(service_level=0.8, horizon_weeks=config.horizon_weeks),
             options=config.report,
         )

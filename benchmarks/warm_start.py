@@ -25,7 +25,7 @@ import numpy as np
 from forecasting import week as pipeline
 from forecasting.config import Config
 from forecasting.demo import generate_demo
-from forecasting.ingest.folder import ingest, load_bookings, load_processed, write_processed
+from forecasting.ingest import ingest, load_bookings, load_processed, write_processed
 
 AS_OF = date(2025, 6, 2)
 

@@ -46,7 +46,7 @@ from forecasting.calendar import iso_week_label
 from forecasting.columns import PROCEDURE_TYPES
 from forecasting.config import Config, OrchestrationConfig, load_config
 from forecasting.errors import LymphcastError
-from forecasting.ingest import discover, ingest_exports
+from forecasting.ingest import IngestManifest, discover, ingest_exports
 from forecasting.layout import DataLayout
 from forecasting.models import SeriesForecast
 from forecasting.models.warm_start import load_warm_starts, save_warm_starts
@@ -78,7 +78,7 @@ def _transient(task: Any, task_run: Any, state: Any) -> bool:
 
 
 @task(name="ingest", cache_policy=NO_CACHE, retry_condition_fn=_transient)
-def ingest_task(layout: DataLayout, config: Config, today: date, cache_key: str) -> dict:
+def ingest_task(layout: DataLayout, config: Config, today: date, cache_key: str) -> IngestManifest:
     """Validate and aggregate the raw exports into the processed folder; return the manifest."""
     _pause_point("ingest")
     result = ingest_exports(layout, config, today)
@@ -253,7 +253,7 @@ def weekly_tasks(
 
     final, archive = layout.report_dir(as_of), layout.forecast_archive(as_of)
     report_key = caching.digest(
-        "report", assemble_key, repr(sorted(manifest.items())), str(config_path),
+        "report", assemble_key, manifest.to_json(), str(config_path),
         str(final.resolve()), str(archive.resolve()), code,
     )  # fmt: skip
     report_stamp = layout.report_stamp(as_of)

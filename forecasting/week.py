@@ -29,7 +29,7 @@ from forecasting.demand.bookings import (
 )
 from forecasting.demand.pathways import clinic_histories, learn_pathways
 from forecasting.demand.sessions import clinic_demand
-from forecasting.ingest.folder import load_bookings, load_processed
+from forecasting.ingest import load_bookings, load_processed
 from forecasting.layout import DataLayout
 from forecasting.models import (
     Selection,
@@ -87,7 +87,7 @@ def cut_inputs(
 ) -> WeeklyInputs:
     """Keep data of whole weeks before the week of ``as_of`` (a replay sees only that).
 
-    Bookings (``forecasting.ingest.folder.load_bookings``; optional) are kept when they were made
+    Bookings (``forecasting.ingest.load_bookings``; optional) are kept when they were made
     before the cut-off week, whatever the surgery week. Scheduled procedures of the
     processed export are kept for the cut-off week and later only when the export is not newer
     than the cut-off (see ``forecasting.demand.bookings.scheduled_snapshot``).

@@ -168,8 +168,9 @@ def ingest(raw: RawOpt = Path("data/raw"), processed: ProcessedOpt = Path("data/
     Exit status 0 when at least one export was usable, 1 when none was, 2 for bad arguments.
     """
     from forecasting.config import load_config
-    from forecasting.ingest.folder import ingest as run_ingest
-    from forecasting.ingest.folder import write_processed
+    from forecasting.ingest import ingest as run_ingest
+    from forecasting.ingest import write_processed
+    from forecasting.layout import DataLayout
 
     try:
         cfg = load_config(_default_config(config))
@@ -182,7 +183,8 @@ def ingest(raw: RawOpt = Path("data/raw"), processed: ProcessedOpt = Path("data/
         raise _fail(err) from None
     quarantined = sum(f.rows_quarantined for f in result.files)
     if quarantined:
-        typer.echo(f"{quarantined:,} rows quarantined, with reasons: {processed / 'quarantine'}")
+        folder = DataLayout(processed=processed).quarantine
+        typer.echo(f"{quarantined:,} rows quarantined, with reasons: {folder}")
     typer.echo(f"manifest: {manifest}")
 
 
@@ -214,7 +216,7 @@ def weekly(
     """The weekly job (Prefect flow `weekly-staffing`): ingest, forecast, staffing, report."""
     from forecasting.config import load_config
     from forecasting.errors import ConfigError
-    from forecasting.ingest.folder import discover
+    from forecasting.ingest import discover
 
     config = _default_config(config)
     apply_quiet_defaults()
@@ -431,7 +433,7 @@ def _staffing_backtest(
     """`lymphcast backtest --staffing`: the decision backtest (forecasting.backtest.staffing)."""
     from forecasting.backtest.staffing import run_staffing_backtest, write_staffing_backtest
     from forecasting.config import load_config
-    from forecasting.ingest.folder import load_bookings, load_processed
+    from forecasting.ingest import load_bookings, load_processed
 
     try:
         cfg = load_config(_default_config(config))

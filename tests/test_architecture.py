@@ -25,7 +25,8 @@ ALLOWED: dict[str, set[str]] = {
     "demo": set(),
     "week": {"ingest", "models", "demand", "staffing"},
     "backtest": {"ingest", "models", "demand", "staffing", "week"},
-    "report": {"staffing", "week"},  # reads results; never models, never the backtest
+    # reads results (the ingest's manifest, the week's); never models, never the backtest
+    "report": {"ingest", "staffing", "week"},
 }
 # shared module -> the shared modules it may import (they sit below every stage)
 SHARED_ALLOWED: dict[str, set[str]] = {

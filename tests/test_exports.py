@@ -151,7 +151,7 @@ def test_write_outputs_publishes_pdf_xlsx_and_inert_csvs(tmp_path) -> None:
     from forecasting import week as pipeline
     from forecasting.config import Config
     from forecasting.demo import generate_demo
-    from forecasting.ingest.folder import ingest, load_processed, write_processed
+    from forecasting.ingest import ingest, load_processed, write_processed
     from forecasting.layout import DataLayout
     from forecasting.report import publish_week
 
@@ -189,7 +189,7 @@ def test_identical_runs_write_identical_manifests_and_keep_timings_apart(tmp_pat
     from forecasting import week as pipeline
     from forecasting.config import Config
     from forecasting.demo import generate_demo
-    from forecasting.ingest.folder import ingest, load_processed, write_processed
+    from forecasting.ingest import ingest, load_processed, write_processed
     from forecasting.layout import DataLayout
     from forecasting.report import publish_week
 

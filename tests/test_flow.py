@@ -66,7 +66,7 @@ def test_outputs_follow_design_columns(run):
 
 
 def test_replay_sees_no_data_after_as_of(run):
-    from forecasting.ingest.folder import load_processed
+    from forecasting.ingest import load_processed
     from forecasting.week import cut_inputs
 
     procedures, sessions, roster = load_processed(run["root"] / "processed")

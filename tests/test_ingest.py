@@ -7,9 +7,9 @@ import pytest
 
 from forecasting.config import IngestConfig
 from forecasting.errors import InputError
-from forecasting.ingest.fields import Vocabulary
-from forecasting.ingest.folder import (
+from forecasting.ingest import (
     BOOKINGS_COLUMNS,
+    IngestManifest,
     discover,
     ingest,
     load_bookings,
@@ -17,6 +17,8 @@ from forecasting.ingest.folder import (
     read_file,
     write_processed,
 )
+from forecasting.ingest.fields import Vocabulary
+from forecasting.layout import DataLayout
 
 TODAY = date(2025, 6, 30)
 CFG = IngestConfig()
@@ -96,14 +98,32 @@ def test_no_identifier_leaves_raw(raw, tmp_path):
 
 def test_manifest_invariant_and_reproducible(raw, tmp_path):
     a, b = tmp_path / "p1", tmp_path / "p2"
-    write_processed(ingest(raw, CFG, TODAY), a)
+    result = ingest(raw, CFG, TODAY)
+    write_processed(result, a)
     write_processed(ingest(raw, CFG, TODAY), b)
-    manifest = json.loads((a / "ingest_manifest.json").read_text())
-    for f in manifest["files"]:
-        assert f["rows_read"] == f["rows_accepted"] + f["rows_quarantined"]
-        assert len(f["sha256"]) == 64
-    for name in ("procedures_weekly.parquet", "sessions_weekly.parquet", "roster.parquet"):
-        assert (a / name).read_bytes() == (b / name).read_bytes()
+    layout_a, layout_b = DataLayout(processed=a), DataLayout(processed=b)
+    text = layout_a.ingest_manifest.read_text(encoding="utf-8")
+    manifest = IngestManifest.from_json(text)
+    assert manifest == result.manifest and manifest.to_json() == text  # typed, round trip
+    assert [f["path"] for f in json.loads(text)["files"]] == [f.path for f in manifest.files]
+    for f in manifest.files:
+        assert f.rows_read == f.rows_accepted + f.rows_quarantined
+        assert len(f.sha256) == 64
+    for one, two in zip(layout_a.frames, layout_b.frames, strict=True):
+        assert one.read_bytes() == two.read_bytes()
+    assert layout_a.ingest_manifest.read_bytes() == layout_b.ingest_manifest.read_bytes()
+
+
+def test_manifest_leaves_out_notes_a_file_did_not_get(tmp_path):
+    d = tmp_path / "raw"
+    d.mkdir()
+    _write(d / "procedures_a.csv", "date,clinic_id,procedure\n2025-03-03,a,Liposuction\n")
+    _write(d / "notes.txt", "")
+    (entry, ok) = ingest(d, CFG, TODAY).manifest.records()
+    assert entry["status"] == "rejected" and entry["kind"] is None and "error" in entry
+    assert "date_order" not in entry and "rows_superseded" not in entry
+    assert ok["date_order"] == "month-first" and ok["rows_superseded"] == 0
+    assert "sheet" not in ok and ok["format"] == "csv"
 
 
 def test_overlapping_reexport_is_not_double_counted(tmp_path):

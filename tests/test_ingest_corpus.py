@@ -19,7 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from forecasting.config import IngestConfig
-from forecasting.ingest.folder import ingest, write_processed
+from forecasting.ingest import ingest, write_processed
 from lymphcast.cli import app
 
 CORPUS = Path(__file__).parent / "corpus"

@@ -15,6 +15,7 @@ import pandas as pd
 from forecasting import columns as C
 from forecasting.columns import DS, UID, Y
 from forecasting.errors import InputError
+from forecasting.layout import DataLayout
 from forecasting.series import long_format, procedure_histories
 
 
@@ -113,13 +114,11 @@ def load_procedure_series(processed_dir: Path, as_of: date | None = None) -> pd.
     week with any completed procedure.
 
     Raises:
-        InputError: ``processed_dir`` has no procedures_weekly.parquet.
+        InputError: ``processed_dir`` has no procedure series (``DataLayout.procedures``).
     """
-    path = Path(processed_dir) / "procedures_weekly.parquet"
+    path = DataLayout(processed=Path(processed_dir)).procedures
     if not path.is_file():
-        raise InputError(
-            f"{processed_dir} has no procedures_weekly.parquet; run `lymphcast ingest` first."
-        )
+        raise InputError(f"{processed_dir} has no {path.name}; run `lymphcast ingest` first.")
     frame = pd.read_parquet(path)
     frame[C.WEEK] = pd.to_datetime(frame[C.WEEK])
     if as_of is not None:

@@ -210,7 +210,7 @@ def run_staffing_backtest(
         sessions: processed ``sessions_weekly`` (clinic_id, week, sessions).
         roster: processed roster.
         config: run configuration (horizon, paths, staffing policy, pathways, seed).
-        bookings: processed bookings (``forecasting.ingest.folder.load_bookings``), or None.
+        bookings: processed bookings (``forecasting.ingest.load_bookings``), or None.
         cutoffs: first forecast weeks to replay (Mondays); default :func:`default_cutoffs`.
         folds: number of default cut-offs.
         step: weeks between default cut-offs.

@@ -17,6 +17,7 @@ from forecasting import columns as C
 from forecasting import io as atomic
 from forecasting.calendar import iso_week_label
 from forecasting.config import Config
+from forecasting.ingest.manifest import IngestManifest
 from forecasting.layout import DataLayout
 from forecasting.report.accuracy import load_archive
 from forecasting.report.data import ReportData, ReportSettings
@@ -46,7 +47,7 @@ def run_manifest(
     inputs: WeeklyInputs,
     result: WeeklyResult,
     config: Config,
-    ingest_manifest: dict,
+    ingest_manifest: IngestManifest,
     config_path: Path | None,
 ) -> dict:
     """Everything needed to reproduce the run (no timestamps: identical runs, identical file)."""
@@ -57,8 +58,8 @@ def run_manifest(
         "config_file": str(config_path) if config_path else None,
         "config": config.model_dump(mode="json"),
         "inputs": [
-            {k: f[k] for k in ("path", "sha256", "kind", "status")}
-            for f in ingest_manifest.get("files", [])
+            {"path": f.path, "sha256": f.sha256, "kind": f.kind, "status": f.status}
+            for f in ingest_manifest.files
         ],
         # per series the model and how it was chosen; the fits' wall times are in timings.json
         "models": _records(result.models.drop(columns=[FIT_SECONDS], errors="ignore")),
@@ -113,7 +114,7 @@ def publish_week(
     inputs: WeeklyInputs,
     result: WeeklyResult,
     config: Config,
-    ingest_manifest: dict,
+    ingest_manifest: IngestManifest,
     config_path: Path | None = None,
 ) -> Path:
     """Publish reports/<YYYY>-W<ww>/ whole (or not at all) and archive the forecast.
@@ -132,7 +133,7 @@ def publish_week(
         committed=result.committed,
         staffing=result.staffing,
         models=result.models,
-        ingest=ingest_manifest.get("files", []),
+        ingest=ingest_manifest.records(),
         # Past forecasts that can cover the last accuracy_weeks (horizons are at most 52 weeks).
         archive=load_archive(
             layout.forecasts,
