@@ -55,7 +55,7 @@ def run_manifest(
         .where(result.models.notna(), None)
         .to_dict(orient="records"),
         "notes": result.notes,
-        "demand": result.demand,
+        "demand": result.demand.manifest(),
         "pathways": result.pathways.to_dict(orient="records"),
         "versions": library_versions(),
     }
@@ -112,7 +112,7 @@ def publish_week(
             "fte_hours": config.staffing.fte_hours,
             "seed": config.seed,
             "block_hours": config.staffing.block_hours,
-            "pathways": result.demand.get("pathways", "configured"),
+            "pathways": result.demand.pathways,
         },
     )
     # Every chart drawn once (by worker processes for a large network, which start while the
