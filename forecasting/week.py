@@ -27,8 +27,10 @@ from forecasting.demand.bookings import (
     pickup_curve,
     scheduled_snapshot,
 )
-from forecasting.demand.pathways import clinic_histories, learn_pathways
+from forecasting.demand.history import clinic_histories
+from forecasting.demand.pathways import learn_pathways
 from forecasting.demand.sessions import clinic_demand
+from forecasting.demand.summary import DemandSummary
 from forecasting.ingest import load_bookings, load_processed
 from forecasting.layout import DataLayout
 from forecasting.models import (
@@ -207,7 +209,7 @@ class WeeklyResult:
     # learned next to configured pathway per procedure (demand.pathways.LearnedPathways.table)
     pathways: pd.DataFrame = field(default_factory=pd.DataFrame)
     # how demand was built: pathway summary line, dispersion, bookings method per clinic
-    demand: dict = field(default_factory=dict)
+    demand: DemandSummary = field(default_factory=DemandSummary)
     # per clinic: sessions over the whole horizon (clinic_id, mean, p10, p50, p90), from the
     # summed sample paths (quantiles of a total, never a sum of weekly quantiles)
     horizon_totals: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -350,11 +352,5 @@ def assemble(
         notes=notes,
         pathways=learned.table(config.pathways),
         horizon_totals=pd.DataFrame(totals, columns=[C.CLINIC, C.MEAN, C.P10, C.P50, C.P90]),
-        demand={
-            "pathways": learned.summary(config.pathways),
-            "session_dispersion": round(learned.dispersion, 3),
-            "session_excess_variance": round(learned.excess_variance, 5),
-            "clinic_pathway_scale": {c: round(v, 3) for c, v in learned.clinic_scale.items()},
-            "bookings": booking_method,
-        },
+        demand=DemandSummary.of(learned, config.pathways, booking_method),
     )

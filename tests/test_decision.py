@@ -117,9 +117,9 @@ def test_replay_combines_bookings_known_at_the_cutoff():
     actual = procedures.set_index("week").completed.reindex(rows.week).to_numpy()
     np.testing.assert_array_equal(rows.p10.to_numpy()[:3], actual[:3])
     np.testing.assert_array_equal(rows.p90.to_numpy()[:3], actual[:3])
-    assert result.demand["bookings"] == {"a": "pickup"}
+    assert result.demand.bookings == {"a": "pickup"}
     flat = replay(procedures, sessions, roster, CONFIG, cutoff, forecast=_flat)
-    assert flat.demand["bookings"] == {"a": "none"}
+    assert flat.demand.bookings == {"a": "none"}
 
 
 def test_write_staffing_backtest(tmp_path):

@@ -4,8 +4,8 @@ import pytest
 
 from forecasting.columns import PROCEDURE_TYPES
 from forecasting.config import DemandConfig
-from forecasting.demand.pathways import ClinicHistory
-from forecasting.demand.sessions import (
+from forecasting.demand import (
+    ClinicHistory,
     clinic_demand,
     committed_demand,
     forecast_driven_demand,

@@ -350,6 +350,20 @@ def test_ensemble_drops_a_failing_member_and_says_so() -> None:
     assert isinstance(make_model("ensemble"), Ensemble)
 
 
+def test_ensemble_takes_instances_and_fits_fresh_copies() -> None:
+    naive, drift = make_model("naive"), make_model("drift")
+    ensemble = Ensemble([("naive", naive), ("drift", drift)], combine="median")
+    first = ensemble.fit(_weekly(np.arange(30.0))).sample(4, 50, np.random.default_rng(0))
+    kept = [m for _, m, _ in ensemble.fitted_]
+    ensemble.fit(_weekly(np.full(30, 5.0)))
+    assert not hasattr(naive, "_last") and not hasattr(drift, "_last")  # members stay unfitted
+    assert all(a is not b for a, (_, b, _) in zip(kept, ensemble.fitted_, strict=True))
+    assert first.mean() > 25 and ensemble.sample(4, 50, np.random.default_rng(0)).max() < 10
+    assert ensemble.label == "ensemble(naive+drift)"
+    with pytest.raises(ConfigError, match="not 'ensemble'"):
+        make_model("ensemble", members=("ets", "ensemble"))
+
+
 # --------------------------------------------------------------------------- selection
 
 

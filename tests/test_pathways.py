@@ -4,7 +4,7 @@ import pytest
 
 from forecasting.columns import PROCEDURE_TYPES
 from forecasting.config import DemandConfig, Pathway, _default_pathways
-from forecasting.demand.pathways import (
+from forecasting.demand import (
     ClinicHistory,
     clinic_histories,
     lagged,

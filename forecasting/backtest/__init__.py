@@ -1,5 +1,7 @@
-"""Rolling-origin backtests: every model forecasts each series from several cutoffs, seeing
-only the weeks before each cutoff, and is scored on the weeks after it.
+"""Rolling-origin backtests: every model forecast from past cutoffs, scored on the weeks after.
+
+Each model forecasts each series from several cutoffs, seeing only the weeks before each cutoff,
+and is scored on the weeks after it.
 
 Library entry points (the CLI's ``lymphcast backtest`` and any Prefect flow wrap these)::
 
@@ -12,15 +14,14 @@ Library entry points (the CLI's ``lymphcast backtest`` and any Prefect flow wrap
 ``auto`` and ``ensemble`` read the latest backtest of the processed series.
 """
 
-from forecasting.backtest.engine import (
-    ALWAYS_RUN,
+from forecasting.backtest.engine import ALWAYS_RUN, run_backtest
+from forecasting.backtest.outputs import format_leaderboard, write_backtest
+from forecasting.backtest.results import (
     FORECAST_COLUMNS,
     LEADERBOARD_COLUMNS,
     WINDOW_COLUMNS,
     BacktestResult,
-    run_backtest,
 )
-from forecasting.backtest.outputs import format_leaderboard, write_backtest
 from forecasting.backtest.series import load_procedure_series, load_series_csv, validate_series
 
 __all__ = [

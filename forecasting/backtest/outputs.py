@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from forecasting import io as atomic
-from forecasting.backtest.engine import FORECAST_COLUMNS, BacktestResult
+from forecasting.backtest.results import FORECAST_COLUMNS, BacktestResult
 from forecasting.errors import ConfigError
 from forecasting.models.selection import BY_SERIES_FILE, LEADERBOARD_FILE, MANIFEST_FILE
 

@@ -1,16 +1,15 @@
 """Session demand: care-pathway convolution of procedures into MLD sessions, per sample path.
 
 A procedure performed in week ``s`` generates ``weights[k]`` expected sessions in week ``s + k``
-(``weights = uptake * sessions_by_week``, learned or configured; see forecasting/pathways.py).
+(``weights = uptake * sessions_by_week``, learned or configured, see
+:mod:`forecasting.demand.pathways`).
 Expected demand in a forecast week is then
 
 - committed: sessions still owed to patients already operated on (actual procedures), plus
 - forecast-driven: sessions from forecast procedures (each sample path convolved), plus
 - non-surgical: MLD demand not explained by procedures (lymphedema and other clients), the
-  remainder of past sessions minus pathway-implied sessions, forecast as its own series with
-  an autoregressive model (``statsmodels`` AutoReg): its mean is the non-surgical level, and
-  its short-term persistence carries the recent over- or under-uptake of patients still in
-  their course into the next weeks.
+  remainder of past sessions minus pathway-implied sessions, forecast as its own series
+  (:mod:`forecasting.demand.non_surgical`).
 
 Session counts around that expectation are over-dispersed (a patient who takes MLD takes several
 sessions): paths are drawn from a gamma-Poisson (negative binomial) with variance
@@ -21,18 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
-from statsmodels.tools.tools import pinv_extended
 
 from forecasting.columns import PROCEDURE_TYPES
 from forecasting.config import DemandConfig
-
-if TYPE_CHECKING:
-    from forecasting.demand.pathways import ClinicHistory
-
-_MIN_REMAINDER_WEEKS = 8  # weeks of remainder wanted before dropping partly observed lags
+from forecasting.demand.history import ClinicHistory
+from forecasting.demand.non_surgical import clinic_non_surgical
 
 
 def committed_demand(history: np.ndarray, weights: np.ndarray, horizon: int) -> np.ndarray:
@@ -74,66 +68,6 @@ def implied_sessions(history: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Sessions implied by past procedures in each past week (same length as ``history``)."""
     history = np.asarray(history, dtype=float)
     return np.convolve(history, np.asarray(weights, dtype=float))[: len(history)]
-
-
-def non_surgical_forecast(
-    remainder: np.ndarray, horizon: int, *, lags: int, window: int
-) -> np.ndarray:
-    """Forecast of the remainder series (sessions not implied by procedures), >= 0.
-
-    An AR(``lags``) model with a constant fitted by OLS (``statsmodels`` AutoReg) on the last
-    ``window`` weeks; its forecasts revert to the window's mean level. With fewer than
-    ``2 x lags + 8`` weeks, with ``lags`` = 0, a constant remainder or a non-stationary fit,
-    the window's mean.
-
-    Args:
-        remainder: weekly sessions minus pathway-implied sessions, oldest first.
-        horizon: weeks to forecast.
-        lags: autoregressive order.
-        window: weeks of history used.
-
-    Returns:
-        Array (horizon,).
-    """
-    values = np.asarray(remainder, dtype=float)[-window:]
-    if len(values) == 0:
-        return np.zeros(horizon)
-    flat = np.full(horizon, max(float(values.mean()), 0.0))
-    if lags == 0 or len(values) < 2 * lags + _MIN_REMAINDER_WEEKS or np.ptp(values) == 0:
-        return flat
-    forecast = _autoreg_forecast(values, lags, horizon)
-    if forecast is None:  # non-stationary: no mean to revert to
-        return flat
-    return np.clip(forecast, 0.0, None)
-
-
-def _autoreg_forecast(values: np.ndarray, lags: int, horizon: int) -> np.ndarray | None:
-    """``AutoReg(values, lags, trend="c").fit()`` forecasts, or None when non-stationary.
-
-    The same arithmetic as statsmodels (pseudo-inverse OLS on a constant and lags 1..lags, the
-    roots of the lag polynomial, the out-of-sample recursion), bit for bit, without building
-    its model and results objects, which cost about 15 times the arithmetic (a network runs
-    this twice per clinic). tests/test_demand.py checks it against AutoReg.
-    """
-    n = len(values)
-    x = np.ones((n - lags, lags + 1))  # constant, then lag 1..lags
-    for lag in range(1, lags + 1):
-        x[:, lag] = values[lags - lag : n - lag]
-    y = values[lags:]
-    params = np.dot(pinv_extended(x)[0], y)
-    lag_polynomial = np.concatenate([[1.0], -params[1:]])
-    with np.errstate(divide="ignore"):  # a zero root of the polynomial is an infinite AR root
-        roots = np.roots(lag_polynomial) ** -1
-    if np.any(np.abs(roots) <= 1.0):
-        return None
-    row = np.zeros((horizon, lags + 1))
-    row[:, 0] = 1.0
-    out = np.empty(horizon)
-    for i in range(horizon):
-        for lag in range(1, lags + 1):
-            row[i, lag] = y[i - lag] if i < lag else out[i - lag]
-        out[i] = np.squeeze(row[i : i + 1] @ params)
-    return out
 
 
 def sample_counts(
@@ -212,16 +146,6 @@ class ClinicDemand:
     note: str | None
 
 
-def _remainder_rows(history: ClinicHistory, lags: int) -> np.ndarray:
-    """Weeks with session data, preferring those whose procedure lags are all observed."""
-    start = history.first_session or 0
-    if history.first_procedure is not None:
-        full = max(start, history.first_procedure + lags - 1)
-        if len(history.weeks) - full >= _MIN_REMAINDER_WEEKS:
-            start = full
-    return np.arange(start, len(history.weeks))
-
-
 def clinic_demand(
     history: ClinicHistory,
     procedure_paths: Mapping[str, np.ndarray],
@@ -260,15 +184,8 @@ def clinic_demand(
             "without non-surgical clients"
         )
     else:
-        lags = max(len(np.atleast_1d(w)) for w in weights.values())
-        rows = _remainder_rows(history, lags)
-        remainder = history.sessions[rows] - np.asarray(implied)[rows]
-        non_surgical = non_surgical_forecast(
-            remainder,
-            horizon,
-            lags=config.non_surgical_ar_lags,
-            window=config.non_surgical_window_weeks,
-        )
+        pathway_weeks = max(len(np.atleast_1d(w)) for w in weights.values())
+        non_surgical = clinic_non_surgical(history, implied, pathway_weeks, horizon, config)
     if history.first_procedure is None or not procedure_paths:
         note = "no procedure history: sessions are forecast from the recent session level only"
         procedure_paths = {types[0]: np.zeros((n_paths, horizon))}

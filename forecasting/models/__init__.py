@@ -16,6 +16,7 @@ from forecasting.models.registry import (
     BASELINES,
     META_MODELS,
     MODELS,
+    make_ensemble,
     make_model,
     model_settings,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "combine_paths",
     "forecast_series",
     "load_selection",
+    "make_ensemble",
     "make_model",
     "model_settings",
     "summarise_paths",

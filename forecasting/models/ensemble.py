@@ -11,8 +11,9 @@ Two combinations, both returning paths (never added quantiles):
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -77,48 +78,55 @@ def combine_paths(
 
 
 class Ensemble:
-    """Fits several registered models and combines their paths (see :func:`combine_paths`).
+    """Fits several models and combines their paths (see :func:`combine_paths`).
+
+    Composed like scikit-learn's ``VotingRegressor``: the members are model instances, named
+    (``Ensemble([("prophet", ProphetModel()), ("ets", ETS())])``); the registry's
+    :func:`~forecasting.models.registry.make_model` builds them from names and settings. Each
+    fit works on fresh copies of the members, so the instances passed in are never fitted and
+    a refit (another series) shares no state with an earlier one.
 
     A member whose fit fails is dropped and named in ``dropped_``; if every member fails the
     ensemble's fit raises, so the runner falls back visibly.
 
     Args:
-        members: Registered model names.
-        weights: Positive weight per member, or None for equal weights.
+        members: ``(name, model)`` pairs; the names label the ensemble and its dropped members.
         combine: "weighted" or "median".
-        settings: Constructor settings per member name.
+        weights: Positive weight per member, or None for equal weights.
     """
 
     def __init__(
         self,
-        members: Sequence[str] = ("sarimax", "prophet", "ets"),
-        weights: Sequence[float] | None = None,
+        members: Sequence[tuple[str, Model]],
         combine: Combine = "weighted",
-        settings: dict[str, dict[str, Any]] | None = None,
+        weights: Sequence[float] | None = None,
     ) -> None:
-        self.members = tuple(members)
-        self.weights = None if weights is None else tuple(weights)
+        self.members = tuple((name, model) for name, model in members)
         self.combine = combine
-        self.settings = settings or {}
+        self.weights = None if weights is None else tuple(weights)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The members' names, in order."""
+        return tuple(name for name, _ in self.members)
 
     def fit(self, history: pd.DataFrame) -> Ensemble:
-        """Fit every member on ``history``; drop (and record) members that fail.
+        """Fit a fresh copy of every member on ``history``; drop (and record) members that fail.
 
         Raises:
-            ConfigError: No members, or weights that do not match them.
+            ConfigError: No members, a member that is itself an ensemble, or weights that do
+                not match the members.
             RuntimeError: Every member failed.
         """
-        from forecasting.models.registry import make_model
-
-        if not self.members or "ensemble" in self.members:
+        if not self.members or any(isinstance(m, Ensemble) for _, m in self.members):
             raise ConfigError("An ensemble needs one or more registered models, not 'ensemble'.")
         if self.weights is not None and len(self.weights) != len(self.members):
             raise ConfigError("Ensemble weights must match its members one to one.")
         weights = self.weights or (1.0,) * len(self.members)
         self.fitted_: list[tuple[str, Model, float]] = []
         self.dropped_: dict[str, str] = {}
-        for name, weight in zip(self.members, weights, strict=True):
-            model = make_model(name, **self.settings.get(name, {}))
+        for (name, member), weight in zip(self.members, weights, strict=True):
+            model = copy.deepcopy(member)
             try:
                 self.fitted_.append((name, model.fit(history), weight))
             except MODEL_ERRORS as err:
@@ -143,5 +151,5 @@ class Ensemble:
     @property
     def label(self) -> str:
         """Name of the ensemble as recorded in manifests, e.g. ``ensemble(ets+prophet)``."""
-        names = [n for n, _, _ in getattr(self, "fitted_", [])] or list(self.members)
+        names = [n for n, _, _ in getattr(self, "fitted_", [])] or list(self.names)
         return f"ensemble({'+'.join(names)})"

@@ -2,16 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, get_args
 
 from forecasting.config import BaselineName, ModelConfig, ModelName
 from forecasting.errors import ConfigError
 from forecasting.models.base import Model
 from forecasting.models.baselines import Drift, HistoricMean, Naive, SeasonalNaive
-from forecasting.models.ensemble import Ensemble
+from forecasting.models.ensemble import Combine, Ensemble
 from forecasting.models.prophet import ProphetModel
 from forecasting.models.statsmodels_models import ETS, SarimaxFourier, StlEts
+
+
+def make_ensemble(
+    members: Sequence[str] = ("sarimax", "prophet", "ets"),
+    weights: Sequence[float] | None = None,
+    combine: Combine = "weighted",
+    settings: dict[str, dict[str, Any]] | None = None,
+) -> Ensemble:
+    """An :class:`Ensemble` of the registered models ``members``, each built with its
+    ``settings`` (keyword arguments per member name).
+
+    Raises:
+        ConfigError: No members, ``ensemble`` among them, or an unknown member name.
+    """
+    if not members or "ensemble" in members:
+        raise ConfigError("An ensemble needs one or more registered models, not 'ensemble'.")
+    settings = settings or {}
+    built = [(name, make_model(name, **settings.get(name, {}))) for name in members]
+    return Ensemble(built, combine=combine, weights=weights)
+
 
 MODELS: dict[str, Callable[..., Model]] = {
     "prophet": ProphetModel,
@@ -22,7 +42,7 @@ MODELS: dict[str, Callable[..., Model]] = {
     "seasonal_naive": SeasonalNaive,
     "historic_mean": HistoricMean,
     "drift": Drift,
-    "ensemble": Ensemble,
+    "ensemble": make_ensemble,
 }
 """Registered model names -> factories (constructor keyword arguments are the settings)."""
 
@@ -37,7 +57,8 @@ META_MODELS = ("auto", "ensemble")
 
 
 def make_model(name: str, **settings: Any) -> Model:
-    """Build the model registered as ``name`` with keyword ``settings``.
+    """Build the model registered as ``name`` with keyword ``settings`` (for ``ensemble``
+    those of :func:`make_ensemble`: member names and their settings, built here).
 
     Raises:
         ConfigError: ``name`` is not in :data:`MODELS`.
@@ -76,7 +97,7 @@ def ensemble_settings(
     config: ModelConfig,
     holiday_country: str | None,
 ) -> dict[str, Any]:
-    """Constructor settings of an :class:`Ensemble` of ``members`` (configured settings each)."""
+    """Settings of :func:`make_ensemble` for ``members`` (configured settings each)."""
     return {
         "members": tuple(members),
         "weights": None if weights is None else tuple(weights),

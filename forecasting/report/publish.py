@@ -64,7 +64,7 @@ def run_manifest(
         # per series the model and how it was chosen; the fits' wall times are in timings.json
         "models": _records(result.models.drop(columns=[FIT_SECONDS], errors="ignore")),
         "notes": result.notes,
-        "demand": result.demand,
+        "demand": result.demand.manifest(),
         "pathways": result.pathways.to_dict(orient="records"),
         "versions": library_versions(),
     }
@@ -96,7 +96,7 @@ def report_settings(config: Config, result: WeeklyResult) -> ReportSettings:
         fte_hours=config.staffing.fte_hours,
         seed=config.seed,
         block_hours=config.staffing.block_hours,
-        pathways=result.demand.get("pathways", "configured"),
+        pathways=result.demand.pathways,
     )
 
 
