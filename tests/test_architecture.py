@@ -129,3 +129,49 @@ def test_the_rules_catch_a_wrong_import(tmp_path, monkeypatch, source, expected)
     monkeypatch.setitem(globals(), "LIBRARY", lib)
     monkeypatch.setitem(globals(), "ROOT", tmp_path)
     assert any(expected in v for v in _violations())
+
+
+def _module_name(path: Path) -> str:
+    rel = path.relative_to(ROOT).with_suffix("")
+    parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
+    return ".".join(parts)
+
+
+def _import_graph() -> dict[str, set[str]]:
+    """Library module -> library modules it imports (anywhere in the file, functions too)."""
+    paths = sorted(LIBRARY.rglob("*.py"))
+    names = {_module_name(p) for p in paths}
+    graph: dict[str, set[str]] = {}
+    for path in paths:
+        edges = set()
+        for _, name in _imports(path):
+            while name and name not in names:
+                name = name.rpartition(".")[0]
+            if name and name != "forecasting":
+                edges.add(name)
+        graph[_module_name(path)] = edges - {_module_name(path)}
+    return graph
+
+
+def test_no_import_cycles() -> None:
+    """No two modules import each other, directly or round a loop (package __init__s aside:
+    a package's face re-exports its own modules)."""
+    graph = _import_graph()
+    inits = {m for m in graph if (ROOT / m.replace(".", "/") / "__init__.py").exists()}
+    done: set[str] = set()
+    cycles: list[list[str]] = []
+
+    def visit(node: str, stack: list[str]) -> None:
+        if node in stack:
+            cycles.append([*stack[stack.index(node) :], node])
+            return
+        if node in done:
+            return
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in inits:
+                visit(nxt, [*stack, node])
+        done.add(node)
+
+    for module in sorted(set(graph) - inits):
+        visit(module, [])
+    assert cycles == []

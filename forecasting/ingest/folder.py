@@ -10,7 +10,7 @@ clinic. Superseded rows are counted as accepted and reported as ``rows_supersede
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -21,7 +21,7 @@ from forecasting.config import Config, IngestConfig
 from forecasting.errors import InputError
 from forecasting.ingest import aggregate as agg
 from forecasting.ingest.files import READABLE_SUFFIXES, FileResult, read_file
-from forecasting.ingest.manifest import IngestManifest
+from forecasting.ingest.result import IngestResult
 from forecasting.ingest.store import write_processed
 from forecasting.layout import DataLayout
 from forecasting.workers import process_pool, worker_count
@@ -30,31 +30,6 @@ __all__ = [
     "IngestResult", "aggregate_bookings", "aggregate_procedures", "aggregate_sessions",
     "combine_roster", "discover", "ingest", "ingest_exports",
 ]  # fmt: skip
-
-
-def _empty_bookings() -> pd.DataFrame:
-    return agg.bookings(pd.DataFrame())
-
-
-@dataclass(frozen=True)
-class IngestResult:
-    """What one ingest gave: each file's outcome and the weekly frames across files."""
-
-    files: list[FileResult]
-    procedures_weekly: pd.DataFrame
-    sessions_weekly: pd.DataFrame
-    roster: pd.DataFrame
-    bookings: pd.DataFrame = field(default_factory=_empty_bookings)
-
-    @property
-    def manifest(self) -> IngestManifest:
-        """Each file's accounting, status and notes, as the manifest file holds them."""
-        return IngestManifest(files=[f.manifest_entry() for f in self.files])
-
-    @property
-    def usable(self) -> bool:
-        """At least one file gave accepted rows."""
-        return any(f.status == "ok" and f.rows_accepted > 0 for f in self.files)
 
 
 def discover(raw_dir: Path) -> list[Path]:

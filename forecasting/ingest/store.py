@@ -18,7 +18,7 @@ from forecasting.ingest.files import LINE
 from forecasting.layout import DataLayout
 
 if TYPE_CHECKING:
-    from forecasting.ingest.folder import IngestResult
+    from forecasting.ingest.result import IngestResult
 
 __all__ = ["load_bookings", "load_processed", "write_processed"]
 

@@ -1,0 +1,38 @@
+"""What one ingest gave: each file's outcome and the weekly frames built across the files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from forecasting.ingest import aggregate as agg
+from forecasting.ingest.files import FileResult
+from forecasting.ingest.manifest import IngestManifest
+
+__all__ = ["IngestResult"]
+
+
+def _empty_bookings() -> pd.DataFrame:
+    return agg.bookings(pd.DataFrame())
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What one ingest gave: each file's outcome and the weekly frames across files."""
+
+    files: list[FileResult]
+    procedures_weekly: pd.DataFrame
+    sessions_weekly: pd.DataFrame
+    roster: pd.DataFrame
+    bookings: pd.DataFrame = field(default_factory=_empty_bookings)
+
+    @property
+    def manifest(self) -> IngestManifest:
+        """Each file's accounting, status and notes, as the manifest file holds them."""
+        return IngestManifest(files=[f.manifest_entry() for f in self.files])
+
+    @property
+    def usable(self) -> bool:
+        """At least one file gave accepted rows."""
+        return any(f.status == "ok" and f.rows_accepted > 0 for f in self.files)
