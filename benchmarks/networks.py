@@ -767,7 +767,7 @@ def _roster(
 
 
 def draw_network(
-    seed: int, *, n_cutoffs: int = 3, step_weeks: int = 13, horizon: int = 12
+    seed: int, *, n_cutoffs: int = 4, step_weeks: int = 13, horizon: int = 12
 ) -> NetworkTruth:
     """Draw and simulate the network of ``seed`` (nothing written)."""
     if not isinstance(seed, (int, np.integer)) or seed < 0:
@@ -803,7 +803,7 @@ def generate_network(
     out_dir: Path,
     *,
     as_of: date | None = None,
-    n_cutoffs: int = 3,
+    n_cutoffs: int = 4,
     step_weeks: int = 13,
     horizon: int = 12,
 ) -> NetworkTruth:
