@@ -61,7 +61,7 @@ MODES = {
 }
 METHODS = ("lymphcast", "prophet_sessions", "ets_sessions", "seasonal_naive", "ma4", "expected")
 LABELS = {
-    "lymphcast": "lymphcast (weekly run, default config)",
+    "lymphcast": "lymphcast (the weekly run)",
     "prophet_sessions": "Prophet on sessions",
     "ets_sessions": "ETS on sessions",
     "seasonal_naive": "seasonal naive",
