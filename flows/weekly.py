@@ -40,7 +40,7 @@ from prefect.tasks import exponential_backoff
 from flows import caching
 from flows.artifacts import publish_artifacts
 from flows.notices import notice_path, write_failure_notice
-from flows.runners import check_dask_scheduler, make_task_runner
+from flows.runners import check_dask_scheduler, lost_on_dask, make_task_runner
 from forecasting import pipeline
 from forecasting.columns import PROCEDURE_TYPES
 from forecasting.config import Config, OrchestrationConfig, load_config
@@ -165,8 +165,11 @@ class _Tasks:
         self.report = report_task.with_options(timeout_seconds=limits.report, **io, **cached)
 
 
-def _within(future: Any, timeout: float, clinic: str) -> dict[Any, SeriesForecast]:
-    """The future's result, or LymphcastError when it is not done ``timeout`` s from now."""
+def _within(
+    future: Any, timeout: float, clinic: str, dask_address: str | None = None
+) -> dict[Any, SeriesForecast]:
+    """The future's result, or LymphcastError when it is not done ``timeout`` s from now or
+    the Dask cluster lost it (its scheduler gone, say)."""
     try:
         return future.result(timeout=timeout)
     except TimeoutError:
@@ -174,6 +177,11 @@ def _within(future: Any, timeout: float, clinic: str) -> dict[Any, SeriesForecas
             f"Forecasting the series of clinic {clinic} took longer than {timeout:.0f} s; check "
             "the machine's load or raise orchestration.timeouts.forecast in lymphcast.toml."
         ) from None
+    except Exception as err:
+        lost = lost_on_dask(err, f"the forecast of clinic {clinic}", dask_address)
+        if lost is None:
+            raise
+        raise lost from None
 
 
 def _selection_digest(config: Config) -> str:
@@ -250,7 +258,7 @@ def weekly_tasks(
     forecasts: dict[pipeline.SeriesKey, SeriesForecast] = {}
     for clinic, future in futures.items():
         limit = tasks.forecast_timeout * len(by_clinic[clinic])
-        forecasts.update(_within(future, limit, clinic))
+        forecasts.update(_within(future, limit, clinic, config.orchestration.dask_address))
     save_warm_starts(processed_dir, inputs.cutoff_week, config, forecasts)
     fallbacks = sum(1 for f in forecasts.values() if f.fallback_reason)
     warm_fits = sum(1 for f in forecasts.values() if f.warm_started)
