@@ -256,9 +256,14 @@ def weekly_tasks(
         for clinic, mine in by_clinic.items()
     }
     forecasts: dict[pipeline.SeriesKey, SeriesForecast] = {}
-    for clinic, future in futures.items():
+    while futures:
+        # Drop each future once read: on Dask its result is then freed on the worker (held
+        # futures kept every clinic's paths in worker memory until the run ended).
+        clinic = next(iter(futures))  # in submission order
+        future = futures.pop(clinic)
         limit = tasks.forecast_timeout * len(by_clinic[clinic])
         forecasts.update(_within(future, limit, clinic, config.orchestration.dask_address))
+        del future
     save_warm_starts(processed_dir, inputs.cutoff_week, config, forecasts)
     fallbacks = sum(1 for f in forecasts.values() if f.fallback_reason)
     warm_fits = sum(1 for f in forecasts.values() if f.warm_started)
