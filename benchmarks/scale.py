@@ -31,6 +31,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -51,19 +53,52 @@ def _free_port() -> int:
 
 
 def _data(workdir: Path, clinics: int) -> Path:
-    from forecasting.demo import generate_demo
+    from forecasting import demo
 
+    # The CLI caps `lymphcast demo --clinics` at 500; a benchmark may ask for more.
+    demo.MAX_CLINICS = max(demo.MAX_CLINICS, clinics)
     raw = workdir / f"raw-{clinics}"
     if not (raw / ".complete").exists():
         shutil.rmtree(raw, ignore_errors=True)
         started = time.perf_counter()
-        result = generate_demo(raw, clinics=clinics, seed=0, end=AS_OF + timedelta(days=28))
+        result = demo.generate_demo(raw, clinics=clinics, seed=0, end=AS_OF + timedelta(days=28))
         (raw / ".complete").write_text("")
         print(f"generated {len(result.files)} exports, {sum(result.rows.values()):,} rows "
               f"in {time.perf_counter() - started:.0f} s (not counted)")  # fmt: skip
     size = sum(p.stat().st_size for p in raw.iterdir()) / 1e6
     print(f"raw exports: {raw} ({size:,.0f} MB)")
     return raw
+
+
+@contextmanager
+def prefect_server(run_dir: Path) -> Iterator[tuple[str, dict]]:
+    """`prefect server start` on a free port of 127.0.0.1 (PREFECT_HOME under ``run_dir``).
+
+    Yields the API URL and the environment for processes that use it; the server's process
+    group is stopped at the end.
+    """
+    env = {**os.environ, **QUIET_SERVER_ENV, "PREFECT_HOME": str(run_dir / "prefect-home")}
+    env.pop("PREFECT_API_URL", None)
+    port = _free_port()
+    api = f"http://127.0.0.1:{port}/api"
+    started = time.perf_counter()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+         "--port", str(port)],
+        env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        while True:
+            try:
+                if httpx.get(f"{api}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        print(f"prefect server up in {time.perf_counter() - started:.0f} s (not counted)")
+        yield api, {**env, "PREFECT_API_URL": api}
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
 
 
 class _PeakRss(threading.Thread):
@@ -232,27 +267,9 @@ def main() -> None:
     run_dir = workdir / "run"
     shutil.rmtree(run_dir, ignore_errors=True)
     run_dir.mkdir()
-    env = {**os.environ, **QUIET_SERVER_ENV, "PREFECT_HOME": str(run_dir / "prefect-home")}
-    env.pop("PREFECT_API_URL", None)
-    port = _free_port()
-    api = f"http://127.0.0.1:{port}/api"
-    started = time.perf_counter()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-         "--port", str(port)],
-        env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        while True:
-            try:
-                if httpx.get(f"{api}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
-        print(f"prefect server up in {time.perf_counter() - started:.0f} s (not counted)")
+    with prefect_server(run_dir) as (api, env):
         load = os.getloadavg()
         print(f"machine: {os.cpu_count()} cores, load average before the runs {load[0]:.1f}")
-        env["PREFECT_API_URL"] = api
         common = [
             "--raw", str(raw), "--processed", str(run_dir / "processed"),
             "--reports", str(run_dir / "reports"), "--task-runner", args.task_runner,
@@ -273,9 +290,6 @@ def main() -> None:
               f"overhead {(cold[2]['flow_wall'] - cold[2]['busy']) / cold[2]['flow_wall']:.0%} "
               "of the cold flow run (bar 20%)")  # fmt: skip
         _projection(cold[2], n_series, os.cpu_count() or 1)
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
 
 
 if __name__ == "__main__":

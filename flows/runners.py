@@ -7,7 +7,9 @@ service and the fix, so an operator never reads a traceback for a server that is
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+import sys
 from typing import Any
 
 from forecasting.config import OrchestrationConfig
@@ -37,6 +39,7 @@ def make_task_runner(orch: OrchestrationConfig) -> Any:
         return ProcessPoolTaskRunner(max_workers=orch.max_workers)
     from prefect_dask import DaskTaskRunner
 
+    _quiet_cancelled_reconnect()
     if orch.dask_address:
         return DaskTaskRunner(address=orch.dask_address)
     return DaskTaskRunner(
@@ -48,6 +51,25 @@ def make_task_runner(orch: OrchestrationConfig) -> Any:
             "dashboard_address": None,  # no web server nobody asked for
         },
     )
+
+
+class _CancelledReconnect(logging.Filter):
+    """Drop the traceback distributed's client logs when its reconnect loop is cancelled.
+
+    With the scheduler gone, the client retries the connection until the run closes it; the
+    cancelled retry is logged with a full traceback although the run has already said, in one
+    sentence (:func:`lost_on_dask`), what was lost and what to do.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, asyncio.CancelledError)
+
+
+def _quiet_cancelled_reconnect() -> None:
+    logger = logging.getLogger("distributed.client")
+    if not any(isinstance(f, _CancelledReconnect) for f in logger.filters):
+        logger.addFilter(_CancelledReconnect())
 
 
 def check_dask_scheduler(address: str, timeout: float) -> None:
@@ -74,6 +96,35 @@ def check_dask_scheduler(address: str, timeout: float) -> None:
             f"Dask scheduler at {address} is unreachable ({type(err).__name__}); start it "
             "(`dask scheduler`) or fix orchestration.dask_address / --dask-address."
         ) from None
+
+
+def lost_on_dask(err: BaseException, what: str, address: str | None) -> LymphcastError | None:
+    """One sentence for work a Dask cluster lost, or None when ``err`` is not such a loss.
+
+    The scheduler gone (the client cancels every future: ``FutureCancelledError``, reason
+    ``scheduler-connection-lost``), a task that took down worker after worker (``KilledWorker``)
+    or a closed connection. One lost worker is not an error: the scheduler reruns its tasks on
+    the others.
+    """
+    if "distributed" not in sys.modules:  # not a Dask run: the error is not Dask's
+        return None
+    from distributed.client import FutureCancelledError
+    from distributed.comm.core import CommClosedError
+    from distributed.scheduler import KilledWorker
+
+    if isinstance(err, FutureCancelledError):
+        reason = str(err.reason).replace("-", " ")
+    elif isinstance(err, KilledWorker):
+        reason = "every worker that ran it died"
+    elif isinstance(err, CommClosedError):
+        reason = "connection closed"
+    else:
+        return None
+    where = f"at {address}" if address else "(local cluster)"
+    return LymphcastError(
+        f"The Dask cluster {where} lost {what} ({reason}); check that its scheduler and "
+        "workers are running (`dask scheduler`, `dask worker`) and start the run again."
+    )
 
 
 def check_prefect_api(timeout: float = 10.0) -> str | None:

@@ -40,7 +40,7 @@ from prefect.tasks import exponential_backoff
 from flows import caching
 from flows.artifacts import publish_artifacts
 from flows.notices import notice_path, write_failure_notice
-from flows.runners import check_dask_scheduler, make_task_runner
+from flows.runners import check_dask_scheduler, lost_on_dask, make_task_runner
 from forecasting import week
 from forecasting.calendar import iso_week_label
 from forecasting.columns import PROCEDURE_TYPES
@@ -159,8 +159,11 @@ class _Tasks:
         self.report = report_task.with_options(timeout_seconds=limits.report, **io, **cached)
 
 
-def _within(future: Any, timeout: float, clinic: str) -> dict[Any, SeriesForecast]:
-    """The future's result, or LymphcastError when it is not done ``timeout`` s from now."""
+def _within(
+    future: Any, timeout: float, clinic: str, dask_address: str | None = None
+) -> dict[Any, SeriesForecast]:
+    """The future's result, or LymphcastError when it is not done ``timeout`` s from now or
+    the Dask cluster lost it (its scheduler gone, say)."""
     try:
         return future.result(timeout=timeout)
     except TimeoutError:
@@ -168,6 +171,11 @@ def _within(future: Any, timeout: float, clinic: str) -> dict[Any, SeriesForecas
             f"Forecasting the series of clinic {clinic} took longer than {timeout:.0f} s; check "
             "the machine's load or raise orchestration.timeouts.forecast in lymphcast.toml."
         ) from None
+    except Exception as err:
+        lost = lost_on_dask(err, f"the forecast of clinic {clinic}", dask_address)
+        if lost is None:
+            raise
+        raise lost from None
 
 
 def _selection_digest(config: Config) -> str:
@@ -233,9 +241,14 @@ def weekly_tasks(
         for clinic, mine in by_clinic.items()
     }
     forecasts: dict[SeriesKey, SeriesForecast] = {}
-    for clinic, future in futures.items():
+    while futures:
+        # Drop each future once read: on Dask its result is then freed on the worker (held
+        # futures kept every clinic's paths in worker memory until the run ended).
+        clinic = next(iter(futures))  # in submission order
+        future = futures.pop(clinic)
         limit = tasks.forecast_timeout * len(by_clinic[clinic])
-        forecasts.update(_within(future, limit, clinic))
+        forecasts.update(_within(future, limit, clinic, config.orchestration.dask_address))
+        del future
     save_warm_starts(layout.processed, inputs.cutoff_week, config, forecasts)
     fallbacks = sum(1 for f in forecasts.values() if f.fallback_reason)
     warm_fits = sum(1 for f in forecasts.values() if f.warm_started)
