@@ -93,6 +93,7 @@ SPEED_ONLY: dict[str, Any] = {
     "orchestration": True,
     "ingest": {"workers"},
     "report": {"chart_workers"},
+    "delivery": True,  # who gets the e-mail, never what the report says
 }
 
 
