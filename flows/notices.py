@@ -157,3 +157,16 @@ def write_failure_notice(flow: Any, flow_run: Any, state: Any) -> None:
         logger.warning("could not create the failure artifact: %s", exc)
     if written:
         logger.error("weekly run failed; notice written to %s", path)
+    _deliver(flow, flow_run, params, text, path, iso_week_label(as_of))
+
+
+def _deliver(flow: Any, flow_run: Any, params: dict, text: str, path: Path, week: str) -> None:
+    """E-mail operations and post the webhook of [delivery] (flows.delivery), if enabled."""
+    try:
+        from prefect.logging.loggers import flow_run_logger
+
+        from flows.delivery import deliver_failure
+
+        deliver_failure(params, text, path, week, flow_run_logger(flow_run, flow))
+    except Exception as exc:  # noqa: BLE001 - the notice is written already
+        logger.warning("could not deliver the failure notice: %s", exc)

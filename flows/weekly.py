@@ -39,6 +39,7 @@ from prefect.tasks import exponential_backoff
 
 from flows import caching
 from flows.artifacts import publish_artifacts
+from flows.delivery import deliver_report
 from flows.notices import notice_path, write_failure_notice
 from flows.runners import check_dask_scheduler, lost_on_dask, make_task_runner
 from forecasting import week
@@ -398,4 +399,5 @@ def weekly_staffing(
         with _api_for_workers(orch):
             path = run(as_of, config, raw, processed, reports, config_path)
         notice_path(reports_dir, as_of).unlink(missing_ok=True)
+    deliver_report(config, path)  # [delivery] e-mails and webhook; never fails the run
     return path
