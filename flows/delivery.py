@@ -1,7 +1,7 @@
 """Monday delivery from the flows: e-mail the published report, or the failure, and a webhook.
 
-The messages are built by :mod:`forecasting.delivery` from what the run published; this module
-adds what needs Prefect: the SMTP password from a Secret block (or the environment), the
+The messages are built by :mod:`forecasting.report.delivery` from what the run published;
+this module adds what needs Prefect: the SMTP password from a Secret block (or the environment), the
 notification block of ``delivery.webhook_block`` (SlackWebhook, MicrosoftTeamsWebhook, ...), and
 the run's logger. Delivery never changes the run's outcome: the report is already published
 when the e-mails go out, so an unreachable server, a refused login or a missing block logs ONE
@@ -20,7 +20,8 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from forecasting.config import Config, DeliveryConfig, load_config
-from forecasting.delivery import (
+from forecasting.errors import LymphcastError
+from forecasting.report.delivery import (
     DeliveryError,
     build_messages,
     failure_message,
@@ -29,7 +30,6 @@ from forecasting.delivery import (
     unknown_clinics,
     webhook_text,
 )
-from forecasting.errors import LymphcastError
 
 progress = logging.getLogger("lymphcast.progress")
 fallback_logger = logging.getLogger("lymphcast.delivery")

@@ -20,7 +20,9 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from markupsafe import escape
 
 from forecasting.config import DeliveryConfig, from_dict
-from forecasting.delivery import (
+from forecasting.demo import generate_demo
+from forecasting.errors import ConfigError
+from forecasting.report.delivery import (
     DeliveryError,
     build_messages,
     clinic_message,
@@ -30,8 +32,6 @@ from forecasting.delivery import (
     send,
     unknown_clinics,
 )
-from forecasting.demo import generate_demo
-from forecasting.errors import ConfigError
 
 AS_OF = date(2025, 6, 2)
 HOSTILE = '<img src=x onerror="alert(1)">&co'

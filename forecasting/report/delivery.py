@@ -34,8 +34,8 @@ from urllib.parse import quote
 
 import jinja2
 
-from .config import DeliveryConfig
-from .errors import LymphcastError
+from forecasting.config import DeliveryConfig
+from forecasting.errors import LymphcastError
 
 __all__ = [
     "DeliveryError",
@@ -118,7 +118,7 @@ def _header(text: str, limit: int = 200) -> str:
 @cache
 def _template() -> jinja2.Template:
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("forecasting", "templates"),
+        loader=jinja2.PackageLoader("forecasting.report", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )
