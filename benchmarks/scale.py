@@ -54,9 +54,10 @@ def _free_port() -> int:
 
 def _data(workdir: Path, clinics: int) -> Path:
     from forecasting import demo
+    from forecasting.demo import world
 
     # The CLI caps `lymphcast demo --clinics` at 500; a benchmark may ask for more.
-    demo.MAX_CLINICS = max(demo.MAX_CLINICS, clinics)
+    world.MAX_CLINICS = max(world.MAX_CLINICS, clinics)
     raw = workdir / f"raw-{clinics}"
     if not (raw / ".complete").exists():
         shutil.rmtree(raw, ignore_errors=True)
