@@ -65,17 +65,6 @@ def test_outputs_follow_design_columns(run):
     assert html.count("data:image/png;base64,") >= 3 * len(clinics)
 
 
-def test_replay_sees_no_data_after_as_of(run):
-    from forecasting.ingest import load_processed
-    from forecasting.week import cut_inputs
-
-    procedures, sessions, roster = load_processed(run["root"] / "processed")
-    assert procedures["week"].max() > pd.Timestamp(AS_OF)  # the data does go further
-    inputs = cut_inputs(procedures, sessions, roster, AS_OF)
-    assert inputs.procedures["week"].max() < pd.Timestamp(AS_OF)
-    assert inputs.sessions["week"].max() < pd.Timestamp(AS_OF)
-
-
 def test_manifest_and_archive(run):
     out = run["root"] / "reports" / "2025-W23"
     manifest = json.loads((out / "run_manifest.json").read_text())
