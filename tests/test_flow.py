@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 
 from forecasting.columns import FORECAST_COLUMNS, STAFFING_COLUMNS
-from forecasting.demo import generate_demo
 
 AS_OF = date(2025, 6, 2)
 
@@ -17,12 +16,12 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory, prefect_harness):
+def run(demo_exports, tmp_path_factory, prefect_harness):
     from flows.weekly import weekly_staffing
 
     root = tmp_path_factory.mktemp("weekly")
     raw = root / "raw"
-    demo = generate_demo(raw, clinics=3, years=3, seed=1, end=date(2025, 7, 1))
+    demo = demo_exports(raw, clinics=3, years=3, seed=1, end=date(2025, 7, 1))
     config = root / "lymphcast.toml"
     config.write_text("n_paths = 200\nhorizon_weeks = 8\n")
     before = {p.name: p.read_bytes() for p in raw.iterdir()}
