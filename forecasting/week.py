@@ -9,7 +9,7 @@ and the benchmarks; the Prefect flow runs the same steps as tasks (:func:`load_i
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import numpy as np
@@ -27,6 +27,7 @@ from forecasting.demand.bookings import (
     pickup_curve,
     scheduled_snapshot,
 )
+from forecasting.demand.calibration import Calibration, rescale_paths
 from forecasting.demand.history import clinic_histories
 from forecasting.demand.pathways import learn_pathways
 from forecasting.demand.sessions import clinic_demand
@@ -254,8 +255,12 @@ def assemble(
     inputs: WeeklyInputs,
     forecasts: Mapping[SeriesKey, SeriesForecast],
     config: Config,
+    calibration: Calibration | None = None,
 ) -> WeeklyResult:
     """Session demand and staffing per clinic from the procedure forecasts.
+
+    With a ``calibration`` (forecasting/demand/calibration.py) the session paths' spread
+    around each week's median is rescaled before the summary and staffing read them.
 
     Pathways are learned from the history before the cut-off (forecasting/pathways.py);
     procedure paths are combined with the bookings known at the cut-off (forecasting/
@@ -311,6 +316,8 @@ def assemble(
         )
         if demand.note:
             notes[clinic] = demand.note
+        if calibration is not None:
+            demand = replace(demand, paths=rescale_paths(demand.paths, calibration))
         rows.append(_summary_rows(clinic, weeks, C.SESSIONS, demand.paths))
         committed_rows.append(
             pd.DataFrame(

@@ -3,7 +3,7 @@
 import numpy as np
 
 from forecasting.config import CalibrationConfig
-from forecasting.demand.calibration import calibrate, rescale_paths, scaled_errors
+from forecasting.demand.calibration import archive_scores, calibrate, rescale_paths, scaled_errors
 
 H = 12
 
@@ -89,3 +89,35 @@ def test_nan_gaps_count_only_happened_weeks():
     scores[:10, 2] = 3.0  # week 3 has too few
     cal = calibrate(scores, "archive", CalibrationConfig())
     assert not cal.calibrated and cal.n_errors == 85
+
+
+def test_archive_scores_by_horizon_week_from_past_runs():
+    import pandas as pd
+
+    from forecasting.demand.calibration import ISSUED
+
+    weeks = pd.date_range("2026-01-05", periods=3, freq="W-MON")
+    archived = pd.DataFrame(
+        {
+            "clinic_id": "A",
+            "week": weeks,
+            ISSUED: pd.Timestamp("2026-01-02"),
+            "p10": [8.0, 8.0, 8.0],
+            "p50": [10.0, 10.0, 10.0],
+            "p90": [12.0, 14.0, 12.0],
+        }
+    )
+    sessions = pd.DataFrame({"clinic_id": "A", "week": weeks[:2], "sessions": [14.0, 6.0]})
+    scores = archive_scores(archived, sessions, pd.Timestamp("2026-01-19"), horizon=3)
+    # week 1: 4 above p50 over a half-width of 2; week 2: 4 below over 2; week 3 not yet known
+    np.testing.assert_allclose(scores, [[2.0, 2.0, np.nan]])
+
+
+def test_assemble_rescales_session_paths_keeps_p50():
+    from forecasting.demand.calibration import Calibration
+
+    cal = Calibration((2.0, 3.0), 100, "archive", True, 30)
+    paths = np.array([[1.0, 1.0], [2.0, 2.0], [4.0, 6.0]])
+    out = rescale_paths(paths, cal)
+    np.testing.assert_allclose(out, [[0.0, 0.0], [2.0, 2.0], [6.0, 14.0]])
+    np.testing.assert_allclose(paths, [[1.0, 1.0], [2.0, 2.0], [4.0, 6.0]])  # not mutated

@@ -6,8 +6,12 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
+from forecasting.columns import CLINIC, P10, P50, P90, SESSIONS, WEEK
 from forecasting.config import CalibrationConfig
+
+ISSUED = "issued"  # as-of date of the run that made an archived forecast (report.accuracy)
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,49 @@ def scaled_errors(
     half = np.where(above, upper - p50, p50 - lower)
     half = np.maximum(half, 1.0)
     return np.abs(actual - p50) / half
+
+
+def archive_scores(
+    archived: pd.DataFrame, sessions: pd.DataFrame, cutoff_week: pd.Timestamp, horizon: int
+) -> np.ndarray:
+    """Scaled errors (forecasts x horizon weeks) of archived session forecasts that came true.
+
+    Args:
+        archived: ``clinic_id, week, issued, p10, p50, p90`` of earlier runs' ``sessions``
+            series (``forecasting.report.accuracy.load_archive``).
+        sessions: ``clinic_id, week, sessions`` actuals; only weeks before ``cutoff_week``.
+        cutoff_week: the current run's first forecast week.
+        horizon: H; horizon week h of a forecast is its h-th week after its own first week.
+
+    Returns:
+        One row per (clinic, issued) forecast, NaN where the week has not happened or has no
+        known actual.
+    """
+    if archived.empty or sessions.empty:
+        return np.full((0, horizon), np.nan)
+    frame = archived.assign(
+        **{WEEK: pd.to_datetime(archived[WEEK]), CLINIC: archived[CLINIC].astype(str)}
+    )
+    first = frame.groupby(ISSUED)[WEEK].transform("min")
+    frame = frame.assign(h=((frame[WEEK] - first).dt.days // 7).astype(int))
+    frame = frame.loc[(frame["h"] < horizon) & (frame[WEEK] < cutoff_week)]
+    actual = sessions.assign(
+        **{CLINIC: sessions[CLINIC].astype(str), WEEK: pd.to_datetime(sessions[WEEK])}
+    )
+    actual = actual.loc[actual[WEEK] < cutoff_week, [CLINIC, WEEK, SESSIONS]]
+    joined = frame.merge(actual, on=[CLINIC, WEEK], how="inner")
+    if joined.empty:
+        return np.full((0, horizon), np.nan)
+    score = scaled_errors(
+        joined[SESSIONS].to_numpy(float),
+        joined[P50].to_numpy(float),
+        joined[P10].to_numpy(float),
+        joined[P90].to_numpy(float),
+    )
+    table = joined.assign(score=score).pivot_table(
+        index=[CLINIC, ISSUED], columns="h", values="score", aggfunc="first"
+    )
+    return table.reindex(columns=range(horizon)).to_numpy(float)
 
 
 def _quantile(scores: np.ndarray, level: float, method: str) -> float:
