@@ -251,6 +251,14 @@ def _forecast_frame(parts: list[dict]) -> pd.DataFrame:
     )
 
 
+def _with_calibration(summary: DemandSummary, calibration: Calibration | None) -> DemandSummary:
+    if calibration is None:
+        return summary
+    return replace(
+        summary, calibration=calibration.manifest(), calibration_text=calibration.sentence()
+    )
+
+
 def assemble(
     inputs: WeeklyInputs,
     forecasts: Mapping[SeriesKey, SeriesForecast],
@@ -359,5 +367,7 @@ def assemble(
         notes=notes,
         pathways=learned.table(config.pathways),
         horizon_totals=pd.DataFrame(totals, columns=[C.CLINIC, C.MEAN, C.P10, C.P50, C.P90]),
-        demand=DemandSummary.of(learned, config.pathways, booking_method),
+        demand=_with_calibration(
+            DemandSummary.of(learned, config.pathways, booking_method), calibration
+        ),
     )

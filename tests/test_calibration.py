@@ -121,3 +121,26 @@ def test_assemble_rescales_session_paths_keeps_p50():
     out = rescale_paths(paths, cal)
     np.testing.assert_allclose(out, [[0.0, 0.0], [2.0, 2.0], [6.0, 14.0]])
     np.testing.assert_allclose(paths, [[1.0, 1.0], [2.0, 2.0], [4.0, 6.0]])  # not mutated
+
+
+def test_manifest_and_report_settings_carry_the_calibration():
+    from forecasting.demand.calibration import Calibration
+    from forecasting.demand.summary import DemandSummary
+    from forecasting.week import _with_calibration
+
+    cal = Calibration((1.3, 1.6), 240, "archive", True, 30)
+    summary = _with_calibration(DemandSummary(), cal)
+    assert summary.manifest()["calibration"]["factors_by_horizon_week"] == [1.3, 1.6]
+    assert summary.calibration_text == (
+        "Session p10-p90 widened by 1.3x at week 1 to 1.6x at week 2, "
+        "from 240 past forecast errors (the forecast archive)."
+    )
+    assert "calibration" not in DemandSummary().manifest()  # manifests of old runs unchanged
+
+
+def test_report_settings_show_the_sentence():
+    from forecasting.report.data import ReportSettings
+
+    shown = dict(ReportSettings(calibration="Session p10-p90 widened by 1.3x.").shown())
+    assert shown["calibration"] == "Session p10-p90 widened by 1.3x."
+    assert "calibration" not in dict(ReportSettings().shown())
