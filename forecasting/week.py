@@ -27,7 +27,7 @@ from forecasting.demand.bookings import (
     pickup_curve,
     scheduled_snapshot,
 )
-from forecasting.demand.calibration import Calibration, rescale_paths
+from forecasting.demand.calibration import Calibration, from_archive, rescale_paths
 from forecasting.demand.history import clinic_histories
 from forecasting.demand.pathways import learn_pathways
 from forecasting.demand.sessions import clinic_demand
@@ -248,6 +248,19 @@ def _forecast_frame(parts: list[dict]) -> pd.DataFrame:
             },
         },
         columns=C.FORECAST_COLUMNS,
+    )
+
+
+def session_calibration(
+    inputs: WeeklyInputs, archived: pd.DataFrame, config: Config
+) -> Calibration:
+    """This run's session-interval calibration from earlier runs' archived forecasts.
+
+    Args:
+        archived: ``forecasting.report.load_archive(layout.forecasts, before=as_of).forecasts``.
+    """
+    return from_archive(
+        archived, inputs.sessions, inputs.cutoff_week, config.horizon_weeks, config.calibration
     )
 
 

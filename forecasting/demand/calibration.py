@@ -157,3 +157,14 @@ def rescale_paths(paths: np.ndarray, calibration: Calibration) -> np.ndarray:
     factors = np.asarray(calibration.factors[: paths.shape[1]], dtype=float)
     median = np.median(paths, axis=0)
     return np.maximum(median + (paths - median) * factors, 0.0)
+
+
+def from_archive(
+    archived: pd.DataFrame,
+    sessions: pd.DataFrame,
+    cutoff_week: pd.Timestamp,
+    horizon: int,
+    config: CalibrationConfig,
+) -> Calibration:
+    """The calibration of this run from earlier runs' archived session forecasts (source a)."""
+    return calibrate(archive_scores(archived, sessions, cutoff_week, horizon), "archive", config)
