@@ -283,10 +283,11 @@ def assemble(
     With a ``calibration`` (forecasting/demand/calibration.py) the session paths' spread
     around each week's median is rescaled before the summary and staffing read them.
 
-    Pathways are learned from the history before the cut-off (forecasting/pathways.py);
-    procedure paths are combined with the bookings known at the cut-off (forecasting/
-    bookings.py); session paths are committed + forecast-driven + non-surgical demand with
-    over-dispersed count noise (forecasting/demand.py); staffing comes from those paths.
+    Pathways are learned from the history before the cut-off (:mod:`forecasting.demand.pathways`);
+    procedure paths are combined with the bookings known at the cut-off
+    (:mod:`forecasting.demand.bookings`); session paths are committed + forecast-driven +
+    non-surgical demand with over-dispersed count noise (:mod:`forecasting.demand.sessions`);
+    staffing comes from those paths (:mod:`forecasting.staffing`).
 
     Raises:
         InputError: a clinic with data has no therapist on the roster.
