@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from forecasting import columns as C  # noqa: E402
 from forecasting.backtest.staffing import costs, run_staffing_backtest  # noqa: E402
-from forecasting.config import Config, IngestConfig, Pathway, _default_pathways  # noqa: E402
+from forecasting.config import Config, IngestConfig, Pathway, default_pathways  # noqa: E402
 from forecasting.demand.pathways import padded_weights  # noqa: E402
 from forecasting.demo import SESSION_CANCEL_SHARE, generate_demo  # noqa: E402
 from forecasting.ingest import ingest, load_bookings, load_processed, write_processed  # noqa: E402
@@ -67,7 +67,7 @@ def conditional_truth(
     attended-or-no-show share); replacing the realised procedures of the forecast weeks by
     their expected volume subtracts (realised - expected) x weights from it.
     """
-    merged = {**_default_pathways(), **TRUE_PATHWAYS}
+    merged = {**default_pathways(), **TRUE_PATHWAYS}
     lags = max(len(p.sessions_by_week) for p in merged.values())
     weights = padded_weights(merged, lags) * (1 - SESSION_CANCEL_SHARE)
     rows = truth.loc[truth[C.CLINIC] == clinic].set_index(C.WEEK).reindex(weeks)

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from forecasting.columns import PROCEDURE_TYPES
-from forecasting.config import Pathway, _default_pathways
+from forecasting.config import Pathway, default_pathways
 from forecasting.demo import DemoResult, generate_demo
 from forecasting.errors import ConfigError
 
@@ -248,7 +248,7 @@ def test_pathways_argument_changes_truth_and_is_not_modified(tmp_path: Path) -> 
     assert pathways == before
     assert custom.truth["expected_sessions"].sum() > default.truth["expected_sessions"].sum()
     explicit = generate_demo(
-        tmp_path / "c", clinics=1, years=1, end=END, pathways=_default_pathways()
+        tmp_path / "c", clinics=1, years=1, end=END, pathways=default_pathways()
     )
     pd.testing.assert_frame_equal(explicit.truth, default.truth)
 

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from forecasting.columns import PROCEDURE_TYPES
-from forecasting.config import DemandConfig, Pathway, _default_pathways
+from forecasting.config import DemandConfig, Pathway, default_pathways
 from forecasting.demand import (
     ClinicHistory,
     clinic_histories,
@@ -84,7 +84,7 @@ def _synthetic(scales=(1.0, 1.0, 1.0), weeks=260, seed=0) -> dict[str, ClinicHis
 
 
 def test_recovers_a_planted_pathway():
-    pathways = _default_pathways()
+    pathways = default_pathways()
     learned = learn_pathways(_synthetic(), pathways, DemandConfig(max_lag_weeks=10))
     assert learned.source == "learned" and learned.weeks_used == 3 * (260 - 9)
     lipo, bbl = learned.weights[LIPO], learned.weights[BBL]
@@ -107,16 +107,16 @@ def test_recovers_a_planted_pathway():
 
 def test_clinic_scale_moves_only_where_data_supports_it():
     histories = _synthetic(scales=(1.0, 1.0, 1.4))
-    learned = learn_pathways(histories, _default_pathways(), DemandConfig(max_lag_weeks=10))
+    learned = learn_pathways(histories, default_pathways(), DemandConfig(max_lag_weeks=10))
     assert learned.clinic_scale["c2"] > 1.15
     pooled_only = learn_pathways(
-        histories, _default_pathways(), DemandConfig(max_lag_weeks=10, clinic_scale_sd=0)
+        histories, default_pathways(), DemandConfig(max_lag_weeks=10, clinic_scale_sd=0)
     )
     assert set(pooled_only.clinic_scale.values()) == {1.0}
 
 
 def test_short_history_falls_back_to_configured_pathways():
-    pathways = {**_default_pathways(), "bbl": Pathway(uptake=0.5, sessions_by_week=[2.0, 2.0])}
+    pathways = {**default_pathways(), "bbl": Pathway(uptake=0.5, sessions_by_week=[2.0, 2.0])}
     short = {k: _cut(h, 20) for k, h in _synthetic().items()}
     learned = learn_pathways(short, pathways, DemandConfig())
     assert learned.source == "configured"
@@ -139,7 +139,7 @@ def test_square_nnls_form_solves_the_pooled_regression():
     from forecasting.demand.pathways import _fit, _Pooled, _usable_rows
 
     config = DemandConfig(max_lag_weeks=10)
-    prior = padded_weights(_default_pathways(), 10).ravel()
+    prior = padded_weights(default_pathways(), 10).ravel()
     blocks = []
     for clinic, history in _synthetic(scales=(1.0, 1.3, 0.8)).items():
         rows = _usable_rows(history, 10)

@@ -9,7 +9,7 @@ import holidays
 import numpy as np
 
 from forecasting.columns import PROCEDURE_TYPES
-from forecasting.config import Pathway, _default_pathways
+from forecasting.config import Pathway, default_pathways
 from forecasting.errors import ConfigError
 
 MAX_CLINICS = 500
@@ -80,7 +80,7 @@ def check_arguments(
 
 
 def pathway_matrix(pathways: dict[str, Pathway] | None) -> tuple[np.ndarray, np.ndarray]:
-    merged = dict(_default_pathways())
+    merged = dict(default_pathways())
     if pathways is not None:
         unknown = sorted(set(pathways) - set(PROCEDURE_TYPES))
         if unknown:

@@ -1,0 +1,131 @@
+"""Configuration: one TOML file, validated with pydantic; a bad value is refused with its key.
+
+Every domain figure (care pathways, session length, productive share, service level) is a
+setting here with a default taken from DOMAIN.md, never a constant in code. One module per
+section of lymphcast.toml; this one assembles them into :class:`Config` and loads the file.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+from pydantic import Field, ValidationError, field_validator
+
+from forecasting.columns import PROCEDURE_TYPES
+from forecasting.config.base import Probability, Strict
+from forecasting.config.delivery import DeliveryConfig
+from forecasting.config.demand import CalibrationConfig, DemandConfig
+from forecasting.config.ingest import IngestConfig
+from forecasting.config.model import (
+    BaselineName,
+    EtsSettings,
+    ModelConfig,
+    ModelName,
+    ProphetSettings,
+    SarimaxSettings,
+    StlEtsSettings,
+)
+from forecasting.config.orchestration import OrchestrationConfig, TaskTimeouts
+from forecasting.config.pathways import Pathway, default_pathways
+from forecasting.config.report import ReportConfig
+from forecasting.config.staffing import StaffingConfig
+from forecasting.errors import ConfigError
+
+__all__ = [
+    "BaselineName",
+    "CalibrationConfig",
+    "Config",
+    "DeliveryConfig",
+    "DemandConfig",
+    "EtsSettings",
+    "IngestConfig",
+    "ModelConfig",
+    "ModelName",
+    "OrchestrationConfig",
+    "Pathway",
+    "Probability",
+    "ProphetSettings",
+    "ReportConfig",
+    "SarimaxSettings",
+    "StaffingConfig",
+    "StlEtsSettings",
+    "TaskTimeouts",
+    "default_pathways",
+    "from_dict",
+    "load_config",
+]
+
+
+class Config(Strict):
+    seed: int = Field(default=0, ge=0)
+    horizon_weeks: int = Field(default=12, ge=1, le=52)
+    n_paths: int = Field(default=500, ge=50, le=10_000)
+    holiday_country: str = Field(default="US", min_length=2, max_length=3)
+    timezone: str = "America/New_York"
+    model: ModelConfig = ModelConfig()
+    staffing: StaffingConfig = StaffingConfig()
+    demand: DemandConfig = DemandConfig()
+    ingest: IngestConfig = IngestConfig()
+    report: ReportConfig = ReportConfig()
+    orchestration: OrchestrationConfig = OrchestrationConfig()
+    delivery: DeliveryConfig = DeliveryConfig()
+    calibration: CalibrationConfig = CalibrationConfig()
+    pathways: dict[str, Pathway] = Field(default_factory=default_pathways)
+
+    @field_validator("pathways")
+    @classmethod
+    def _known_types(cls, v: dict[str, Pathway]) -> dict[str, Pathway]:
+        unknown = sorted(set(v) - set(PROCEDURE_TYPES))
+        if unknown:
+            raise ValueError(f"unknown procedure type(s) {unknown}; use {list(PROCEDURE_TYPES)}")
+        return {**default_pathways(), **v}
+
+
+def _setting(loc: tuple) -> str:
+    """A pydantic error location as the TOML key (union member tags like 'literal[..]' dropped)."""
+    names = [str(p) for p in loc if not (isinstance(p, str) and ("[" in p or "-" in p))]
+    return ".".join(names) or "(top level)"
+
+
+def _describe(err: ValidationError, source: str) -> str:
+    """One sentence: the setting, the value given and what to write instead."""
+    errors = err.errors()
+    first = errors[0]
+    key = _setting(first["loc"])
+    allowed: list[str] = []  # every value a choice accepts (a union lists its members apart)
+    for e in errors:
+        if _setting(e["loc"]) == key and e["type"] == "literal_error":
+            allowed += re.findall(r"'([^']*)'", str(e.get("ctx", {}).get("expected", "")))
+    value = first.get("input")
+    shown = "" if isinstance(value, dict) else f" (got {value!r})"
+    message = first["msg"].removeprefix("Value error, ")  # a validator's own sentence
+    why = f"use one of {', '.join(dict.fromkeys(allowed))}" if allowed else message
+    return f"{source}: setting '{key}' is invalid{shown}: {why}. Fix it and run again."
+
+
+def from_dict(data: dict, source: str = "configuration") -> Config:
+    """Validate a configuration mapping; raise ConfigError naming the bad key."""
+    try:
+        return Config.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(_describe(err, source)) from None
+
+
+def load_config(path: Path | None) -> Config:
+    """Load ``path`` (TOML); defaults when ``path`` is None."""
+    if path is None:
+        return Config()
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(
+            f"Config file {path} does not exist; pass --config with the path of lymphcast.toml."
+        )
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise ConfigError(
+            f"Config file {path} is not valid TOML ({err}); fix its syntax."
+        ) from None
+    return from_dict(data, source=str(path))

@@ -1,0 +1,68 @@
+"""[ingest]: how exports are read: names, synonyms, date orders, thresholds."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from forecasting.columns import PROCEDURE_TYPES
+from forecasting.config.base import Strict
+
+
+class IngestConfig(Strict):
+    """How raw exports are read (see forecasting/ingest.py and DESIGN.md, "Raw exports")."""
+
+    day_first: list[str] = Field(
+        default_factory=list,
+        description="raw file names (or glob patterns) whose slash dates are day-first",
+    )
+    month_first: list[str] = Field(
+        default_factory=list,
+        description="raw file names (or glob patterns) whose slash dates are month-first",
+    )
+    clinics: list[str] = Field(
+        default_factory=list, description="known clinic ids; empty accepts any"
+    )
+    procedure_synonyms: dict[str, list[str]] = Field(
+        default_factory=dict, description="extra names per procedure type (substrings)"
+    )
+    column_synonyms: dict[
+        Literal[
+            "date", "clinic_id", "procedure", "count", "status", "booked_on", "service",
+            "therapist_id", "weekly_hours", "start_date", "end_date",
+        ],
+        list[str],
+    ] = Field(default_factory=dict, description="extra header names per field")  # fmt: skip
+    extra_identifier_columns: list[str] = Field(default_factory=list)
+    mld_services: list[str] = Field(
+        default_factory=lambda: ["lymph", "mld", "drainage"],
+        min_length=1,
+        description="a session counts when its service contains one of these (any case)",
+    )
+    min_year: int = Field(
+        default=2000, ge=1900, le=2100, description="rows dated before this year are quarantined"
+    )
+    max_days_ahead: int = Field(
+        default=730, ge=0, description="scheduled rows dated further ahead are quarantined"
+    )
+    max_count: int = Field(
+        default=1000, ge=1, description="a row count above this is quarantined (typo guard)"
+    )
+    max_weekly_hours: float = Field(
+        default=80, gt=0, le=168, description="roster hours outside 0..this are quarantined"
+    )
+    workers: int = Field(
+        default=0,
+        ge=0,
+        le=256,
+        description="raw files read at once (processes): 0 = one per CPU, 1 = in-process",
+    )
+
+    @field_validator("procedure_synonyms")
+    @classmethod
+    def _known_procedures(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        unknown = sorted(set(v) - set(PROCEDURE_TYPES))
+        if unknown:
+            raise ValueError(f"unknown procedure type(s) {unknown}; use {list(PROCEDURE_TYPES)}")
+        return v
