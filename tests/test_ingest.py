@@ -70,7 +70,8 @@ def test_ingest_aggregates_and_quarantines(raw, tmp_path):
     assert any("date" in r for r in reasons)
     assert "completed procedure dated in the future" in reasons
     assert proc.quarantined["line"].tolist() == [5, 6]  # source lines of the raw file
-    assert proc.notes["procedures_counted_as_other"] == ["Facelift"]
+    assert proc.notes["procedures_counted_as_other"] == []  # one row: counted, never named
+    assert proc.notes["other_names_withheld"] == 1
     weekly = result.procedures_weekly.set_index(["procedure", "week"])
     assert weekly.loc[("liposuction", pd.Timestamp("2025-03-03")), "completed"] == 1
     assert weekly.loc[("abdominoplasty", pd.Timestamp("2025-03-10")), "completed"] == 1

@@ -58,6 +58,11 @@ class IngestConfig(Strict):
         le=256,
         description="raw files read at once (processes): 0 = one per CPU, 1 = in-process",
     )
+    other_name_min_rows: int = Field(
+        default=5,
+        ge=1,
+        description="a procedure name counted as other is named only with this many rows",
+    )
 
     @field_validator("procedure_synonyms")
     @classmethod

@@ -251,8 +251,10 @@ def _validated(result, table, text, kind, order, config, today, misaligned, iden
         coverage=agg.coverage(ok) if kind != "roster" else None,
     )
     if kind == "procedures":
-        other = ok.loc[ok[C.PROCEDURE] == "other", "procedure_name"]
-        result.notes["procedures_counted_as_other"] = sorted(other.unique().tolist())
+        rows = ok.loc[ok[C.PROCEDURE] == "other", "procedure_name"].value_counts()
+        named = rows >= config.other_name_min_rows  # rarer names may identify a patient
+        result.notes["procedures_counted_as_other"] = sorted(rows.index[named].tolist())
+        result.notes["other_names_withheld"] = int((~named).sum())
         result.accepted = agg.reduce_procedures(ok)
     elif kind == "sessions":
         result.accepted = agg.reduce_sessions(ok)

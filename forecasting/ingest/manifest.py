@@ -32,7 +32,9 @@ class FileEntry(BaseModel):
         identifier_columns_dropped: Patient-identifier columns never read into the outputs.
         columns_ignored: Named columns that are neither a field nor an identifier.
         date_order: ``month-first`` or ``day-first``: how its slash dates were read.
-        procedures_counted_as_other: Procedure names not in the vocabulary (procedures).
+        procedures_counted_as_other: Procedure names not in the vocabulary seen in at least
+            ``ingest.other_name_min_rows`` rows (procedures); rarer names are never written.
+        other_names_withheld: How many rarer such names were counted but not named.
         rows_not_counted: Session rows that hold no therapist hour (sessions).
         booked_on_ignored: Unreadable or after-surgery booking dates left out (procedures).
         rows_superseded: Accepted rows a later re-export replaced (files that were used).
@@ -56,6 +58,7 @@ class FileEntry(BaseModel):
     columns_ignored: int | None = None
     date_order: str | None = None
     procedures_counted_as_other: list[str] | None = None
+    other_names_withheld: int | None = None
     rows_not_counted: int | None = None
     booked_on_ignored: int | None = None
     rows_superseded: int | None = None
