@@ -1,0 +1,48 @@
+"""Clinic ids made safe for display and for page file names."""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+from forecasting.report.clinic_ids import BIDI_CONTROLS, clinic_page_path, display_id
+
+RLO_ID = "clinic\u202egpj.exe"
+
+
+def test_long_id_shortened_with_full_id_kept() -> None:
+    long_id = "x" * 10_000
+    shown, full = display_id(long_id, max_chars=40)
+    assert len(shown) == 40 and shown.endswith("\u2026")
+    assert full == long_id
+
+
+def test_bidi_controls_neutralised() -> None:
+    for ch in BIDI_CONTROLS:
+        shown, full = display_id(f"a{ch}b")
+        assert not set(shown) & BIDI_CONTROLS and not set(full) & BIDI_CONTROLS
+    shown, _ = display_id(RLO_ID)
+    assert shown == "clinic<U+202E>gpj.exe"
+
+
+def test_short_plain_id_unchanged() -> None:
+    assert display_id("north-01") == ("north-01", "north-01")
+
+
+def test_page_path_safe_and_stable() -> None:
+    ids = ["../../etc/passwd", "a/b\\c", RLO_ID, "x" * 10_000, "", "Nörd Klinik", "\x00"]
+    names = set()
+    for clinic_id in ids:
+        path = clinic_page_path(clinic_id)
+        assert path == clinic_page_path(clinic_id)
+        parts = PurePosixPath(path).parts
+        assert parts[0] == "clinics" and len(parts) == 2
+        stem = parts[1].removesuffix(".html")
+        assert stem and all(c.isascii() and (c.isalnum() or c == "-") for c in stem)
+        assert len(parts[1]) <= 60
+        names.add(path)
+    assert len(names) == len(ids)
+    assert clinic_page_path("Nörd Klinik").startswith("clinics/nord-klinik-")
+
+
+def test_ids_that_slug_alike_get_different_pages() -> None:
+    assert clinic_page_path("A B") != clinic_page_path("a-b")
