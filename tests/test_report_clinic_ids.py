@@ -46,3 +46,29 @@ def test_page_path_safe_and_stable() -> None:
 
 def test_ids_that_slug_alike_get_different_pages() -> None:
     assert clinic_page_path("A B") != clinic_page_path("a-b")
+
+
+def test_rendered_page_shows_unsafe_ids_safely(monkeypatch) -> None:
+    from forecasting.report import render_html
+    from tests import report_fixtures as fx
+    from tests.report_fixtures import report_data
+
+    long_id = "L" * 10_000
+    for table in (fx.NEEDED, fx.ROSTERED, fx.SESSIONS_P50):
+        for new, old in ((RLO_ID, "north"), (long_id, "south")):
+            monkeypatch.setitem(table, new, table[old])
+    html = render_html(report_data((RLO_ID, long_id)))
+    assert "\u202e" not in html
+    assert "clinic&lt;U+202E&gt;gpj.exe" in html
+    assert f'title="{long_id}"' in html  # full id on hover
+    assert f"Clinic {'L' * 39}\u2026</h2>" in html
+
+
+def test_neutralise_bidi_in_markup_stays_escaped() -> None:
+    from markupsafe import Markup
+
+    from forecasting.report.clinic_ids import neutralise_bidi
+
+    assert neutralise_bidi(Markup("<b>a\u202eb</b>")) == Markup("<b>a&lt;U+202E&gt;b</b>")
+    assert neutralise_bidi("a\u2067b") == "a<U+2067>b"
+    assert neutralise_bidi(3.5) == 3.5

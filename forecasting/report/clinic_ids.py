@@ -12,7 +12,15 @@ import hashlib
 import re
 import unicodedata
 
-__all__ = ["BIDI_CONTROLS", "CLINICS_FOLDER", "clinic_page_path", "display_id"]
+from markupsafe import Markup
+
+__all__ = [
+    "BIDI_CONTROLS",
+    "CLINICS_FOLDER",
+    "clinic_page_path",
+    "display_id",
+    "neutralise_bidi",
+]
 
 #: Bidirectional embedding/override/isolate/mark characters that can reorder displayed text.
 BIDI_CONTROLS = frozenset(
@@ -25,6 +33,21 @@ BIDI_CONTROLS = frozenset(
 CLINICS_FOLDER = "clinics"
 
 _SLUG_UNSAFE = re.compile(r"[^a-z0-9]+")
+
+
+def neutralise_bidi(value: object) -> object:
+    """A text with each bidi control shown as ``<U+202E>``; anything else returned unchanged.
+
+    The HTML template applies this to every value it prints, so an id with a right-to-left
+    override cannot reverse the text around it wherever the id appears.
+    """
+    if not isinstance(value, str) or BIDI_CONTROLS.isdisjoint(value):
+        return value
+    if isinstance(value, Markup):  # already HTML: the marker must be escaped here
+        return Markup(
+            "".join(f"&lt;U+{ord(c):04X}&gt;" if c in BIDI_CONTROLS else c for c in value)
+        )
+    return "".join(f"<U+{ord(c):04X}>" if c in BIDI_CONTROLS else c for c in value)
 
 
 def _neutral(text: str) -> str:

@@ -13,6 +13,7 @@ from pathlib import Path
 import jinja2
 
 from forecasting.io import write_text
+from forecasting.report.clinic_ids import display_id, neutralise_bidi
 from forecasting.report.data import ReportData
 from forecasting.report.view import ReportView, build_view
 
@@ -32,11 +33,15 @@ def write_report(out_dir: Path, data: ReportData | ReportView) -> Path:
 
 @cache
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.PackageLoader("forecasting.report", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=neutralise_bidi,
     )
+    env.filters["shown_id"] = lambda value: display_id(str(value))[0]
+    env.filters["full_id"] = lambda value: display_id(str(value))[1]
+    return env
