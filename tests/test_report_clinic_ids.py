@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import PurePosixPath
 
 from forecasting.report.clinic_ids import BIDI_CONTROLS, clinic_page_path, display_id
@@ -49,7 +50,7 @@ def test_ids_that_slug_alike_get_different_pages() -> None:
 
 
 def test_rendered_page_shows_unsafe_ids_safely(monkeypatch) -> None:
-    from forecasting.report import render_html
+    from forecasting.report import build_view, render_clinic_html, render_html
     from tests import report_fixtures as fx
     from tests.report_fixtures import report_data
 
@@ -57,11 +58,17 @@ def test_rendered_page_shows_unsafe_ids_safely(monkeypatch) -> None:
     for table in (fx.NEEDED, fx.ROSTERED, fx.SESSIONS_P50):
         for new, old in ((RLO_ID, "north"), (long_id, "south")):
             monkeypatch.setitem(table, new, table[old])
-    html = render_html(report_data((RLO_ID, long_id)))
-    assert "\u202e" not in html
-    assert "clinic&lt;U+202E&gt;gpj.exe" in html
-    assert f'title="{long_id}"' in html  # full id on hover
-    assert f"Clinic {'L' * 39}\u2026</h2>" in html
+    view = build_view(report_data((RLO_ID, long_id)))
+    index = render_html(view)
+    long_page = render_clinic_html(view, next(c for c in view.clinics if c.name == long_id))
+    for html in (index, *(render_clinic_html(view, c) for c in view.clinics)):
+        assert "\u202e" not in html
+        # shown shortened; whole only on hover (title) and in a chart's alt text
+        assert "L" * 41 not in re.sub(r'(title|alt)="[^"]*"', "", html)
+    assert "clinic&lt;U+202E&gt;gpj.exe" in index
+    # the index row links the page with the shortened id, the full id on hover
+    assert f'<a href="{clinic_page_path(long_id)}" title="{long_id}">{"L" * 39}\u2026</a>' in index
+    assert f'title="{long_id}">Clinic {"L" * 39}\u2026</h2>' in long_page
 
 
 def test_neutralise_bidi_in_markup_stays_escaped() -> None:
