@@ -2,9 +2,11 @@
 (1280 px) widths, driven by Playwright's Python package over the DevTools protocol (no browser
 download: Playwright launches /usr/bin/chromium).
 
-Checks what a manager sees: the network decision and every clinic's action on screen first and
-not cut off, each clinic's section with its decision above its charts, charts decoded and inside
-the page, nothing fetched from the network, no script run, print page breaks per clinic.
+Checks what a manager sees on the index: the network decision and every clinic's action on
+screen first and not cut off, each row linking a clinic page; and on every clinic page (opened
+through the index's link): the decision above its charts, charts decoded and inside the page, a
+link back to the index. Nothing is fetched from the network and no script runs on either kind of
+page; print starts each clinic on a new page.
 
 Screenshots go to a temporary directory, or to $LYMPHCAST_SCREENSHOTS when set. Set
 $LYMPHCAST_REPORT to an index.html (e.g. the demo report) to run the same checks on it.
@@ -84,7 +86,7 @@ def browser():
 
 
 def _open(browser, report: Path, width: int):
-    """A page showing the report; every request is recorded, and all but the file aborted."""
+    """A page showing ``report``; every request is recorded, and all but the file aborted."""
     context = browser.new_context(viewport={"width": width, "height": _HEIGHT})
     requests: list[str] = []
     dialogs: list[str] = []
@@ -104,6 +106,16 @@ def _open(browser, report: Path, width: int):
     return context, page, requests, dialogs
 
 
+def _clinic_pages(browser, report: Path) -> list[Path]:
+    """The clinic pages the index links, resolved as the browser resolves the links."""
+    context, page, _, _ = _open(browser, report, WIDTHS[-1])
+    try:
+        hrefs = page.locator("#network tbody th a").evaluate_all("es => es.map(e => e.href)")
+    finally:
+        context.close()
+    return [Path(href.removeprefix("file://")) for href in hrefs]
+
+
 @pytest.mark.parametrize("width", WIDTHS)
 def test_manager_sees_the_decision_first_at(width, browser, report, shots) -> None:
     context, page, requests, dialogs = _open(browser, report, width)
@@ -121,9 +133,11 @@ def test_manager_sees_the_decision_first_at(width, browser, report, shots) -> No
         assert headline.is_visible()
         assert headline.bounding_box()["y"] < _HEIGHT  # on the first screen
         rows = page.locator("#network tbody tr")
-        clinics = page.locator("section.clinic")
-        assert rows.count() == clinics.count() >= 2
+        assert rows.count() >= 2
+        assert page.locator("section.clinic").count() == 0  # clinics have their own pages
+        assert page.locator("img").count() == 0  # so the index stays small
         for i in range(rows.count()):
+            assert rows.nth(i).locator("th a").get_attribute("href").startswith("clinics/")
             action = rows.nth(i).locator("td.text")
             assert action.is_visible() and action.inner_text().strip()
             box = action.bounding_box()
@@ -132,10 +146,30 @@ def test_manager_sees_the_decision_first_at(width, browser, report, shots) -> No
         wraps = page.locator("#network .table-wrap" if width < 1000 else ".table-wrap")
         for i in range(wraps.count()):
             assert wraps.nth(i).evaluate("e => e.scrollWidth <= e.clientWidth"), i
+    finally:
+        context.close()
+    for name in (f"report-{width}-first-screen.png", f"report-{width}-full.png"):
+        assert (shots / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
-        for i in range(clinics.count()):
-            section = clinics.nth(i)
-            section.scroll_into_view_if_needed()
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_each_clinic_page_puts_its_decision_above_its_charts_at(
+    width, browser, report, shots
+) -> None:
+    pages = _clinic_pages(browser, report)
+    assert len(pages) >= 2 and all(p.is_file() for p in pages)  # every link opens a page
+    for n, clinic_page in enumerate(pages):
+        context, page, requests, dialogs = _open(browser, clinic_page, width)
+        try:
+            if n == 0:
+                page.screenshot(path=str(shots / f"clinic-{width}-full.png"), full_page=True)
+            assert set(requests) == {clinic_page.as_uri()} and dialogs == []
+            assert page.evaluate("document.documentElement.scrollWidth") <= width
+            back = page.locator('a[href="../index.html"]')
+            assert back.is_visible() and back.evaluate("e => e.href") == report.as_uri()
+            sections = page.locator("section.clinic")
+            assert sections.count() == 1
+            section = sections.first
             assert section.locator("h2").is_visible()
             action = section.locator(".headline .action")
             assert action.is_visible() and action.inner_text().strip()
@@ -150,10 +184,7 @@ def test_manager_sees_the_decision_first_at(width, browser, report, shots) -> No
                 assert image.evaluate("e => e.complete && e.naturalWidth > 0")  # decoded PNG
                 box = image.bounding_box()
                 assert box["x"] >= 0 and box["x"] + box["width"] <= width
-        page.emulate_media(media="print")
-        breaks = clinics.first.evaluate("e => getComputedStyle(e).breakBefore")
-        assert breaks == "page"
-    finally:
-        context.close()
-    for name in (f"report-{width}-first-screen.png", f"report-{width}-full.png"):
-        assert (shots / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+            page.emulate_media(media="print")
+            assert section.evaluate("e => getComputedStyle(e).breakBefore") == "page"
+        finally:
+            context.close()

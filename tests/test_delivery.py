@@ -21,6 +21,7 @@ from markupsafe import escape
 
 from forecasting.config import DeliveryConfig, from_dict
 from forecasting.errors import ConfigError
+from forecasting.report.clinic_ids import clinic_page_path
 from forecasting.report.delivery import (
     DeliveryError,
     build_messages,
@@ -141,7 +142,8 @@ def test_network_message_escapes_and_attaches(tmp_path):
     assert "\n" not in msg["Subject"] and "1 of 2 clinics" in msg["Subject"]
     html = msg.get_body(("html",)).get_content()
     assert HOSTILE not in html and "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;&amp;co" in html
-    assert 'href="https://intra.example/reports/2026-W48/index.html#clinic-1"' in html
+    page = clinic_page_path(HOSTILE)  # a safe file name, whatever the id
+    assert f'href="https://intra.example/reports/2026-W48/{page}"' in html
     assert "https://intra.example/reports/2026-W48/report.pdf" in html
     text = msg.get_body(("plain",)).get_content()
     assert "harbor (Covered): No change needed." in text
@@ -158,7 +160,7 @@ def test_clinic_message_holds_its_clinic_only(tmp_path):
     whole = msg.as_string()
     assert "No change needed." in whole and "Add about 8" not in whole
     assert "onerror" not in whole and "1 of 2 clinics" not in whole
-    link = (folder := report.folder / "index.html").as_uri() + "#clinic-2"
+    link = (folder := report.folder / clinic_page_path("harbor")).as_uri()
     assert link in msg.get_body(("html",)).get_content(), folder
 
 
@@ -359,19 +361,17 @@ def test_clinic_recipients_get_their_part_only(delivered):
     folder = (delivered["root"] / "reports" / "2025-W23").resolve()
     (msg,) = delivered["inbox"].to("harbor@clinics.example")
     record = json.loads((folder / "run_manifest.json").read_text())["report"]
-    position, harbor = next(
-        (i, c) for i, c in enumerate(record["clinics"], 1) if c["clinic_id"] == "harbor"
-    )
+    harbor = next(c for c in record["clinics"] if c["clinic_id"] == "harbor")
     html = msg.get_body(("html",)).get_content()
     text = msg.get_body(("plain",)).get_content()
     assert escape(harbor["action"]) in html and harbor["action"] in text
     for other in record["clinics"]:
         if other["clinic_id"] != "harbor":
             assert other["clinic_id"] not in html + text + msg["Subject"]
-    anchor = f"clinic-{position}"
-    assert f'href="{(folder / "index.html").as_uri()}#{anchor}"' in html
-    assert f'id="{anchor}"' in (folder / "index.html").read_text()
-    assert "Clinic harbor" in (folder / "index.html").read_text().split(f'id="{anchor}"')[1][:300]
+    page = folder / clinic_page_path("harbor")
+    assert f'href="{page.as_uri()}"' in html
+    assert "Clinic harbor</h2>" in page.read_text()  # the link opens harbor's published page
+    assert f'href="{clinic_page_path("harbor")}"' in (folder / "index.html").read_text()
     assert not delivered["inbox"].to("nobody@clinics.example")
     assert not delivered["inbox"].to("ops@clinics.example")
 

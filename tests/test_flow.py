@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from forecasting.columns import FORECAST_COLUMNS, STAFFING_COLUMNS
+from forecasting.report.clinic_ids import clinic_page_path
 
 AS_OF = date(2025, 6, 2)
 
@@ -61,7 +62,10 @@ def test_outputs_follow_design_columns(run):
     html = (out / "index.html").read_text()
     for clinic in clinics:
         assert clinic in html
-    assert html.count("data:image/png;base64,") >= 3 * len(clinics)
+        page = (out / clinic_page_path(clinic)).read_text()  # the index links it
+        assert f'href="{clinic_page_path(clinic)}"' in html
+        assert page.count("data:image/png;base64,") >= 3
+    assert "data:image/png;base64," not in html  # charts live on the clinic pages
 
 
 def test_manifest_and_archive(run):

@@ -1,4 +1,5 @@
-"""The weekly HTML report: decision first, self-contained, escaped, deterministic, golden."""
+"""The weekly HTML report (index + a page per clinic): decision first, self-contained, escaped,
+deterministic, golden."""
 
 from __future__ import annotations
 
@@ -19,11 +20,13 @@ from forecasting.report import (
     ReportView,
     build_view,
     find_report,
+    render_clinic_html,
     render_html,
     write_report,
 )
 
-GOLDEN = Path(__file__).parent / "golden" / "report.html"
+GOLDEN = Path(__file__).parent / "golden" / "report.html"  # the index page
+GOLDEN_CLINIC = Path(__file__).parent / "golden" / "clinic.html"  # the first clinic's page
 _PNG = re.compile(r"data:image/png;base64,[A-Za-z0-9+/=]+")
 
 
@@ -56,25 +59,53 @@ def html(view: ReportView) -> str:
     return render_html(view)
 
 
-def test_rendered_report_matches_the_golden_file(html: str) -> None:
-    """The whole page on fixed data; PNG bytes depend on library versions, so they are masked.
+def _all_pages(data: ReportData | ReportView) -> str:
+    """The index followed by every clinic's page, for checks that span the whole report."""
+    view = data if isinstance(data, ReportView) else build_view(data)
+    return render_html(view) + "".join(render_clinic_html(view, c) for c in view.clinics)
 
-    After an intended change, rewrite the golden file with LYMPHCAST_UPDATE_GOLDEN=1 and review
-    its diff.
+
+@pytest.fixture(scope="module")
+def pages(view: ReportView) -> str:
+    return _all_pages(view)
+
+
+@pytest.mark.parametrize("which", ["index", "clinic"])
+def test_rendered_report_matches_the_golden_file(view: ReportView, which: str) -> None:
+    """The index and the first clinic's page on fixed data; PNG bytes depend on library
+    versions, so they are masked.
+
+    After an intended change, rewrite the golden files with LYMPHCAST_UPDATE_GOLDEN=1 and review
+    their diff.
     """
-    masked = _PNG.sub("data:image/png;base64,…", html)
+    page = render_html(view) if which == "index" else render_clinic_html(view, view.clinics[0])
+    golden = GOLDEN if which == "index" else GOLDEN_CLINIC
+    masked = _PNG.sub("data:image/png;base64,…", page)
     if os.environ.get("LYMPHCAST_UPDATE_GOLDEN"):
-        GOLDEN.parent.mkdir(exist_ok=True)
-        GOLDEN.write_text(masked, encoding="utf-8")
-    assert masked == GOLDEN.read_text(encoding="utf-8")
+        golden.parent.mkdir(exist_ok=True)
+        golden.write_text(masked, encoding="utf-8")
+    assert masked == golden.read_text(encoding="utf-8")
+
+
+def test_the_index_links_each_clinic_page_and_holds_no_clinic_charts(
+    view: ReportView, html: str
+) -> None:
+    """The index's size grows by a table row per clinic, not by its charts."""
+    assert "data:image/png" not in html and '<section class="clinic"' not in html
+    for c in view.clinics:
+        assert f'<a href="{c.page}" title="{c.name}">{c.name}</a>' in html
+        page = render_clinic_html(view, c)
+        assert '<a href="../index.html">' in page and page.count('<section class="clinic"') == 1
 
 
 def test_network_summary_comes_first_with_each_clinics_action(html: str) -> None:
     summary = html.split('<section class="clinic"')[0]
     assert "1 of 2 clinics needs more therapist hours in the next 4 weeks: north." in summary
-    links = re.findall(r'<th scope="row"><a href="#(clinic-\d)">(\w+)</a>', summary)
-    assert links == [("clinic-1", "north"), ("clinic-2", "south")]
-    north = _text(summary.split('href="#clinic-1">')[1].split("</tr>")[0])
+    links = re.findall(r'<th scope="row"><a href="clinics/([^"]+)" title="\w+">(\w+)</a>', summary)
+    assert [name for _, name in links] == ["north", "south"]
+    assert all(re.fullmatch(r"(north|south)-[0-9a-f]{10}\.html", page) for page, _ in links)
+    row = summary.split(f'href="clinics/{links[0][0]}"')[1].split(">", 1)[1]
+    north = _text(row.split("</tr>")[0])
     # the action comes right after the clinic's name, then next week's figures
     action = "Add about 27 h (week of 30 November); short in all 4 weeks"
     assert north.split() == f"north {action} 84 70–101 163 136 27 short".split()
@@ -91,8 +122,8 @@ def test_network_summary_comes_first_with_each_clinics_action(html: str) -> None
     )
 
 
-def test_each_clinic_section_puts_the_decision_before_the_evidence(html: str) -> None:
-    sections = _sections(html)
+def test_each_clinic_section_puts_the_decision_before_the_evidence(pages: str) -> None:
+    sections = _sections(pages)
     assert list(sections) == ["north", "south"]
     for body in sections.values():
         order = [
@@ -102,8 +133,8 @@ def test_each_clinic_section_puts_the_decision_before_the_evidence(html: str) ->
         assert order == sorted(order)
 
 
-def test_gap_decision_is_worded_from_the_numbers(html: str) -> None:
-    north = _text(_sections(html)["north"])
+def test_gap_decision_is_worded_from_the_numbers(pages: str) -> None:
+    north = _text(_sections(pages)["north"])
     assert "Action: Add about 27 therapist hours in the week of 30 November." in north
     assert (
         "Next week: about 84 sessions (70–101). Needs 163 therapist hours (4.1 FTE); 136 rostered. "
@@ -113,8 +144,8 @@ def test_gap_decision_is_worded_from_the_numbers(html: str) -> None:
     assert "About 40 of next week&#39;s sessions are owed to patients already operated on" in north
 
 
-def test_covered_decision_says_the_roster_covers(html: str) -> None:
-    south = _text(_sections(html)["south"])
+def test_covered_decision_says_the_roster_covers(pages: str) -> None:
+    south = _text(_sections(pages)["south"])
     assert (
         "Covered: No change needed: the roster covers expected demand for the next 4 weeks."
         in south
@@ -140,8 +171,8 @@ def test_a_later_single_gap_names_its_week() -> None:
     ]
 
 
-def test_past_forecasts_are_compared_with_what_happened(html: str) -> None:
-    north = _sections(html)["north"]
+def test_past_forecasts_are_compared_with_what_happened(pages: str) -> None:
+    north = _sections(pages)["north"]
     assert (
         "Last 4 weeks: past forecasts were within 4% of actual sessions on average; 3 of 4 weeks "
         "fell inside the forecast range (p10–p90); they ran 4% high."
@@ -150,7 +181,7 @@ def test_past_forecasts_are_compared_with_what_happened(html: str) -> None:
     # the later run (9 Nov) wins for 9 and 16 Nov; 16 Nov's actual 84 is outside 86–94
     assert "16 Nov 9 Nov 90 86–94 84 +6 no" in table
     assert "26 Oct 26 Oct 80 72–88 78 +2 yes" in table
-    south = _text(_sections(html)["south"])
+    south = _text(_sections(pages)["south"])
     assert "within 16% of actual sessions on average; 0 of 4 weeks" in south
 
 
@@ -163,22 +194,25 @@ def test_without_an_archive_the_accuracy_section_says_so() -> None:
     assert view.network_accuracy.startswith("Past forecasts: none archived yet")
 
 
-def test_charts_are_embedded_png_data_uris(html: str) -> None:
-    uris = re.findall(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)
+def test_charts_are_embedded_png_data_uris(pages: str) -> None:
+    uris = re.findall(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"', pages)
     assert len(uris) == 6  # three charts per clinic
     assert all(base64.b64decode(u).startswith(b"\x89PNG\r\n\x1a\n") for u in uris)
 
 
-def test_nothing_is_fetched_from_the_network(html: str) -> None:
-    assert "http://" not in html and "https://" not in html
-    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", html, re.I)
-    assert not re.search(r"<(script|link|iframe|object|embed)\b", html, re.I)
-    assert "@import" not in html and "url(" not in html
-    assert all(h.startswith("#") for h in re.findall(r'href="([^"]*)"', html))
+def test_nothing_is_fetched_from_the_network(pages: str) -> None:
+    assert "http://" not in pages and "https://" not in pages
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", pages, re.I)
+    assert not re.search(r"<(script|link|iframe|object|embed)\b", pages, re.I)
+    assert "@import" not in pages and "url(" not in pages
+    # links stay inside the report folder: the clinic pages and back to the index
+    hrefs = re.findall(r'href="([^"]*)"', pages)
+    inside = re.compile(r"(clinics/[a-z0-9-]+\.html|\.\./index\.html)")
+    assert hrefs and all(inside.fullmatch(h) for h in hrefs)
     # and the browser is told so: only inline styles and data: images may load
     assert (
-        "default-src &#39;none&#39;; img-src data:" in html
-        or "default-src 'none'; img-src data:" in html
+        "default-src &#39;none&#39;; img-src data:" in pages
+        or "default-src 'none'; img-src data:" in pages
     )
 
 
@@ -237,7 +271,11 @@ def test_write_report_writes_index_html(tmp_path, view: ReportView, html: str) -
     path = write_report(tmp_path / "2026-W48", view)
     assert path == tmp_path / "2026-W48" / "index.html"
     assert path.read_text(encoding="utf-8") == html
-    assert [p.name for p in path.parent.iterdir()] == ["index.html"]
+    assert sorted(p.name for p in path.parent.iterdir()) == ["clinics", "index.html"]
+    written = sorted(p.relative_to(path.parent).as_posix() for p in path.parent.glob("clinics/*"))
+    assert written == sorted(c.page for c in view.clinics)
+    first = path.parent / view.clinics[0].page
+    assert first.read_text(encoding="utf-8") == render_clinic_html(view, view.clinics[0])
 
 
 def test_hostile_clinic_without_procedures_or_staffing_renders_as_text() -> None:
@@ -251,7 +289,7 @@ def test_hostile_clinic_without_procedures_or_staffing_renders_as_text() -> None
         forecast=pd.concat([base.forecast, extra], ignore_index=True),
         notes={HOSTILE: "no session history: <b>bold</b>"},
     )
-    out = render_html(data)
+    out = _all_pages(data)
     assert "<script" not in out and "<b>bold" not in out
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in out
     hostile = _sections(out)["&lt;script&gt;alert(1)&lt;/script&gt;"]

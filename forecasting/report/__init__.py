@@ -4,7 +4,7 @@ from forecasting.report.accuracy import Archive, load_archive
 from forecasting.report.data import ReportData, ReportSettings
 from forecasting.report.drawing import chart_pool, draw_charts
 from forecasting.report.folders import find_report
-from forecasting.report.html import render_html, write_report
+from forecasting.report.html import render_clinic_html, render_html, write_report
 from forecasting.report.pdf import write_pdf
 from forecasting.report.publish import publish_week, report_settings, run_manifest, run_timings
 from forecasting.report.safe import neutralise_formulas, neutralise_text
@@ -25,6 +25,7 @@ __all__ = [
     "neutralise_formulas",
     "neutralise_text",
     "publish_week",
+    "render_clinic_html",
     "render_html",
     "report_settings",
     "run_manifest",

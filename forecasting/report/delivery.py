@@ -36,6 +36,7 @@ import jinja2
 
 from forecasting.config import DeliveryConfig
 from forecasting.errors import LymphcastError
+from forecasting.report.clinic_ids import clinic_page_path
 
 __all__ = [
     "DeliveryError",
@@ -104,9 +105,10 @@ def _links(report: PublishedReport, base_url: str | None) -> dict[str, str]:
     }
 
 
-def _anchor(position: int) -> str:
-    # report.py names each clinic's section clinic-<n>, in the record's (sorted) order.
-    return f"clinic-{position}"
+def _clinic_link(index_url: str, clinic_id: str) -> str:
+    """The URL of a clinic's page: clinic_page_path (relative to index.html) beside the index."""
+    folder = index_url.rsplit("/", 1)[0]
+    return f"{folder}/{quote(clinic_page_path(clinic_id))}"
 
 
 def _header(text: str, limit: int = 200) -> str:
@@ -127,7 +129,7 @@ def _template() -> jinja2.Template:
 
 def _clinic_rows(report: PublishedReport, index_url: str, only: str | None) -> list[dict]:
     rows = []
-    for position, clinic in enumerate(report.clinics(), start=1):
+    for clinic in report.clinics():
         if only is not None and clinic.get("clinic_id") != only:
             continue
         rows.append(
@@ -136,7 +138,7 @@ def _clinic_rows(report: PublishedReport, index_url: str, only: str | None) -> l
                 "tag": _TAGS.get(str(clinic.get("status")), "Check"),
                 "action": str(clinic.get("action", "")),
                 "lines": [str(line) for line in clinic.get("lines", [])],
-                "link": f"{index_url}#{_anchor(position)}",
+                "link": _clinic_link(index_url, str(clinic.get("clinic_id", ""))),
             }
         )
     return rows

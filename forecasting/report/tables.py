@@ -49,7 +49,7 @@ class Row:
     Attributes:
         cells: the cells as text.
         mark: ``""``, ``"short"`` (a staffing gap) or ``"warn"`` (needs a look).
-        link: anchor id the first cell links to (``""``: no link).
+        link: the relative URL the first cell links to, e.g. a clinic's page (``""``: no link).
     """
 
     cells: list[str]

@@ -20,6 +20,7 @@ from forecasting.columns import CLINIC, P10, P50, P90, SERIES, SESSIONS, WEEK, p
 from forecasting.report import text as T
 from forecasting.report.accuracy import accuracy, compare
 from forecasting.report.clinic_charts import Chart, clinic_charts
+from forecasting.report.clinic_ids import clinic_page_path
 from forecasting.report.data import ReportData
 from forecasting.report.frames import Frames
 from forecasting.report.tables import (
@@ -44,6 +45,7 @@ class ClinicView:
 
     name: str
     anchor: str
+    page: str  # its page, relative to index.html (clinic_ids.clinic_page_path)
     status: str  # short | ok | check
     action: str
     lines: list[str]
@@ -203,6 +205,7 @@ def _clinic(
     return ClinicView(
         name=name,
         anchor=anchor,
+        page=clinic_page_path(name),
         status=decided.status,
         action=decided.action,
         lines=decided.lines,
@@ -220,7 +223,7 @@ def _clinic(
             else "No staffing figures for this clinic: the roster export may not list it, "
             "or there is no sessions forecast to size staff from."
         ),
-        summary=_summary_row(name, anchor, lead_fc, lead_row, decided),
+        summary=_summary_row(name, clinic_page_path(name), lead_fc, lead_row, decided),
         lead=lead,
     )
 
@@ -249,7 +252,7 @@ def _notes(
 
 def _summary_row(
     name: str,
-    anchor: str,
+    page: str,
     lead_fc: pd.DataFrame,
     lead_row: pd.Series | None,
     decided: T.DecisionText,
@@ -272,7 +275,7 @@ def _summary_row(
     return Row(
         cells=[name, decided.short_action, p50, rng, needed, rostered, gap],
         mark=mark,
-        link=anchor,
+        link=page,
     )
 
 
