@@ -27,6 +27,7 @@ from forecasting.demand.bookings import (
     pickup_curve,
     scheduled_snapshot,
 )
+from forecasting.demand.cutoff import check_cutoff
 from forecasting.demand.history import clinic_histories
 from forecasting.demand.pathways import learn_pathways
 from forecasting.demand.sessions import clinic_demand
@@ -110,9 +111,11 @@ def load_inputs(layout: DataLayout, as_of: date) -> WeeklyInputs:
     """The processed data of ``layout`` cut at ``as_of`` (see :func:`cut_inputs`).
 
     Raises:
-        InputError: the processed folder lacks a frame; run the ingest first.
+        InputError: the processed folder lacks a frame; run the ingest first; or ``as_of`` is
+            before the first week of data (:func:`forecasting.demand.cutoff.check_cutoff`).
     """
     procedures, sessions, roster = load_processed(layout.processed)
+    check_cutoff(procedures, sessions, as_of)
     return cut_inputs(procedures, sessions, roster, as_of, bookings=load_bookings(layout.processed))
 
 
