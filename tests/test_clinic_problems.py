@@ -61,3 +61,15 @@ def test_weekly_with_a_cutoff_before_the_data_exits_2_and_publishes_no_report(tm
     published = [p for p in reports.rglob("*") if p.is_file()] if reports.exists() else []
     report = [p for p in published if not p.name.startswith(".")]  # the run's lock aside
     assert all(p.name.endswith("FAILED.md") for p in report), report  # a notice, no report
+
+
+def test_a_clinic_without_roster_rows_is_a_problem_naming_it_and_the_fix() -> None:
+    from forecasting.staffing.problems import NO_ROSTER, unrostered
+
+    roster = pd.DataFrame({C.CLINIC: ["A", "A", "B"]})
+    problems = unrostered(roster, ["A", "B", "C"])
+    assert [(p.clinic_id, p.kind) for p in problems] == [("C", NO_ROSTER)]
+    assert (
+        problems[0].text().startswith("C: ") and "add the clinic's therapists" in problems[0].text()
+    )
+    assert [p.clinic_id for p in unrostered(roster.iloc[:0], ["A"])] == ["A"]
