@@ -44,7 +44,8 @@ from forecasting.models import (
     summarise_paths,
 )
 from forecasting.series import SeriesKey, procedure_histories, series_rng, series_uid
-from forecasting.staffing.hours import check_roster, rostered_hours_by_clinic, staffing_table
+from forecasting.staffing.hours import rostered_hours_by_clinic, staffing_table
+from forecasting.staffing.problems import ClinicProblem, unrostered
 
 # WeeklyResult.models: per series the model used, why a fallback was used, the fit's wall time,
 # how auto/ensemble chose, and whether the fit started from last week's parameters
@@ -191,8 +192,8 @@ def run_week(
     Returns:
         WeeklyResult: the forecast.csv and staffing.csv frames and how they were made.
 
-    Raises:
-        InputError: a clinic with data has no therapist on the roster.
+    A clinic with data but no therapist on the roster is forecast all the same (its staffing
+    rows show roster 0) and named in ``WeeklyResult.problems`` with its fix.
     """
     histories = inputs.histories()
     forecasts: dict[SeriesKey, SeriesForecast] = {}
@@ -217,6 +218,8 @@ class WeeklyResult:
     # per clinic: sessions over the whole horizon (clinic_id, mean, p10, p50, p90), from the
     # summed sample paths (quantiles of a total, never a sum of weekly quantiles)
     horizon_totals: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # one clinic's problems (forecasting/staffing/problems.py): the run goes on for the others
+    problems: tuple[ClinicProblem, ...] = ()
 
 
 def _horizon_total(clinic: str, paths: np.ndarray) -> dict:
@@ -291,13 +294,13 @@ def assemble(
     bookings.py); session paths are committed + forecast-driven + non-surgical demand with
     over-dispersed count noise (forecasting/demand.py); staffing comes from those paths.
 
-    Raises:
-        InputError: a clinic with data has no therapist on the roster.
+    A clinic with data but no therapist on the roster is forecast all the same (its staffing
+    rows show roster 0) and named in ``WeeklyResult.problems`` with its fix.
     """
     horizon = config.horizon_weeks
     weeks = inputs.forecast_weeks(horizon)
     clinics = inputs.clinics
-    check_roster(inputs.roster, clinics)
+    problems = tuple(unrostered(inputs.roster, clinics))
     past = clinic_histories(inputs.procedures, inputs.sessions, inputs.cutoff_week)
     learned = learn_pathways(past, config.pathways, config.demand)
     pickup = pickup_curve(
@@ -386,4 +389,5 @@ def assemble(
         demand=_with_calibration(
             DemandSummary.of(learned, config.pathways, booking_method), calibration
         ),
+        problems=problems,
     )

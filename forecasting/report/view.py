@@ -130,10 +130,12 @@ def build_view(data: ReportData) -> ReportView:
         "Gap (hours)",
     ]
     warnings = [f"{name}: {'; '.join(items)}." for name, items in sorted(stale.items())]
+    attention = T.problems_sentence(data.problems)
     return ReportView(
         iso_week=data.iso_week,
         as_of=T.day_month(as_of, None),
-        summary=T.network_sentences(names, [c.status for c in clinics], horizon),
+        summary=T.network_sentences(names, [c.status for c in clinics], horizon)
+        + ([attention] if attention else []),
         trust_line=_trust_line(stale, data.ingest, frames.models),
         network=Table(
             header=network_header,
@@ -228,7 +230,8 @@ def _clinic(
 def _notes(
     data: ReportData, frames: Frames, proc_fc: pd.DataFrame, stale: list[str], name: str
 ) -> list[str]:
-    out: list[str] = []
+    # this clinic's problems first, each with its fix (forecasting/staffing/problems.py)
+    out: list[str] = [s[0].upper() + s[1:] + "." for s in data.problems.get(name, [])]
     note = data.notes.get(name)
     if note:
         out.append(note[0].upper() + note[1:] + ("" if note.endswith(".") else "."))

@@ -1,14 +1,15 @@
-"""Clinic problems as data: one clinic's fault, its sentence and its fix (not yet wired in)."""
+"""Clinic problems as data: one clinic's fault, its sentence and its fix."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 
 from forecasting import columns as C
 
-__all__ = ["NO_ROSTER", "ClinicProblem", "unrostered"]
+__all__ = ["NO_ROSTER", "ClinicProblem", "problem_texts", "unrostered"]
 
 NO_ROSTER = "no_roster"
 
@@ -41,3 +42,11 @@ def unrostered(roster: pd.DataFrame, clinics: list[str]) -> list[ClinicProblem]:
         for c in clinics
         if c not in listed
     ]
+
+
+def problem_texts(problems: Sequence[ClinicProblem]) -> dict[str, list[str]]:
+    """Per clinic, its problems as ``sentence: fix`` for the report (in the order found)."""
+    out: dict[str, list[str]] = {}
+    for p in problems:
+        out.setdefault(p.clinic_id, []).append(f"{p.sentence}: {p.fix}")
+    return out
