@@ -73,3 +73,103 @@ def test_a_clinic_without_roster_rows_is_a_problem_naming_it_and_the_fix() -> No
         problems[0].text().startswith("C: ") and "add the clinic's therapists" in problems[0].text()
     )
     assert [p.clinic_id for p in unrostered(roster.iloc[:0], ["A"])] == ["A"]
+
+
+# ----------------------------------------------------------------------------------------------
+# A clinic without roster rows: the run goes on, the clinic is named with its fix
+
+_END = date(2025, 7, 1)
+_AS_OF = date(2025, 6, 2)
+
+
+def _week_frames(demo_exports, root):
+    from forecasting.config import Config
+    from forecasting.ingest.folder import ingest
+    from forecasting.ingest.store import load_bookings, load_processed, write_processed
+
+    demo_exports(root / "raw", clinics=3, years=2, seed=3, end=_END)
+    write_processed(ingest(root / "raw", Config().ingest, _END), root / "processed")
+    procedures, sessions, roster = load_processed(root / "processed")
+    return procedures, sessions, roster, load_bookings(root / "processed")
+
+
+def test_a_clinic_without_roster_rows_leaves_every_other_clinic_unchanged(
+    demo_exports, tmp_path
+) -> None:
+    from forecasting.config import Config
+    from forecasting.staffing import HOURS_NEEDED, HOURS_ROSTERED
+    from forecasting.staffing.problems import NO_ROSTER
+    from forecasting.week import cut_inputs, run_week
+
+    config = Config.model_validate({"model": {"name": "seasonal_naive"}, "n_paths": 100})
+    procedures, sessions, roster, bookings = _week_frames(demo_exports, tmp_path)
+    clinics = sorted(roster[C.CLINIC].unique())
+    gone = clinics[1]
+
+    def run(r: pd.DataFrame):
+        return run_week(cut_inputs(procedures, sessions, r, _AS_OF, bookings=bookings), config)
+
+    whole = run(roster)
+    without = run(roster[roster[C.CLINIC] != gone].reset_index(drop=True))
+    assert whole.problems == ()
+    assert [(p.clinic_id, p.kind) for p in without.problems] == [(gone, NO_ROSTER)]
+    assert "roster" in without.problems[0].fix
+    # the clinic is still forecast, like the others
+    pd.testing.assert_frame_equal(whole.forecast, without.forecast)
+    others = whole.staffing[C.CLINIC] != gone
+    pd.testing.assert_frame_equal(
+        whole.staffing[others].reset_index(drop=True),
+        without.staffing[without.staffing[C.CLINIC] != gone].reset_index(drop=True),
+    )
+    mine = without.staffing[without.staffing[C.CLINIC] == gone]
+    assert len(mine) == config.horizon_weeks and (mine[HOURS_ROSTERED] == 0).all()
+    needed = whole.staffing.loc[~others, HOURS_NEEDED].to_numpy()
+    assert (mine[HOURS_NEEDED].to_numpy() == needed).all() and needed.sum() > 0
+
+
+def test_problems_sentence_names_each_clinic_once() -> None:
+    from forecasting.report.text import problems_sentence
+
+    assert problems_sentence({}) is None
+    assert problems_sentence({"b": ["x: fix x"]}) == "1 clinic needs attention: b (x: fix x)."
+    two = problems_sentence({"c": ["z: fz"], "a": ["x: fx", "y: fy"]})
+    assert two == "2 clinics need attention: a (x: fx; y: fy), c (z: fz)."
+
+
+@pytest.mark.slow
+def test_weekly_with_an_unrostered_clinic_exits_3_and_names_it(tmp_path) -> None:
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from forecasting.demo import generate_demo
+
+    root = Path(__file__).resolve().parent.parent
+    raw = tmp_path / "raw"
+    generate_demo(raw, clinics=2, years=1, seed=3, end=date(2026, 11, 30))
+    roster = pd.read_csv(raw / "roster.csv", dtype=str)
+    roster[roster[C.CLINIC] != "harbor"].to_csv(raw / "roster.csv", index=False)
+    config = tmp_path / "fast.toml"
+    config.write_text('[model]\nname = "seasonal_naive"\n[orchestration]\nmin_free_mb = 0\n')
+    reports = tmp_path / "reports"
+    command = [sys.executable, "-m", "lymphcast", "weekly", "--as-of", "2026-11-30"]
+    command += ["--config", str(config), "--raw", str(raw), "--processed", str(tmp_path / "p")]
+    done = subprocess.run(
+        [*command, "--reports", str(reports)], cwd=root, capture_output=True, text=True
+    )
+    assert done.returncode == 3, done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    warnings = [line for line in done.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and warnings[0].startswith("warning: harbor: the roster has no")
+    folder = next(reports.glob("2026-W*"))
+    manifest = json.loads((folder / "run_manifest.json").read_text())
+    assert [(p["clinic_id"], p["kind"]) for p in manifest["problems"]] == [("harbor", "no_roster")]
+    page = (folder / "index.html").read_text()
+    assert "1 clinic needs attention: harbor" in page
+    assert "add the clinic&#39;s therapists to the roster export" in page or (
+        "add the clinic's therapists to the roster export" in page
+    )
+    staffing = pd.read_csv(folder / "staffing.csv")
+    assert set(staffing[C.CLINIC]) == {"bayview", "harbor"}
+    assert not list(reports.glob("*.FAILED.md"))

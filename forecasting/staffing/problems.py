@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
 from forecasting import columns as C
 
-__all__ = ["NO_ROSTER", "ClinicProblem", "problem_texts", "unrostered"]
+__all__ = ["NO_ROSTER", "ClinicProblem", "problem_texts", "published_problems", "unrostered"]
 
 NO_ROSTER = "no_roster"
 
@@ -50,3 +52,13 @@ def problem_texts(problems: Sequence[ClinicProblem]) -> dict[str, list[str]]:
     for p in problems:
         out.setdefault(p.clinic_id, []).append(f"{p.sentence}: {p.fix}")
     return out
+
+
+def published_problems(index_path: str | Path) -> list[str]:
+    """The problems a published report names (its run_manifest.json), one sentence each."""
+    manifest = Path(index_path).parent / "run_manifest.json"
+    try:
+        problems = json.loads(manifest.read_text(encoding="utf-8")).get("problems") or []
+    except (OSError, ValueError):
+        return []
+    return [ClinicProblem(**p).text() for p in problems]
