@@ -173,3 +173,50 @@ def test_weekly_with_an_unrostered_clinic_exits_3_and_names_it(tmp_path) -> None
     staffing = pd.read_csv(folder / "staffing.csv")
     assert set(staffing[C.CLINIC]) == {"bayview", "harbor"}
     assert not list(reports.glob("*.FAILED.md"))
+
+
+# ----------------------------------------------------------------------------------------------
+# The report: problems in the clinic's section and the summary; stale data leads the report
+
+
+def test_report_view_shows_a_problem_in_its_clinic_and_the_summary() -> None:
+    from dataclasses import replace
+
+    from forecasting.report.view import build_view
+    from tests.report_fixtures import report_data
+
+    problem = "the roster has no therapist for this clinic: add its therapists to the roster"
+    view = build_view(replace(report_data(), problems={"south": [problem]}))
+    south, north = (next(c for c in view.clinics if c.name == n) for n in ("south", "north"))
+    assert south.notes[0] == problem[0].upper() + problem[1:] + "."
+    assert not any("roster has no" in note for note in north.notes)
+    assert view.summary[-1] == f"1 clinic needs attention: south ({problem})."
+
+
+def test_stale_data_leads_the_report_and_replaces_the_clinics_staffing_advice() -> None:
+    from dataclasses import replace
+
+    from forecasting.report.view import build_view
+    from tests.report_fixtures import report_data
+
+    data = report_data()
+    fresh = build_view(data)
+    assert not fresh.summary[0].startswith("Stale data")
+
+    def older(frame: pd.DataFrame) -> pd.DataFrame:  # south's last 4 weeks missing
+        late = (frame[C.CLINIC] == "south") & (frame[C.WEEK] >= pd.Timestamp("2026-10-26"))
+        return frame[~late].reset_index(drop=True)
+
+    view = build_view(
+        replace(
+            data,
+            procedures_history=older(data.procedures_history),
+            sessions_history=older(data.sessions_history),
+        )
+    )
+    assert view.summary[0].startswith("Stale data") and "south 4 weeks" in view.summary[0]
+    assert "north" not in view.summary[0]
+    clinics = {c.name: c for c in view.clinics}
+    before = {c.name: c for c in fresh.clinics}
+    assert clinics["south"].action.startswith("Data is 4 weeks old: export again")
+    assert clinics["north"].action == before["north"].action

@@ -10,7 +10,7 @@ the same thing. The same data gives the same view.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
@@ -22,6 +22,7 @@ from forecasting.report.accuracy import accuracy, compare
 from forecasting.report.clinic_charts import Chart, clinic_charts
 from forecasting.report.data import ReportData
 from forecasting.report.frames import Frames
+from forecasting.report.stale import stale_action, stale_banner, weeks_old
 from forecasting.report.tables import (
     Row,
     Table,
@@ -115,10 +116,17 @@ def build_view(data: ReportData) -> ReportView:
         data.options.accuracy_weeks,
     )
     fresh, stale = freshness(frames, names, as_of, data.options.max_missing_weeks)
+    # data older than report.max_missing_weeks: a banner first, no staffing advice for the clinic
+    old = {
+        n: w for n, w in weeks_old(frames, names, as_of).items()
+        if w > data.options.max_missing_weeks
+    }  # fmt: skip
     clinics = [
         _clinic(data, frames, comparison, stale.get(name, []), name, f"clinic-{i}", as_of)
         for i, name in enumerate(names, start=1)
     ]
+    clinics = [_stale_clinic(c, old[c.name]) if c.name in old else c for c in clinics]
+    banner = stale_banner(old)
     week = T.network_week([c.lead for c in clinics if c.lead is not None], as_of)
     network_header = [
         "Clinic",
@@ -134,7 +142,8 @@ def build_view(data: ReportData) -> ReportView:
     return ReportView(
         iso_week=data.iso_week,
         as_of=T.day_month(as_of, None),
-        summary=T.network_sentences(names, [c.status for c in clinics], horizon)
+        summary=([banner] if banner else [])
+        + T.network_sentences(names, [c.status for c in clinics], horizon)
         + ([attention] if attention else []),
         trust_line=_trust_line(stale, data.ingest, frames.models),
         network=Table(
@@ -224,6 +233,19 @@ def _clinic(
         ),
         summary=_summary_row(name, anchor, lead_fc, lead_row, decided),
         lead=lead,
+    )
+
+
+def _stale_clinic(clinic: ClinicView, weeks: int) -> ClinicView:
+    """A clinic whose newest data is ``weeks`` old: export again instead of staffing advice."""
+    action = stale_action(weeks)
+    cells = list(clinic.summary.cells)
+    cells[1] = "Export again"
+    return replace(
+        clinic,
+        status="check",
+        action=action,
+        summary=replace(clinic.summary, cells=cells, mark="warn"),
     )
 
 
