@@ -220,3 +220,13 @@ def test_stale_data_leads_the_report_and_replaces_the_clinics_staffing_advice() 
     before = {c.name: c for c in fresh.clinics}
     assert clinics["south"].action.startswith("Data is 4 weeks old: export again")
     assert clinics["north"].action == before["north"].action
+
+
+def test_warnings_artifact_lists_each_problem_escaped() -> None:
+    from flows.artifacts import warnings_markdown
+
+    text = warnings_markdown(
+        "2026-W49", [{"clinic_id": "<b>x</b>", "sentence": "no roster", "fix": "add *them*"}]
+    )
+    assert text.splitlines()[0] == "# Completed with warnings, 2026-W49"
+    assert "- **&lt;b&gt;x&lt;/b&gt;**: no roster; add \\*them\\*." in text
