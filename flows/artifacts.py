@@ -26,8 +26,17 @@ from forecasting.errors import LymphcastError
 SUMMARY_KEY = "weekly-staffing-summary"
 TABLE_KEY = "weekly-staffing-table"
 LINK_KEY = "weekly-staffing-report"
+WARNINGS_KEY = "weekly-staffing-warnings"  # only when a clinic has a problem (exit 3)
 
-__all__ = ["LINK_KEY", "SUMMARY_KEY", "TABLE_KEY", "publish_artifacts", "summary_markdown"]
+__all__ = [
+    "LINK_KEY",
+    "SUMMARY_KEY",
+    "TABLE_KEY",
+    "WARNINGS_KEY",
+    "publish_artifacts",
+    "summary_markdown",
+    "warnings_markdown",
+]
 
 # Characters that start Markdown markup inside a line (links, emphasis, code, table cells).
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
@@ -60,6 +69,15 @@ def summary_markdown(record: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def warnings_markdown(week: str, problems: list[dict[str, Any]]) -> str:
+    """The clinics' problems (run_manifest.json ``problems``) as Markdown, one line each."""
+    lines = [f"# Completed with warnings, {_md(week)}", ""]
+    lines += [
+        f"- **{_md(p['clinic_id'])}**: {_md(p['sentence'])}; {_md(p['fix'])}." for p in problems
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def _table(staffing: pd.DataFrame) -> list[dict[str, Any]]:
     records = staffing.astype(object).where(staffing.notna(), None).to_dict(orient="records")
     return [{str(k): v for k, v in r.items()} for r in records]
@@ -77,7 +95,8 @@ def publish_artifacts(index_path: str | Path) -> dict[str, str]:
     folder = index.parent
     manifest_path = folder / "run_manifest.json"
     try:
-        record = json.loads(manifest_path.read_text(encoding="utf-8"))["report"]
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        record = manifest["report"]
         staffing = pd.read_csv(folder / "staffing.csv")
     except (OSError, KeyError, ValueError) as err:
         raise LymphcastError(
@@ -103,4 +122,11 @@ def publish_artifacts(index_path: str | Path) -> dict[str, str]:
             description=f"The report of {week} (HTML; report.pdf and staffing.xlsx beside it)",
         ),
     }
+    problems = manifest.get("problems") or []
+    if problems:
+        ids[WARNINGS_KEY] = create_markdown_artifact(
+            markdown=warnings_markdown(week, problems),
+            key=WARNINGS_KEY,
+            description=f"Clinics that need attention in {week} (the run completed with warnings)",
+        )
     return {k: str(v) for k, v in ids.items()}

@@ -28,6 +28,7 @@ from forecasting.demand.bookings import (
     scheduled_snapshot,
 )
 from forecasting.demand.calibration import Calibration, from_archive, rescale_paths
+from forecasting.demand.cutoff import check_cutoff
 from forecasting.demand.history import clinic_histories
 from forecasting.demand.pathways import learn_pathways
 from forecasting.demand.sessions import clinic_demand
@@ -43,7 +44,8 @@ from forecasting.models import (
     summarise_paths,
 )
 from forecasting.series import SeriesKey, procedure_histories, series_rng, series_uid
-from forecasting.staffing.hours import check_roster, rostered_hours_by_clinic, staffing_table
+from forecasting.staffing.hours import rostered_hours_by_clinic, staffing_table
+from forecasting.staffing.problems import ClinicProblem, unrostered
 
 # WeeklyResult.models: per series the model used, why a fallback was used, the fit's wall time,
 # how auto/ensemble chose, and whether the fit started from last week's parameters
@@ -111,9 +113,11 @@ def load_inputs(layout: DataLayout, as_of: date) -> WeeklyInputs:
     """The processed data of ``layout`` cut at ``as_of`` (see :func:`cut_inputs`).
 
     Raises:
-        InputError: the processed folder lacks a frame; run the ingest first.
+        InputError: the processed folder lacks a frame; run the ingest first; or ``as_of`` is
+            before the first week of data (:func:`forecasting.demand.cutoff.check_cutoff`).
     """
     procedures, sessions, roster = load_processed(layout.processed)
+    check_cutoff(procedures, sessions, as_of)
     return cut_inputs(procedures, sessions, roster, as_of, bookings=load_bookings(layout.processed))
 
 
@@ -188,8 +192,8 @@ def run_week(
     Returns:
         WeeklyResult: the forecast.csv and staffing.csv frames and how they were made.
 
-    Raises:
-        InputError: a clinic with data has no therapist on the roster.
+    A clinic with data but no therapist on the roster is forecast all the same (its staffing
+    rows show roster 0) and named in ``WeeklyResult.problems`` with its fix.
     """
     histories = inputs.histories()
     forecasts: dict[SeriesKey, SeriesForecast] = {}
@@ -214,6 +218,8 @@ class WeeklyResult:
     # per clinic: sessions over the whole horizon (clinic_id, mean, p10, p50, p90), from the
     # summed sample paths (quantiles of a total, never a sum of weekly quantiles)
     horizon_totals: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # one clinic's problems (forecasting/staffing/problems.py): the run goes on for the others
+    problems: tuple[ClinicProblem, ...] = ()
 
 
 def _horizon_total(clinic: str, paths: np.ndarray) -> dict:
@@ -289,13 +295,13 @@ def assemble(
     non-surgical demand with over-dispersed count noise (:mod:`forecasting.demand.sessions`);
     staffing comes from those paths (:mod:`forecasting.staffing`).
 
-    Raises:
-        InputError: a clinic with data has no therapist on the roster.
+    A clinic with data but no therapist on the roster is forecast all the same (its staffing
+    rows show roster 0) and named in ``WeeklyResult.problems`` with its fix.
     """
     horizon = config.horizon_weeks
     weeks = inputs.forecast_weeks(horizon)
     clinics = inputs.clinics
-    check_roster(inputs.roster, clinics)
+    problems = tuple(unrostered(inputs.roster, clinics))
     past = clinic_histories(inputs.procedures, inputs.sessions, inputs.cutoff_week)
     learned = learn_pathways(past, config.pathways, config.demand)
     pickup = pickup_curve(
@@ -384,4 +390,5 @@ def assemble(
         demand=_with_calibration(
             DemandSummary.of(learned, config.pathways, booking_method), calibration
         ),
+        problems=problems,
     )

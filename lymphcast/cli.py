@@ -1,7 +1,9 @@
 """The ``lymphcast`` command line (Typer).
 
 Expected failures print one sentence naming the file, row or setting and the fix; exit status
-0 on success, 2 for bad arguments or configuration, 1 when a run failed.
+0 on success, 2 for bad arguments or configuration, 1 when a run failed, 3 when `weekly`
+completed with warnings (a report was published, but some clinic needs attention: each is
+printed as ``warning: <clinic>: <problem>; <fix>.``).
 """
 
 from __future__ import annotations
@@ -213,7 +215,12 @@ def weekly(
         ),
     ] = None,
 ) -> None:
-    """The weekly job (Prefect flow `weekly-staffing`): ingest, forecast, staffing, report."""
+    """The weekly job (Prefect flow `weekly-staffing`): ingest, forecast, staffing, report.
+
+    Exit status: 0 done; 3 done with warnings (the report is published, but a clinic needs
+    attention, e.g. it has no roster rows: each printed with its fix); 2 bad arguments or
+    configuration (nothing runs); 1 the run failed (a failure notice is written).
+    """
     from forecasting.config import load_config
     from forecasting.errors import ConfigError
     from forecasting.ingest import discover
@@ -264,6 +271,14 @@ def weekly(
         raise _fail(err) from None
     typer.echo(f"done in {time.perf_counter() - started:.0f} s", err=True)
     typer.echo(f"report: {Path(path).resolve()}")
+    from forecasting.staffing.problems import published_problems
+
+    problems = published_problems(path)
+    for sentence in problems:
+        typer.echo(f"warning: {sentence}", err=True)
+    if problems:
+        typer.echo(f"completed with warnings: {len(problems)} clinic problem(s)", err=True)
+        raise typer.Exit(3)
 
 
 @app.command()

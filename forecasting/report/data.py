@@ -71,6 +71,8 @@ class ReportData:
         notes: per clinic, why its forecast is less certain (shown under its headline).
         options: what the report shows and when it warns (``[report]`` in lymphcast.toml).
         horizon_totals: ``clinic_id, mean, p10, p90`` of the sessions summed over the horizon.
+        problems: per clinic, its problems as sentences with their fix (shown first in its
+            section and named in the network summary).
     """
 
     as_of: date
@@ -87,3 +89,4 @@ class ReportData:
     notes: dict[str, str] = field(default_factory=dict)
     options: ReportConfig = field(default_factory=ReportConfig)
     horizon_totals: pd.DataFrame = field(default_factory=pd.DataFrame)
+    problems: dict[str, list[str]] = field(default_factory=dict)

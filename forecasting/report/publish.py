@@ -8,6 +8,7 @@ wall-clock times go to timings.json beside it.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.metadata
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from forecasting.report.pdf import write_pdf
 from forecasting.report.safe import neutralise_formulas
 from forecasting.report.view import build_view
 from forecasting.report.xlsx import write_staffing_xlsx
+from forecasting.staffing.problems import problem_texts
 from forecasting.week import WeeklyInputs, WeeklyResult
 
 FIT_SECONDS = "fit_seconds"  # a WeeklyResult.models column: wall time, so not in the manifest
@@ -64,6 +66,8 @@ def run_manifest(
         # per series the model and how it was chosen; the fits' wall times are in timings.json
         "models": _records(result.models.drop(columns=[FIT_SECONDS], errors="ignore")),
         "notes": result.notes,
+        # one clinic's problems and their fix (the run went on for the others)
+        "problems": [dataclasses.asdict(p) for p in result.problems],
         "demand": result.demand.manifest(),
         "pathways": result.pathways.to_dict(orient="records"),
         "versions": library_versions(),
@@ -144,6 +148,7 @@ def publish_week(
         notes=result.notes,
         options=config.report,
         horizon_totals=result.horizon_totals,
+        problems=problem_texts(result.problems),
         settings=report_settings(config, result),
     )
     # Every chart drawn once (by worker processes for a large network, which start while the

@@ -63,6 +63,7 @@ __all__ = [
     "fmt_signed",
     "iso_date",
     "network_sentences",
+    "problems_sentence",
     "service_note",
     "week_label",
     "weeks_phrase",
@@ -388,6 +389,17 @@ def network_sentences(names: Sequence[str], statuses: Sequence[str], horizon: in
     if missing:
         out.append(f"No staffing figures for: {', '.join(missing)}.")
     return out
+
+
+def problems_sentence(problems: dict[str, list[str]]) -> str | None:
+    """``2 clinics need attention: C (...), D (...).`` or None when no clinic has a problem."""
+    named = {name: items for name, items in sorted(problems.items()) if items}
+    if not named:
+        return None
+    verb = "needs" if len(named) == 1 else "need"
+    parts = [f"{name} ({'; '.join(items)})" for name, items in named.items()]
+    clinics = "clinic" if len(named) == 1 else "clinics"
+    return f"{len(named)} {clinics} {verb} attention: {', '.join(parts)}."
 
 
 def network_week(leads: Sequence[pd.Timestamp], as_of: pd.Timestamp) -> str:

@@ -10,7 +10,7 @@ the same thing. The same data gives the same view.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
@@ -23,6 +23,7 @@ from forecasting.report.clinic_charts import Chart, clinic_charts
 from forecasting.report.clinic_ids import clinic_page_path
 from forecasting.report.data import ReportData
 from forecasting.report.frames import Frames
+from forecasting.report.stale import stale_action, stale_banner, weeks_old
 from forecasting.report.tables import (
     Row,
     Table,
@@ -117,10 +118,17 @@ def build_view(data: ReportData) -> ReportView:
         data.options.accuracy_weeks,
     )
     fresh, stale = freshness(frames, names, as_of, data.options.max_missing_weeks)
+    # data older than report.max_missing_weeks: a banner first, no staffing advice for the clinic
+    old = {
+        n: w for n, w in weeks_old(frames, names, as_of).items()
+        if w > data.options.max_missing_weeks
+    }  # fmt: skip
     clinics = [
         _clinic(data, frames, comparison, stale.get(name, []), name, f"clinic-{i}", as_of)
         for i, name in enumerate(names, start=1)
     ]
+    clinics = [_stale_clinic(c, old[c.name]) if c.name in old else c for c in clinics]
+    banner = stale_banner(old)
     week = T.network_week([c.lead for c in clinics if c.lead is not None], as_of)
     network_header = [
         "Clinic",
@@ -132,10 +140,13 @@ def build_view(data: ReportData) -> ReportView:
         "Gap (hours)",
     ]
     warnings = [f"{name}: {'; '.join(items)}." for name, items in sorted(stale.items())]
+    attention = T.problems_sentence(data.problems)
     return ReportView(
         iso_week=data.iso_week,
         as_of=T.day_month(as_of, None),
-        summary=T.network_sentences(names, [c.status for c in clinics], horizon),
+        summary=([banner] if banner else [])
+        + T.network_sentences(names, [c.status for c in clinics], horizon)
+        + ([attention] if attention else []),
         trust_line=_trust_line(stale, data.ingest, frames.models),
         network=Table(
             header=network_header,
@@ -228,10 +239,24 @@ def _clinic(
     )
 
 
+def _stale_clinic(clinic: ClinicView, weeks: int) -> ClinicView:
+    """A clinic whose newest data is ``weeks`` old: export again instead of staffing advice."""
+    action = stale_action(weeks)
+    cells = list(clinic.summary.cells)
+    cells[1] = "Export again"
+    return replace(
+        clinic,
+        status="check",
+        action=action,
+        summary=replace(clinic.summary, cells=cells, mark="warn"),
+    )
+
+
 def _notes(
     data: ReportData, frames: Frames, proc_fc: pd.DataFrame, stale: list[str], name: str
 ) -> list[str]:
-    out: list[str] = []
+    # this clinic's problems first, each with its fix (forecasting/staffing/problems.py)
+    out: list[str] = [s[0].upper() + s[1:] + "." for s in data.problems.get(name, [])]
     note = data.notes.get(name)
     if note:
         out.append(note[0].upper() + note[1:] + ("" if note.endswith(".") else "."))
