@@ -54,8 +54,21 @@ def write_json(path: Path, obj: Any) -> Path:
     return write_text(path, text)
 
 
+def without_negative_zero(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose float columns hold 0.0 where they held -0.0 (rounding a small negative
+    gives -0.0, which a CSV shows as "-0.0"); every other value, NaN included, is unchanged."""
+    floats = frame.select_dtypes(include="float").columns
+    if not len(floats):
+        return frame
+    clean = frame.copy()
+    clean[floats] = clean[floats] + 0.0  # IEEE 754: -0.0 + 0.0 == +0.0
+    return clean
+
+
 def write_csv(path: Path, frame: pd.DataFrame) -> Path:
-    return atomic_write(path, lambda p: frame.to_csv(p, index=False, lineterminator="\n"))
+    """Write ``frame`` as CSV atomically, without an index and without negative zeros."""
+    clean = without_negative_zero(frame)
+    return atomic_write(path, lambda p: clean.to_csv(p, index=False, lineterminator="\n"))
 
 
 def write_parquet(path: Path, frame: pd.DataFrame) -> Path:

@@ -75,3 +75,28 @@ def test_other_os_errors_stay_os_errors_so_the_flow_retries_them(tmp_path):
     with pytest.raises(OSError) as err:
         atomic_write(tmp_path / "a.csv", flaky)
     assert type(err.value) is OSError
+
+
+def test_csv_has_no_negative_zero_and_keeps_every_other_value(tmp_path):
+    import math
+
+    import pandas as pd
+
+    from forecasting.io import write_csv
+
+    frame = pd.DataFrame(
+        {
+            "clinic_id": ["a", "b", "c", "d"],
+            "gap": [-0.0, -0.4, 0.0, float("nan")],
+            "n": [1, 2, 3, 4],
+        }
+    )
+    before = frame.copy()
+    write_csv(tmp_path / "x.csv", frame)
+    text = (tmp_path / "x.csv").read_text()
+    assert "-0.0" not in text and "-0.4" in text
+    back = pd.read_csv(tmp_path / "x.csv")
+    assert math.copysign(1.0, back["gap"][0]) == 1.0 and back["gap"][1] == -0.4
+    assert back["gap"].isna().tolist() == [False, False, False, True]
+    assert back["n"].tolist() == [1, 2, 3, 4]
+    pd.testing.assert_frame_equal(frame, before)  # the argument is not changed
