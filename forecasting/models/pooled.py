@@ -1,0 +1,71 @@
+"""Pooled procedure model: a damped clinic level times the network's seasonal index."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from forecasting.columns import DS, Y
+from forecasting.models.base import (
+    check_sample_args,
+    finish_paths,
+    require_fitted,
+    validate_history,
+)
+from forecasting.models.network import NetworkPrior, flat_prior
+
+
+class PooledModel:
+    """Forecast = recent deseasonalised level x network seasonal index x bootstrapped noise.
+
+    The level is the mean of the last ``level_weeks`` deseasonalised weeks, so a level shift
+    is followed within that many weeks instead of being averaged away; the series' own slope
+    is never extrapolated. Noise: residual ratios of the series' own deseasonalised weeks
+    around their rolling level, centred on 1 and resampled; the level itself drifts as a log
+    random walk whose step is the standard error of the level, so uncertainty grows with the
+    horizon.
+
+    Args:
+        prior: The network prior (seasonal index); computed once per run from all series.
+        level_weeks: Weeks in the recent level.
+    """
+
+    def __init__(self, prior: NetworkPrior | None = None, level_weeks: int = 8) -> None:
+        if level_weeks < 1:
+            raise ValueError(f"level_weeks must be >= 1 (got {level_weeks})")
+        self.prior = prior if prior is not None else flat_prior()
+        self.level_weeks = level_weeks
+
+    def fit(self, history: pd.DataFrame) -> PooledModel:
+        """Learn the clinic level and residuals from ``history`` (``ds``, ``y``); not modified."""
+        validate_history(history)
+        y = history[Y].to_numpy(dtype=float)
+        index = np.clip(self.prior.index_for(history[DS]), 1e-6, None)
+        deseason = y / index
+        level = float(deseason[-self.level_weeks :].mean())
+        rolling = pd.Series(deseason).rolling(self.level_weeks, min_periods=1).mean().shift(1)
+        base = rolling.to_numpy()[1:]
+        obs = deseason[1:]
+        ok = np.isfinite(base) & (base > 0)
+        ratios = obs[ok] / base[ok] if ok.any() else np.ones(1)
+        # centred on 1: the noise spreads around the level; a slope (ramp) must not leak in
+        centre = float(np.median(ratios))
+        ratios = ratios / centre if centre > 0 else np.ones(1)
+        n = min(self.level_weeks, len(deseason))
+        spread = float(np.std(ratios)) if ratios.size > 1 else 0.0
+        self._level = level
+        self._ratios = ratios
+        self._level_step = spread / np.sqrt(n) if n else 0.0
+        self._last = pd.Timestamp(history[DS].iloc[-1])
+        return self
+
+    def sample(self, horizon: int, n_paths: int, rng: np.random.Generator) -> np.ndarray:
+        """Paths ``(n_paths, horizon)`` of future weekly values."""
+        check_sample_args(horizon, n_paths)
+        require_fitted(self, "_level")
+        future = pd.date_range(self._last + pd.Timedelta(weeks=1), periods=horizon, freq="W-MON")
+        index = self.prior.index_for(future)
+        steps = rng.normal(0.0, self._level_step, size=(n_paths, horizon))
+        level = self._level * np.exp(np.cumsum(steps, axis=1))
+        noise = rng.choice(self._ratios, size=(n_paths, horizon), replace=True)
+        return finish_paths(level * index[None, :] * noise, n_paths, horizon)

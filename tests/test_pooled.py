@@ -1,0 +1,73 @@
+"""Tests of the pooled procedure model and its network prior."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecasting.models.network import NetworkPrior, flat_prior, network_prior
+from forecasting.models.pooled import PooledModel
+
+
+def _shape(ds: pd.DatetimeIndex) -> np.ndarray:
+    week = ds.isocalendar().week.to_numpy(dtype=float)
+    return 1.0 + 0.3 * np.sin(2 * np.pi * week / 52.0)
+
+
+def _series(level: float, start: str, weeks: int) -> pd.DataFrame:
+    ds = pd.date_range(start, periods=weeks, freq="W-MON")
+    return pd.DataFrame({"ds": ds, "y": level * _shape(ds)})
+
+
+def test_network_index_recovers_the_shared_shape() -> None:
+    histories = {f"c{i}": _series(10.0 * (i + 1), "2020-01-06", 208) for i in range(4)}
+    prior = network_prior(histories)
+    ds = pd.date_range("2024-01-01", periods=52, freq="W-MON")
+    expected = _shape(ds) / _shape(ds).mean()
+    assert np.allclose(prior.index_for(ds), expected, atol=0.02)
+
+
+def test_young_clinic_follows_network_shape_not_its_own_slope() -> None:
+    mature = {f"c{i}": _series(20.0, "2020-01-06", 208) for i in range(3)}
+    prior = network_prior(mature)
+    ds = pd.date_range("2023-08-14", periods=20, freq="W-MON")
+    ramp = np.linspace(2.0, 12.0, 20)  # its own slope: +0.53 a week
+    young = pd.DataFrame({"ds": ds, "y": ramp * prior.index_for(ds)})
+    paths = (
+        PooledModel(prior=prior, level_weeks=8)
+        .fit(young)
+        .sample(13, 4000, np.random.default_rng(0))
+    )
+    future = pd.date_range(ds[-1] + pd.Timedelta(weeks=1), periods=13, freq="W-MON")
+    level = ramp[-8:].mean()  # hand-computed: mean of the last 8 deseasonalised weeks
+    expected = level * prior.index_for(future)
+    assert np.allclose(np.median(paths, axis=0), expected, rtol=0.03)
+    slope_forecast = ramp[-1] + (ramp[1] - ramp[0]) * np.arange(1, 14)
+    assert np.median(paths, axis=0)[-1] < 0.8 * slope_forecast[-1] * prior.index_for(future)[-1]
+
+
+def test_level_shift_is_followed() -> None:
+    ds = pd.date_range("2022-01-03", periods=60, freq="W-MON")
+    y = np.where(np.arange(60) < 50, 10.0, 14.0)
+    model = PooledModel(prior=flat_prior(), level_weeks=8).fit(pd.DataFrame({"ds": ds, "y": y}))
+    paths = model.sample(4, 100, np.random.default_rng(1))
+    assert np.median(paths) == pytest.approx(14.0, rel=0.01)
+
+
+def test_deterministic_and_does_not_mutate() -> None:
+    history = _series(10.0, "2021-01-04", 120)
+    history["y"] = history["y"] + np.random.default_rng(3).poisson(2.0, len(history))
+    before = history.copy()
+    a = PooledModel().fit(history).sample(13, 50, np.random.default_rng(7))
+    b = PooledModel().fit(history).sample(13, 50, np.random.default_rng(7))
+    assert np.array_equal(a, b)
+    pd.testing.assert_frame_equal(history, before)
+    assert a.shape == (50, 13) and (a >= 0).all()
+
+
+def test_prior_is_small_and_frozen() -> None:
+    prior = network_prior({})
+    assert isinstance(prior, NetworkPrior) and len(prior.seasonal_index) == 53
+    with pytest.raises(AttributeError):
+        prior.seasonal_index = ()  # type: ignore[misc]
