@@ -71,3 +71,15 @@ def test_prior_is_small_and_frozen() -> None:
     assert isinstance(prior, NetworkPrior) and len(prior.seasonal_index) == 53
     with pytest.raises(AttributeError):
         prior.seasonal_index = ()  # type: ignore[misc]
+
+
+def test_young_clinic_continues_the_network_ramp() -> None:
+    ramp = np.minimum(np.arange(1, 41) / 30.0, 1.0)  # mature after 30 weeks
+    ds = pd.date_range("2020-01-06", periods=200, freq="W-MON")
+    y = np.concatenate([np.zeros(20), 20.0 * ramp, np.full(140, 20.0)])
+    histories = {f"c{i}": pd.DataFrame({"ds": ds, "y": y}) for i in range(3)}
+    prior = network_prior(histories, min_weeks=10**6, ramp_weeks=40)  # flat season
+    assert prior.ramp[9] == pytest.approx(np.arange(7, 11).mean() / 30.0)  # 4-week mean at age 9
+    growth = prior.ramp_growth(9, 30)
+    assert growth[0] == pytest.approx(prior.ramp[10] / prior.ramp[9])
+    assert growth[-1] == pytest.approx(1.0 / prior.ramp[9])  # capped at the mature level

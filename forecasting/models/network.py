@@ -21,6 +21,18 @@ class NetworkPrior:
     """
 
     seasonal_index: tuple[float, ...]
+    ramp: tuple[float, ...] = ()
+    """Share of the mature level reached at each age in weeks since a series' first non-zero
+    week (non-decreasing, capped at 1); empty when no series shows its opening."""
+
+    def ramp_growth(self, age: int, horizon: int) -> np.ndarray:
+        """Level multipliers for the ``horizon`` weeks after age ``age`` (1 once mature)."""
+        if not self.ramp or age >= len(self.ramp):
+            return np.ones(horizon)
+        curve = np.asarray(self.ramp, dtype=float)
+        ahead = np.minimum(np.arange(age + 1, age + 1 + horizon), len(curve) - 1)
+        now = max(curve[age], 1e-6)
+        return np.maximum(curve[ahead] / now, 1.0)
 
     def index_for(self, ds: pd.Series | pd.DatetimeIndex) -> np.ndarray:
         """The seasonal index of each Monday in ``ds``."""
@@ -33,7 +45,9 @@ def flat_prior() -> NetworkPrior:
     return NetworkPrior(seasonal_index=(1.0,) * WEEKS_IN_YEAR)
 
 
-def network_prior(histories: Mapping[str, pd.DataFrame], min_weeks: int = 104) -> NetworkPrior:
+def network_prior(
+    histories: Mapping[str, pd.DataFrame], min_weeks: int = 104, ramp_weeks: int = 0
+) -> NetworkPrior:
     """The network's seasonal index from every series with at least ``min_weeks`` of history.
 
     Each series is divided by its centred 52-week moving mean; the index of a week of year is
@@ -42,7 +56,8 @@ def network_prior(histories: Mapping[str, pd.DataFrame], min_weeks: int = 104) -
 
     Args:
         histories: Series key -> frame with columns ``ds`` (Mondays) and ``y`` (>= 0).
-        min_weeks: Shorter series do not contribute.
+        min_weeks: Shorter series do not contribute to the seasonal index.
+        ramp_weeks: Length of the ramp curve (0: none); see :func:`_ramp`.
     """
     ratios: list[pd.DataFrame] = []
     for frame in histories.values():
@@ -56,11 +71,40 @@ def network_prior(histories: Mapping[str, pd.DataFrame], min_weeks: int = 104) -
         weeks = pd.DatetimeIndex(frame[DS]).isocalendar().week.to_numpy(dtype=int)
         ratios.append(pd.DataFrame({"week": weeks[ok], "ratio": y[ok] / level[ok]}))
     if not ratios:
-        return flat_prior()
+        return NetworkPrior(flat_prior().seasonal_index, _ramp(histories, ramp_weeks, None))
     table = pd.concat(ratios).groupby("week")["ratio"].median()
     index = table.reindex(range(1, WEEKS_IN_YEAR + 1))
     index.loc[WEEKS_IN_YEAR] = index.get(WEEKS_IN_YEAR, np.nan)
     index = index.fillna(index.get(52, 1.0)).fillna(1.0)
     values = index.to_numpy(dtype=float)
     values = values / values[:52].mean()
-    return NetworkPrior(seasonal_index=tuple(float(v) for v in values))
+    prior = NetworkPrior(seasonal_index=tuple(float(v) for v in values))
+    return NetworkPrior(prior.seasonal_index, _ramp(histories, ramp_weeks, prior))
+
+
+def _ramp(
+    histories: Mapping[str, pd.DataFrame], ramp_weeks: int, prior: NetworkPrior | None
+) -> tuple[float, ...]:
+    """Median over series that opened inside their history and have ``ramp_weeks`` + 52 weeks
+    since: deseasonalised 4-week mean at each age / mean of the last 52 weeks; cummax, cap 1."""
+    if ramp_weeks < 1:
+        return ()
+    curves = []
+    for frame in histories.values():
+        y = frame[Y].to_numpy(dtype=float)
+        nonzero = np.flatnonzero(y > 0)
+        if nonzero.size == 0 or nonzero[0] == 0:
+            continue  # never opened, or opened before the data starts: its age is unknown
+        index = prior.index_for(frame[DS]) if prior is not None else np.ones(len(y))
+        deseason = y[nonzero[0] :] / np.clip(index[nonzero[0] :], 1e-6, None)
+        if len(deseason) < ramp_weeks + 52:
+            continue
+        mature = deseason[-52:].mean()
+        if mature <= 0:
+            continue
+        smooth = pd.Series(deseason).rolling(4, min_periods=1).mean().to_numpy()
+        curves.append(smooth[:ramp_weeks] / mature)
+    if not curves:
+        return ()
+    curve = np.minimum(np.maximum.accumulate(np.median(np.vstack(curves), axis=0)), 1.0)
+    return tuple(float(v) for v in curve)

@@ -57,6 +57,8 @@ class PooledModel:
         self._ratios = ratios
         self._level_step = spread / np.sqrt(n) if n else 0.0
         self._last = pd.Timestamp(history[DS].iloc[-1])
+        opened = np.flatnonzero(y > 0)
+        self._age = int(len(y) - 1 - opened[0]) if opened.size else 0
         return self
 
     def sample(self, horizon: int, n_paths: int, rng: np.random.Generator) -> np.ndarray:
@@ -64,7 +66,7 @@ class PooledModel:
         check_sample_args(horizon, n_paths)
         require_fitted(self, "_level")
         future = pd.date_range(self._last + pd.Timedelta(weeks=1), periods=horizon, freq="W-MON")
-        index = self.prior.index_for(future)
+        index = self.prior.index_for(future) * self.prior.ramp_growth(self._age, horizon)
         steps = rng.normal(0.0, self._level_step, size=(n_paths, horizon))
         level = self._level * np.exp(np.cumsum(steps, axis=1))
         noise = rng.choice(self._ratios, size=(n_paths, horizon), replace=True)
