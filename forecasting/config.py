@@ -68,8 +68,12 @@ def _default_pathways() -> dict[str, Pathway]:
 
 
 ModelName = Literal[
-    "prophet", "ets", "sarimax", "stl_ets", "naive", "seasonal_naive", "historic_mean", "drift"
-]  # every registered single model (forecasting.models.MODELS adds "ensemble")
+    "prophet", "ets", "sarimax", "stl_ets", "naive", "seasonal_naive", "historic_mean", "drift",
+    "pooled",
+]  # fmt: skip
+# every registered single model (forecasting.models.MODELS adds "ensemble")
+NETWORK_MODELS = ("pooled",)
+"""Models that borrow a network prior from all series; not backtest candidates by default."""
 BaselineName = Literal["naive", "seasonal_naive", "historic_mean", "drift"]
 
 
@@ -114,6 +118,18 @@ class StlEtsSettings(_Strict):
     damped_trend: bool = True
 
 
+class PooledSettings(_Strict):
+    """[model.pooled]: recent clinic level x network seasonal index and ramp-up curve."""
+
+    level_weeks: int = Field(default=8, ge=1, le=104, description="weeks in the recent level")
+    min_weeks: int = Field(
+        default=104, ge=52, description="history a series needs to shape the network season"
+    )
+    ramp_weeks: int = Field(
+        default=104, ge=0, le=520, description="length of the network ramp-up curve (0: none)"
+    )
+
+
 class ModelConfig(_Strict):
     """[model]: which model forecasts procedures, its fallback and each model's settings.
 
@@ -132,7 +148,7 @@ class ModelConfig(_Strict):
     )
     season_length: int = Field(default=52, ge=1, le=104, description="seasonal naive's season")
     candidates: list[ModelName] = Field(
-        default_factory=lambda: list(get_args(ModelName)),
+        default_factory=lambda: [m for m in get_args(ModelName) if m not in NETWORK_MODELS],
         min_length=1,
         description="models the backtest runs and auto/ensemble choose from",
     )  # fmt: skip
@@ -155,6 +171,7 @@ class ModelConfig(_Strict):
     ets: EtsSettings = EtsSettings()
     sarimax: SarimaxSettings = SarimaxSettings()
     stl_ets: StlEtsSettings = StlEtsSettings()
+    pooled: PooledSettings = PooledSettings()
 
 
 class StaffingConfig(_Strict):

@@ -6,6 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from forecasting.backtest.runner import _run_model
+from forecasting.backtest.windows import BacktestSpec
+from forecasting.config import ModelConfig
+from forecasting.models import ModelChoice, build_model, forecast_series, run_prior
 from forecasting.models.network import NetworkPrior, flat_prior, network_prior
 from forecasting.models.pooled import PooledModel
 
@@ -83,3 +87,51 @@ def test_young_clinic_continues_the_network_ramp() -> None:
     growth = prior.ramp_growth(9, 30)
     assert growth[0] == pytest.approx(prior.ramp[10] / prior.ramp[9])
     assert growth[-1] == pytest.approx(1.0 / prior.ramp[9])  # capped at the mature level
+
+
+def test_registry_builds_pooled_with_the_run_prior_only_when_configured() -> None:
+    histories = {("c", f"p{i}"): _series(10.0 * (i + 1), "2020-01-06", 208) for i in range(3)}
+    assert run_prior(ModelConfig(), histories) is None  # prophet: no prior, as before
+    config = ModelConfig(name="pooled", pooled={"min_weeks": 104, "ramp_weeks": 0})
+    prior = run_prior(config, histories)
+    assert prior == network_prior(histories, min_weeks=104, ramp_weeks=0)
+    assert "pooled" not in ModelConfig().candidates  # the backtest has no network prior
+    model = build_model(ModelChoice(("pooled",)), config, None, prior)
+    assert isinstance(model, PooledModel) and model.prior is prior
+    assert build_model(ModelChoice(("pooled",)), config, None).prior == flat_prior()
+
+
+def test_forecast_series_passes_the_prior_to_pooled() -> None:
+    mature = {f"c{i}": _series(20.0, "2020-01-06", 208) for i in range(3)}
+    prior = network_prior(mature)
+    config = ModelConfig(name="pooled", min_history_weeks=8)
+    history = mature["c0"].iloc[-60:].reset_index(drop=True)
+
+    def mean(p: NetworkPrior | None) -> np.ndarray:
+        out = forecast_series(
+            history, config, horizon=26, n_paths=500, rng=np.random.default_rng(1),
+            holiday_country=None, prior=p,
+        )  # fmt: skip
+        assert out.model == "pooled"
+        return out.paths.mean(axis=0)
+
+    with_network, flat = mean(prior), mean(None)
+    truth = _series(20.0, "2020-01-06", 208 + 26)["y"].to_numpy()[-26:]
+    assert np.abs(with_network - truth).mean() < 0.5 * np.abs(flat - truth).mean()
+
+
+def test_backtest_fits_pooled_on_the_training_window_only() -> None:
+    frame = _series(20.0, "2020-01-06", 156)
+    later = frame.copy()
+    later.loc[130:, "y"] = 500.0  # a future the training window must not see
+    train = frame.iloc[:120].reset_index(drop=True)
+    spec = BacktestSpec(
+        models=("pooled",), meta=(), horizon=13, folds=1, selection_folds=0, step=13, season=52,
+        n_paths=200, seed=3, config=ModelConfig(min_history_weeks=8), holiday_country=None,
+        regressors=(), scratch=None,
+    )  # fmt: skip
+    paths, _, reason = _run_model("pooled", train, frame, spec, None, np.random.default_rng(5))
+    again, _, _ = _run_model("pooled", train, later, spec, None, np.random.default_rng(5))
+    own = PooledModel().fit(train).sample(13, 200, np.random.default_rng(5))
+    assert reason == ""
+    assert np.array_equal(paths, own) and np.array_equal(again, own)
