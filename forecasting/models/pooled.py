@@ -21,9 +21,9 @@ class PooledModel:
     The level is the mean of the last ``level_weeks`` deseasonalised weeks, so a level shift
     is followed within that many weeks instead of being averaged away; the series' own slope
     is never extrapolated. Noise: residual ratios of the series' own deseasonalised weeks
-    around their rolling level, centred on 1 and resampled; the level itself drifts as a log
-    random walk whose step is the standard error of the level, so uncertainty grows with the
-    horizon.
+    around their rolling level, centred on mean 1 and resampled; the level gets one
+    log-normal error per path (standard error of the level on the log1p scale, growing with
+    the horizon as sqrt(1 + h / level_weeks)), mean-preserving.
 
     Args:
         prior: The network prior (seasonal index); computed once per run from all series.
@@ -48,14 +48,17 @@ class PooledModel:
         obs = deseason[1:]
         ok = np.isfinite(base) & (base > 0)
         ratios = obs[ok] / base[ok] if ok.any() else np.ones(1)
-        # centred on 1: the noise spreads around the level; a slope (ramp) must not leak in
-        centre = float(np.median(ratios))
+        # centred on mean 1: the noise spreads around the level (a ramp's slope must not leak
+        # in); the mean, not the median, so a sparse series' zero weeks do not blow it up
+        centre = float(ratios.mean()) if ratios.size else 0.0
         ratios = ratios / centre if centre > 0 else np.ones(1)
         n = min(self.level_weeks, len(deseason))
-        spread = float(np.std(ratios)) if ratios.size > 1 else 0.0
+        # level uncertainty on the log1p scale (bounded for counts, however sparse)
+        log_res = np.log1p(obs[ok]) - np.log1p(base[ok]) if ok.any() else np.zeros(1)
+        spread = float(np.std(log_res)) if log_res.size > 1 else 0.0
         self._level = level
         self._ratios = ratios
-        self._level_step = spread / np.sqrt(n) if n else 0.0
+        self._level_sd = spread / np.sqrt(n) if n else 0.0
         self._last = pd.Timestamp(history[DS].iloc[-1])
         opened = np.flatnonzero(y > 0)
         self._age = int(len(y) - 1 - opened[0]) if opened.size else 0
@@ -67,7 +70,9 @@ class PooledModel:
         require_fitted(self, "_level")
         future = pd.date_range(self._last + pd.Timedelta(weeks=1), periods=horizon, freq="W-MON")
         index = self.prior.index_for(future) * self.prior.ramp_growth(self._age, horizon)
-        steps = rng.normal(0.0, self._level_step, size=(n_paths, horizon))
-        level = self._level * np.exp(np.cumsum(steps, axis=1))
+        # one level error per path, its sd growing with the horizon, mean-preserving
+        sd = self._level_sd * np.sqrt(1.0 + np.arange(1, horizon + 1) / self.level_weeks)
+        z = rng.normal(0.0, 1.0, size=(n_paths, 1))
+        level = self._level * np.exp(z * sd[None, :] - 0.5 * sd[None, :] ** 2)
         noise = rng.choice(self._ratios, size=(n_paths, horizon), replace=True)
         return finish_paths(level * index[None, :] * noise, n_paths, horizon)
