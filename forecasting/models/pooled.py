@@ -14,11 +14,15 @@ from forecasting.models.base import (
 )
 from forecasting.models.network import NetworkPrior, flat_prior
 
+CLOSED_INDEX = 0.5
+"""Weeks whose network seasonal index is below this (closures) stay out of the noise."""
+
 
 class PooledModel:
     """Forecast = recent deseasonalised level x network seasonal index x bootstrapped noise.
 
-    The level is the mean of the last ``level_weeks`` deseasonalised weeks, so a level shift
+    The level is the last ``level_weeks`` weeks' sum over the sum of their network index (a
+    closure week cannot inflate it), so a level shift
     is followed within that many weeks instead of being averaged away; the series' own slope
     is never extrapolated. Noise: residual ratios of the series' own deseasonalised weeks
     around their rolling level, centred on mean 1 and resampled; the level gets one
@@ -40,19 +44,20 @@ class PooledModel:
         """Learn the clinic level and residuals from ``history`` (``ds``, ``y``); not modified."""
         validate_history(history)
         y = history[Y].to_numpy(dtype=float)
-        index = np.clip(self.prior.index_for(history[DS]), 1e-6, None)
-        deseason = y / index
-        level = float(deseason[-self.level_weeks :].mean())
-        rolling = pd.Series(deseason).rolling(self.level_weeks, min_periods=1).mean().shift(1)
-        base = rolling.to_numpy()[1:]
-        obs = deseason[1:]
-        ok = np.isfinite(base) & (base > 0)
+        index = self.prior.index_for(history[DS])
+        # ratios of sums: a closure week (index near 0) cannot inflate the level
+        level = float(y[-self.level_weeks :].sum() / max(index[-self.level_weeks :].sum(), 1e-9))
+        roll = pd.Series(y).rolling(self.level_weeks, min_periods=1).sum().shift(1).to_numpy()
+        roll_index = pd.Series(index).rolling(self.level_weeks, min_periods=1).sum().shift(1)
+        base = (roll / np.clip(roll_index.to_numpy(), 1e-9, None))[1:] * index[1:]
+        obs = y[1:]
+        ok = np.isfinite(base) & (base > 0) & (index[1:] >= CLOSED_INDEX)
         ratios = obs[ok] / base[ok] if ok.any() else np.ones(1)
         # centred on mean 1: the noise spreads around the level (a ramp's slope must not leak
         # in); the mean, not the median, so a sparse series' zero weeks do not blow it up
         centre = float(ratios.mean()) if ratios.size else 0.0
         ratios = ratios / centre if centre > 0 else np.ones(1)
-        n = min(self.level_weeks, len(deseason))
+        n = min(self.level_weeks, len(y))
         # level uncertainty on the log1p scale (bounded for counts, however sparse)
         log_res = np.log1p(obs[ok]) - np.log1p(base[ok]) if ok.any() else np.zeros(1)
         spread = float(np.std(log_res)) if log_res.size > 1 else 0.0
