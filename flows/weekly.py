@@ -49,7 +49,7 @@ from forecasting.config import Config, OrchestrationConfig, load_config
 from forecasting.errors import LymphcastError
 from forecasting.ingest import IngestManifest, discover, ingest_exports
 from forecasting.layout import DataLayout
-from forecasting.models import SeriesForecast
+from forecasting.models import SeriesForecast, run_prior
 from forecasting.models.warm_start import load_warm_starts, save_warm_starts
 from forecasting.report import load_archive, publish_week
 from forecasting.series import SeriesKey
@@ -104,13 +104,14 @@ def forecast_task(
     config: Config,
     warm: dict[SeriesKey, dict],
     cache_key: str,
+    prior: Any = None,
 ) -> dict[SeriesKey, SeriesForecast]:
     """Forecast one clinic's procedure series (one task per clinic keeps Prefect's per-task
     cost small next to the fits; the clinic is also the unit a new week of data changes)."""
     out = {}
     for key in sorted(histories):
         _pause_point(f"forecast:{key[0]}:{key[1]}")
-        out.update(week.forecast_clinic({key: histories[key]}, config, warm))
+        out.update(week.forecast_clinic({key: histories[key]}, config, warm, prior))
     return out
 
 
@@ -225,6 +226,9 @@ def weekly_tasks(
     )  # fmt: skip
     keys = sorted(histories)
     selection = _selection_digest(config)
+    prior = run_prior(config.model, histories)  # pooled: the network, once; else None
+    if prior is not None:  # a changed network refits every series
+        selection = caching.digest(selection, repr(prior))
     series_keys = {
         k: caching.digest(
             "forecast", *k, caching.frame_digest(histories[k]), settings, selection, code
@@ -240,6 +244,7 @@ def weekly_tasks(
             config,
             {k: warm[k] for k in mine if k in warm},
             cache_key=caching.digest("forecast-clinic", *(series_keys[k] for k in mine)),
+            prior=prior,
         )
         for clinic, mine in by_clinic.items()
     }

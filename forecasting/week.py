@@ -36,11 +36,13 @@ from forecasting.demand.summary import DemandSummary
 from forecasting.ingest import load_bookings, load_processed
 from forecasting.layout import DataLayout
 from forecasting.models import (
+    NetworkPrior,
     Selection,
     SeriesForecast,
     choose_model,
     forecast_series,
     load_selection,
+    run_prior,
     summarise_paths,
 )
 from forecasting.series import SeriesKey, procedure_histories, series_rng, series_uid
@@ -127,6 +129,7 @@ def forecast_one(
     config: Config,
     selection: Selection | None = None,
     warm_start: dict | None = None,
+    prior: NetworkPrior | None = None,
 ) -> SeriesForecast:
     """Sample paths for one procedure series with the configured model (or its fallback).
 
@@ -134,7 +137,8 @@ def forecast_one(
     latest backtest (``selection``; when None, read from ``[model] backtest_dir``, once per
     process). Without a backtest ``[model] default_ranking`` is used, and ``fallback_reason``
     says so; ``SeriesForecast.selection`` records how each choice was made. ``warm_start`` is
-    the series' state from an earlier run (:mod:`forecasting.models.warm_start`), or None.
+    the series' state from an earlier run (:mod:`forecasting.models.warm_start`), or None;
+    ``prior`` the run's network prior for ``pooled`` (:func:`forecasting.models.run_prior`).
     """
     if selection is None and config.model.name in ("auto", "ensemble"):
         selection = load_selection(config.model.backtest_dir)
@@ -147,6 +151,7 @@ def forecast_one(
         holiday_country=config.holiday_country,
         choice=choose_model(series_uid(key), config.model, selection, len(history)),
         warm_start=warm_start,
+        prior=prior,
     )
 
 
@@ -154,11 +159,14 @@ def forecast_clinic(
     histories: Mapping[SeriesKey, pd.DataFrame],
     config: Config,
     warm_starts: Mapping[SeriesKey, dict] | None = None,
+    prior: NetworkPrior | None = None,
 ) -> dict[SeriesKey, SeriesForecast]:
-    """Forecast a group of series (the flow's unit of work is one clinic's), in key order."""
+    """Forecast a group of series (the flow's unit of work is one clinic's), in key order;
+    ``prior``: the run's network prior (from every clinic's histories), or None."""
     warm = warm_starts or {}
     return {
-        k: forecast_one(k, histories[k], config, warm_start=warm.get(k)) for k in sorted(histories)
+        k: forecast_one(k, histories[k], config, warm_start=warm.get(k), prior=prior)
+        for k in sorted(histories)
     }
 
 
@@ -199,8 +207,10 @@ def run_week(
     forecasts: dict[SeriesKey, SeriesForecast] = {}
     if forecaster is not None:
         forecasts = {k: forecaster(k, h, config) for k, h in sorted(histories.items())}
+    prior = run_prior(config.model, histories) if forecaster is None else None
     for keys in by_clinic(histories).values() if forecaster is None else ():
-        forecasts.update(forecast_clinic({k: histories[k] for k in keys}, config, warm_starts))
+        mine = {k: histories[k] for k in keys}
+        forecasts.update(forecast_clinic(mine, config, warm_starts, prior))
     return assemble(inputs, forecasts, config)
 
 

@@ -19,10 +19,12 @@ from forecasting.config.delivery import DeliveryConfig
 from forecasting.config.demand import CalibrationConfig, DemandConfig
 from forecasting.config.ingest import IngestConfig
 from forecasting.config.model import (
+    NETWORK_MODELS,
     BaselineName,
     EtsSettings,
     ModelConfig,
     ModelName,
+    PooledSettings,
     ProphetSettings,
     SarimaxSettings,
     StlEtsSettings,
@@ -42,6 +44,8 @@ __all__ = [
     "EtsSettings",
     "IngestConfig",
     "ModelConfig",
+    "NETWORK_MODELS",
+    "PooledSettings",
     "ModelName",
     "OrchestrationConfig",
     "Pathway",

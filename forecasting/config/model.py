@@ -9,8 +9,12 @@ from pydantic import Field
 from forecasting.config.base import Strict
 
 ModelName = Literal[
-    "prophet", "ets", "sarimax", "stl_ets", "naive", "seasonal_naive", "historic_mean", "drift"
-]  # every registered single model (forecasting.models.MODELS adds "ensemble")
+    "prophet", "ets", "sarimax", "stl_ets", "naive", "seasonal_naive", "historic_mean", "drift",
+    "pooled",
+]  # fmt: skip
+# every registered single model (forecasting.models.MODELS adds "ensemble")
+NETWORK_MODELS = ("pooled",)
+"""Models that borrow a network prior from all series; not backtest candidates by default."""
 BaselineName = Literal["naive", "seasonal_naive", "historic_mean", "drift"]
 
 
@@ -55,6 +59,18 @@ class StlEtsSettings(Strict):
     damped_trend: bool = True
 
 
+class PooledSettings(Strict):
+    """[model.pooled]: recent clinic level x network seasonal index and ramp-up curve."""
+
+    level_weeks: int = Field(default=8, ge=1, le=104, description="weeks in the recent level")
+    min_weeks: int = Field(
+        default=104, ge=52, description="history a series needs to shape the network season"
+    )
+    ramp_weeks: int = Field(
+        default=104, ge=0, le=520, description="length of the network ramp-up curve (0: none)"
+    )
+
+
 class ModelConfig(Strict):
     """[model]: which model forecasts procedures, its fallback and each model's settings.
 
@@ -73,7 +89,7 @@ class ModelConfig(Strict):
     )
     season_length: int = Field(default=52, ge=1, le=104, description="seasonal naive's season")
     candidates: list[ModelName] = Field(
-        default_factory=lambda: list(get_args(ModelName)),
+        default_factory=lambda: [m for m in get_args(ModelName) if m not in NETWORK_MODELS],
         min_length=1,
         description="models the backtest runs and auto/ensemble choose from",
     )  # fmt: skip
@@ -96,3 +112,4 @@ class ModelConfig(Strict):
     ets: EtsSettings = EtsSettings()
     sarimax: SarimaxSettings = SarimaxSettings()
     stl_ets: StlEtsSettings = StlEtsSettings()
+    pooled: PooledSettings = PooledSettings()

@@ -10,6 +10,8 @@ model (or ``auto`` / ``ensemble`` selection) and, visibly, the fallback.
 from forecasting.models.base import Model, summarise_paths, validate_history
 from forecasting.models.baselines import Drift, HistoricMean, Naive, SeasonalNaive
 from forecasting.models.ensemble import Ensemble, combine_paths
+from forecasting.models.network import NetworkPrior
+from forecasting.models.pooled import PooledModel
 from forecasting.models.prophet import ProphetModel
 from forecasting.models.registry import (
     BASE_MODELS,
@@ -19,6 +21,7 @@ from forecasting.models.registry import (
     make_ensemble,
     make_model,
     model_settings,
+    run_prior,
 )
 from forecasting.models.runner import (
     MIN_NONZERO_WEEKS,
@@ -30,6 +33,9 @@ from forecasting.models.selection import ModelChoice, Selection, choose_model, l
 from forecasting.models.statsmodels_models import ETS, SarimaxFourier, StlEts
 
 __all__ = [
+    "NetworkPrior",
+    "PooledModel",
+    "run_prior",
     "BASELINES",
     "BASE_MODELS",
     "ETS",

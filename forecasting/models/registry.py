@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, get_args
 
-from forecasting.config import BaselineName, ModelConfig, ModelName
+import pandas as pd
+
+from forecasting.config import NETWORK_MODELS, BaselineName, ModelConfig, ModelName
 from forecasting.errors import ConfigError
 from forecasting.models.base import Model
 from forecasting.models.baselines import Drift, HistoricMean, Naive, SeasonalNaive
 from forecasting.models.ensemble import Combine, Ensemble
+from forecasting.models.network import NetworkPrior, network_prior
+from forecasting.models.pooled import PooledModel
 from forecasting.models.prophet import ProphetModel
 from forecasting.models.statsmodels_models import ETS, SarimaxFourier, StlEts
 
@@ -42,6 +46,7 @@ MODELS: dict[str, Callable[..., Model]] = {
     "seasonal_naive": SeasonalNaive,
     "historic_mean": HistoricMean,
     "drift": Drift,
+    "pooled": PooledModel,
     "ensemble": make_ensemble,
 }
 """Registered model names -> factories (constructor keyword arguments are the settings)."""
@@ -86,6 +91,8 @@ def model_settings(name: str, config: ModelConfig, holiday_country: str | None) 
         return config.sarimax.model_dump()
     if name == "stl_ets":
         return config.stl_ets.model_dump()
+    if name == "pooled":  # the network prior is a run input, added by the caller
+        return {"level_weeks": config.pooled.level_weeks}
     if name == "seasonal_naive":
         return {"season_length": config.season_length}
     return {}
@@ -104,3 +111,20 @@ def ensemble_settings(
         "combine": config.ensemble_combine,
         "settings": {m: model_settings(m, config, holiday_country) for m in members},
     }
+
+
+def run_prior(config: ModelConfig, histories: Mapping[Any, pd.DataFrame]) -> NetworkPrior | None:
+    """The network prior of a run (once, from every series' history) when the configured model
+    borrows one (``pooled``), else None; ``histories`` is not modified."""
+    if config.name not in NETWORK_MODELS:
+        return None
+    return network_prior(
+        histories, min_weeks=config.pooled.min_weeks, ramp_weeks=config.pooled.ramp_weeks
+    )
+
+
+def with_prior(name: str, settings: dict[str, Any], prior: NetworkPrior | None) -> dict[str, Any]:
+    """``settings`` plus the run's network ``prior`` when model ``name`` takes one."""
+    return (
+        {**settings, "prior": prior} if name in NETWORK_MODELS and prior is not None else settings
+    )

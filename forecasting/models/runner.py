@@ -14,7 +14,14 @@ from forecasting.columns import Y
 from forecasting.config import ModelConfig
 from forecasting.models.base import MODEL_ERRORS, Model, check_sample_args, validate_history
 from forecasting.models.ensemble import Ensemble
-from forecasting.models.registry import BASELINES, ensemble_settings, make_model, model_settings
+from forecasting.models.network import NetworkPrior
+from forecasting.models.registry import (
+    BASELINES,
+    ensemble_settings,
+    make_model,
+    model_settings,
+    with_prior,
+)
 from forecasting.models.selection import ModelChoice, choose_model
 
 logger = logging.getLogger(__name__)
@@ -49,8 +56,14 @@ class SeriesForecast:
     warm_started: bool = False
 
 
-def build_model(choice: ModelChoice, config: ModelConfig, holiday_country: str | None) -> Model:
-    """The model (or :class:`Ensemble`) for ``choice`` with its configured settings."""
+def build_model(
+    choice: ModelChoice,
+    config: ModelConfig,
+    holiday_country: str | None,
+    prior: NetworkPrior | None = None,
+) -> Model:
+    """The model (or :class:`Ensemble`) for ``choice`` with its configured settings (and the
+    run's network ``prior`` for a model that borrows one)."""
     if choice.is_ensemble:
         settings = ensemble_settings(
             list(choice.members),
@@ -60,7 +73,9 @@ def build_model(choice: ModelChoice, config: ModelConfig, holiday_country: str |
         )
         return make_model("ensemble", **settings)
     name = choice.members[0]
-    return make_model(name, **model_settings(name, config, holiday_country))
+    return make_model(
+        name, **with_prior(name, model_settings(name, config, holiday_country), prior)
+    )
 
 
 def too_short(y: np.ndarray, members: tuple[str, ...], config: ModelConfig) -> str | None:
@@ -93,6 +108,7 @@ def forecast_series(
     holiday_country: str | None,
     choice: ModelChoice | None = None,
     warm_start: dict[str, Any] | None = None,
+    prior: NetworkPrior | None = None,
 ) -> SeriesForecast:
     """Forecast one weekly series with the configured model, or visibly with the fallback.
 
@@ -115,6 +131,8 @@ def forecast_series(
             configured model, or for ``auto`` / ``ensemble`` the no-backtest default.
         warm_start: ``warm_state`` of an earlier fit of this series with the same model and
             settings; used when the chosen model is that single model and can warm-start.
+        prior: The run's network prior (:func:`~forecasting.models.registry.run_prior`) for
+            a model that borrows one (``pooled``); None: such a model uses a flat prior.
 
     Returns:
         The paths with the model used and any fallback reason.
@@ -128,7 +146,7 @@ def forecast_series(
     wanted = "+".join(choice.members)
     reason = too_short(history[Y].to_numpy(dtype=float), choice.members, config)
     if reason is None:
-        model = build_model(choice, config, holiday_country)
+        model = build_model(choice, config, holiday_country, prior)
         warm = warm_start if warm_start and warm_start.get("model") == wanted else None
         try:
             if warm is not None and hasattr(model, "warm_state"):
