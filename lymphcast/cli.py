@@ -384,6 +384,7 @@ def backtest(
         write_backtest,
     )
     from forecasting.config import load_config
+    from lymphcast.checks import check_output_dir
 
     def names(text: str | None) -> list[str]:
         return [n.strip() for n in (text or "").split(",") if n.strip()]
@@ -393,12 +394,13 @@ def backtest(
         return
     try:
         cfg = load_config(_default_config(config))
+        default = Path("backtests") / series.stem if series else Path(cfg.model.backtest_dir)
+        target = out or default
+        check_output_dir(target)  # before any reading or computing
         if series is not None:
             frame = load_series_csv(series)
-            target = out or Path("backtests") / series.stem
         else:
             frame = load_procedure_series(processed, as_of.date() if as_of else None)
-            target = out or Path(cfg.model.backtest_dir)
         chosen = names(models) or [*cfg.model.candidates, "auto", "ensemble"]
         typer.echo(
             f"backtesting {frame['unique_id'].nunique()} series with {', '.join(chosen)}...",
@@ -434,16 +436,19 @@ def _staffing_backtest(
     from forecasting.backtest.staffing import run_staffing_backtest, write_staffing_backtest
     from forecasting.config import load_config
     from forecasting.ingest import load_bookings, load_processed
+    from lymphcast.checks import check_output_dir
 
     try:
         cfg = load_config(_default_config(config))
+        target = out or Path("backtests") / "staffing"
+        check_output_dir(target)
         procedures, sessions, roster = load_processed(processed)
         typer.echo(f"replaying {folds} past weeks (staffing decisions)...", err=True)
         result = run_staffing_backtest(
             procedures, sessions, roster, cfg, bookings=load_bookings(processed),
             folds=folds, step=step or 4,
         )  # fmt: skip
-        files = write_staffing_backtest(result, out or Path("backtests") / "staffing")
+        files = write_staffing_backtest(result, target)
     except LymphcastError as err:
         raise _fail(err) from None
     typer.echo(result.summary.to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
