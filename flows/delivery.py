@@ -62,7 +62,7 @@ def resolve_password(
 
         name = delivery.password_secret_block
         try:
-            value = Secret.load(name).get()
+            value = Secret.load(name).get()  # type: ignore[union-attr]  # sync context
         except Exception as err:  # noqa: BLE001 - a missing block or no API: one sentence
             raise DeliveryError(
                 f"Could not read the SMTP password from the Prefect Secret block {name!r} "
@@ -83,7 +83,7 @@ def _notify_webhook(delivery: DeliveryConfig, subject: str, body: str, log: Any)
 
     name = delivery.webhook_block
     try:
-        block = Block.load(name)
+        block: Any = Block.load(name)
         block.notify(body, subject)
     except Exception as err:  # noqa: BLE001 - the run's outcome never depends on the webhook
         log.warning(

@@ -51,7 +51,7 @@ from forecasting.ingest import IngestManifest, discover, ingest_exports
 from forecasting.layout import DataLayout
 from forecasting.models import SeriesForecast
 from forecasting.models.warm_start import load_warm_starts, save_warm_starts
-from forecasting.report import publish_week
+from forecasting.report import load_archive, publish_week
 from forecasting.series import SeriesKey
 
 progress = logging.getLogger("lymphcast.progress")
@@ -115,9 +115,11 @@ def forecast_task(
 
 
 @task(name="demand-and-staffing", cache_policy=NO_CACHE)
-def assemble_task(inputs: Any, forecasts: Any, config: Config, cache_key: str) -> week.WeeklyResult:
+def assemble_task(
+    inputs: Any, forecasts: Any, config: Config, cache_key: str, calibration: Any = None
+) -> week.WeeklyResult:
     _pause_point("demand-and-staffing")
-    return week.assemble(inputs, forecasts, config)
+    return week.assemble(inputs, forecasts, config, calibration)
 
 
 @task(name="publish-report", cache_policy=NO_CACHE, retry_condition_fn=_transient)
@@ -259,11 +261,15 @@ def weekly_tasks(
     )  # fmt: skip
 
     frames = (inputs.procedures, inputs.sessions, inputs.roster, inputs.bookings, inputs.scheduled)
+    archived = load_archive(layout.forecasts, before=as_of).forecasts
+    calibration = week.session_calibration(inputs, archived, config)
     assemble_key = caching.digest(
         "assemble", str(inputs.cutoff_week), *map(caching.frame_digest, frames),
-        *(series_keys[k] for k in keys), settings, code,
+        *(series_keys[k] for k in keys), settings, code, str(calibration.manifest()),
     )  # fmt: skip
-    result = tasks.assemble(inputs, forecasts, config, cache_key=assemble_key)
+    result = tasks.assemble(
+        inputs, forecasts, config, cache_key=assemble_key, calibration=calibration
+    )
 
     final, archive = layout.report_dir(as_of), layout.forecast_archive(as_of)
     report_key = caching.digest(

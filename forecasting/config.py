@@ -363,6 +363,23 @@ def _check_addresses(addresses: list[str], what: str) -> list[str]:
     return addresses
 
 
+class CalibrationConfig(_Strict):
+    """[calibration]: session intervals widened (or narrowed) from past forecast errors.
+
+    The spread of the session paths around their median is rescaled per horizon week so that
+    the central ``coverage`` interval (p10-p90 by default) would have held the past errors;
+    p50 is unchanged. With fewer than ``min_errors`` errors the intervals stay as modelled.
+    """
+
+    enabled: bool = Field(default=True, description="calibrate session intervals")
+    min_errors: int = Field(default=30, ge=1, description="errors needed per horizon week")
+    origins: int = Field(default=4, ge=0, le=52, description="in-run rolling origins")
+    method: Literal["conformal", "empirical"] = "conformal"
+    coverage: Probability = Field(default=0.8, description="central interval to calibrate")
+    max_factor: float = Field(default=4.0, gt=1.0, description="largest widening allowed")
+    min_factor: float = Field(default=0.5, gt=0.0, le=1.0, description="largest narrowing")
+
+
 class DeliveryConfig(_Strict):
     """[delivery]: the Monday e-mail of the report (and of a failure) and an optional webhook.
 
@@ -484,6 +501,7 @@ class Config(_Strict):
     report: ReportConfig = ReportConfig()
     orchestration: OrchestrationConfig = OrchestrationConfig()
     delivery: DeliveryConfig = DeliveryConfig()
+    calibration: CalibrationConfig = CalibrationConfig()
     pathways: dict[str, Pathway] = Field(default_factory=_default_pathways)
 
     @field_validator("pathways")

@@ -9,7 +9,7 @@ and the benchmarks; the Prefect flow runs the same steps as tasks (:func:`load_i
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import numpy as np
@@ -27,6 +27,7 @@ from forecasting.demand.bookings import (
     pickup_curve,
     scheduled_snapshot,
 )
+from forecasting.demand.calibration import Calibration, from_archive, rescale_paths
 from forecasting.demand.history import clinic_histories
 from forecasting.demand.pathways import learn_pathways
 from forecasting.demand.sessions import clinic_demand
@@ -250,12 +251,37 @@ def _forecast_frame(parts: list[dict]) -> pd.DataFrame:
     )
 
 
+def session_calibration(
+    inputs: WeeklyInputs, archived: pd.DataFrame, config: Config
+) -> Calibration:
+    """This run's session-interval calibration from earlier runs' archived forecasts.
+
+    Args:
+        archived: ``forecasting.report.load_archive(layout.forecasts, before=as_of).forecasts``.
+    """
+    return from_archive(
+        archived, inputs.sessions, inputs.cutoff_week, config.horizon_weeks, config.calibration
+    )
+
+
+def _with_calibration(summary: DemandSummary, calibration: Calibration | None) -> DemandSummary:
+    if calibration is None:
+        return summary
+    return replace(
+        summary, calibration=calibration.manifest(), calibration_text=calibration.sentence()
+    )
+
+
 def assemble(
     inputs: WeeklyInputs,
     forecasts: Mapping[SeriesKey, SeriesForecast],
     config: Config,
+    calibration: Calibration | None = None,
 ) -> WeeklyResult:
     """Session demand and staffing per clinic from the procedure forecasts.
+
+    With a ``calibration`` (forecasting/demand/calibration.py) the session paths' spread
+    around each week's median is rescaled before the summary and staffing read them.
 
     Pathways are learned from the history before the cut-off (forecasting/pathways.py);
     procedure paths are combined with the bookings known at the cut-off (forecasting/
@@ -311,6 +337,8 @@ def assemble(
         )
         if demand.note:
             notes[clinic] = demand.note
+        if calibration is not None:
+            demand = replace(demand, paths=rescale_paths(demand.paths, calibration))
         rows.append(_summary_rows(clinic, weeks, C.SESSIONS, demand.paths))
         committed_rows.append(
             pd.DataFrame(
@@ -352,5 +380,7 @@ def assemble(
         notes=notes,
         pathways=learned.table(config.pathways),
         horizon_totals=pd.DataFrame(totals, columns=[C.CLINIC, C.MEAN, C.P10, C.P50, C.P90]),
-        demand=DemandSummary.of(learned, config.pathways, booking_method),
+        demand=_with_calibration(
+            DemandSummary.of(learned, config.pathways, booking_method), calibration
+        ),
     )

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
 import pytest
 
 from flows.environment import apply_quiet_defaults
@@ -16,3 +21,66 @@ def prefect_harness():
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+class ProphetInFastTest(BaseException):
+    """A test without the ``slow`` marker fitted Prophet (a BaseException: no fallback hides it)."""
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.call_failed = report.failed  # read by _no_prophet_fit_unless_slow
+    return report
+
+
+@pytest.fixture(autouse=True)
+def _no_prophet_fit_unless_slow(request, monkeypatch):
+    """The fast suite (``-m "not slow"``) fits no Prophet model: such a fit fails the test.
+
+    Only fits in the test's own process are seen (not those of worker processes or
+    subprocesses); tests that start those are marked slow anyway.
+    """
+    if request.node.get_closest_marker("slow") is not None:
+        yield
+        return
+    from forecasting.models.prophet import quiet_prophet
+
+    prophet_cls = quiet_prophet()  # Prophet itself: every fit in forecasting goes through it
+    fits: list[str] = []
+
+    def refuse(self, *args, **kwargs):
+        fits.append(request.node.nodeid)
+        raise ProphetInFastTest(f"{request.node.nodeid} fits Prophet: mark it slow")
+
+    monkeypatch.setattr(prophet_cls, "fit", refuse)
+    yield
+    if fits and not getattr(request.node, "call_failed", False):  # the exception was swallowed
+        pytest.fail(f"this test fits Prophet: mark it @pytest.mark.slow ({len(fits)} fit(s))")
+
+
+@pytest.fixture(scope="session")
+def demo_exports(tmp_path_factory):
+    """``demo_exports(dest, *, clinics, years, seed, end) -> DemoResult``: demo raw exports in
+    ``dest``, each distinct parameter set generated once per session and copied from there.
+
+    Every test gets its own copy (runs write next to the raw folder); the returned DemoResult
+    names the copied files and carries its own ``truth`` frame.
+    """
+    from forecasting.demo import DemoResult, generate_demo
+
+    made: dict[tuple[int, int, int, date], DemoResult] = {}
+
+    def demo(dest: Path, *, clinics: int, years: int, seed: int, end: date) -> DemoResult:
+        key = (clinics, years, seed, end)
+        if key not in made:
+            folder = tmp_path_factory.mktemp(f"demo-c{clinics}-y{years}-s{seed}")
+            made[key] = generate_demo(folder, clinics=clinics, years=years, seed=seed, end=end)
+        source = made[key]
+        dest = Path(dest)
+        dest.mkdir(parents=True, exist_ok=True)
+        files = [Path(shutil.copy2(path, dest / path.name)) for path in source.files]
+        return replace(source, files=files, rows=dict(source.rows), truth=source.truth.copy())
+
+    return demo

@@ -261,6 +261,7 @@ def test_write_backtest(result, tmp_path) -> None:
 # --------------------------------------------------------------------------- weekly run
 
 
+@pytest.mark.slow  # the default ranking and ensemble start with Prophet
 def test_weekly_run_uses_the_configured_selection(result, tmp_path) -> None:
     backtest_dir = tmp_path / "backtest"
     write_backtest(result, backtest_dir)

@@ -6,7 +6,6 @@ from datetime import date
 
 import pytest
 
-from forecasting.demo import generate_demo
 from forecasting.errors import LymphcastError
 
 pytestmark = pytest.mark.slow
@@ -16,9 +15,9 @@ CONFIG = "n_paths = 100\nhorizon_weeks = 6\n[orchestration]\ndask_connect_timeou
 
 
 @pytest.fixture(scope="module")
-def data(tmp_path_factory):
+def data(demo_exports, tmp_path_factory):
     root = tmp_path_factory.mktemp("dask")
-    generate_demo(root / "raw", clinics=2, years=3, seed=5, end=date(2025, 7, 1))
+    demo_exports(root / "raw", clinics=2, years=3, seed=5, end=date(2025, 7, 1))
     (root / "lymphcast.toml").write_text(CONFIG)
     return root
 

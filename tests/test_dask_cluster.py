@@ -18,8 +18,6 @@ from pathlib import Path
 import pytest
 from dask_procs import ROOT, DaskProcesses
 
-from forecasting.demo import generate_demo
-
 pytestmark = pytest.mark.slow
 
 AS_OF, WEEK = "2025-06-02", "2025-W23"
@@ -28,11 +26,11 @@ OUTPUTS = ("forecast.csv", "staffing.csv")
 
 
 @pytest.fixture(scope="module")
-def data(tmp_path_factory, prefect_harness):
+def data(demo_exports, tmp_path_factory, prefect_harness):
     from prefect.settings import PREFECT_API_URL
 
     root = tmp_path_factory.mktemp("dask-cluster")
-    generate_demo(root / "raw", clinics=50, years=2, seed=11, end=date(2025, 7, 1))
+    demo_exports(root / "raw", clinics=50, years=2, seed=11, end=date(2025, 7, 1))
     (root / "lymphcast.toml").write_text(CONFIG)
     env = {k: v for k, v in os.environ.items() if not k.startswith("LYMPHCAST_FAULT")}
     env["PREFECT_API_URL"] = PREFECT_API_URL.value()  # the session's test API

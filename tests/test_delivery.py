@@ -20,7 +20,6 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from markupsafe import escape
 
 from forecasting.config import DeliveryConfig, from_dict
-from forecasting.demo import generate_demo
 from forecasting.errors import ConfigError
 from forecasting.report.delivery import (
     DeliveryError,
@@ -304,7 +303,7 @@ def _toml(root: Path, name: str, port: int, webhook: bool = True) -> Path:
 
 
 @pytest.fixture(scope="module")
-def delivered(tmp_path_factory, prefect_harness, smtp, webhook):
+def delivered(demo_exports, tmp_path_factory, prefect_harness, smtp, webhook):
     import os
 
     from prefect.blocks.notifications import CustomWebhookNotificationBlock
@@ -317,7 +316,7 @@ def delivered(tmp_path_factory, prefect_harness, smtp, webhook):
         json_data={"subject": "{{subject}}", "body": "{{body}}"}, allow_private_urls=True,
     ).save("lymphcast-test", overwrite=True)  # fmt: skip
     root = tmp_path_factory.mktemp("delivery")
-    generate_demo(root / "raw", clinics=2, years=2, seed=1, end=date(2025, 7, 1))
+    demo_exports(root / "raw", clinics=2, years=2, seed=1, end=date(2025, 7, 1))
     os.environ["LYMPHCAST_TEST_SMTP_PW"] = PASSWORD
     logins_before = len(inbox.logins)
     try:

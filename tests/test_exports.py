@@ -145,18 +145,17 @@ def test_pdf_embeds_the_charts(pdf: PdfReader) -> None:
     assert len(images) == 6  # three charts per clinic
 
 
-def test_write_outputs_publishes_pdf_xlsx_and_inert_csvs(tmp_path) -> None:
+def test_write_outputs_publishes_pdf_xlsx_and_inert_csvs(demo_exports, tmp_path) -> None:
     """The weekly outputs end to end (seasonal naive: no Prophet, no Prefect), with a clinic
     whose id a spreadsheet would run as a formula."""
     from forecasting import week as pipeline
     from forecasting.config import Config
-    from forecasting.demo import generate_demo
     from forecasting.ingest import ingest, load_processed, write_processed
     from forecasting.layout import DataLayout
     from forecasting.report import publish_week
 
     raw, processed, reports = tmp_path / "raw", tmp_path / "processed", tmp_path / "reports"
-    generate_demo(raw, clinics=1, years=1, seed=3, end=date(2026, 11, 30))
+    demo_exports(raw, clinics=1, years=1, seed=3, end=date(2026, 11, 30))
     config = Config.model_validate({"model": {"name": "seasonal_naive"}, "n_paths": 50})
     result = ingest(raw, config.ingest, date(2026, 11, 30))
     write_processed(result, processed)
@@ -183,18 +182,19 @@ def test_write_outputs_publishes_pdf_xlsx_and_inert_csvs(tmp_path) -> None:
     assert manifest["report"]["headline"]
 
 
-def test_identical_runs_write_identical_manifests_and_keep_timings_apart(tmp_path) -> None:
+def test_identical_runs_write_identical_manifests_and_keep_timings_apart(
+    demo_exports, tmp_path
+) -> None:
     """run_manifest.json promises identical files for identical runs: the fits' wall-clock
     times, which differ run to run, are in timings.json instead."""
     from forecasting import week as pipeline
     from forecasting.config import Config
-    from forecasting.demo import generate_demo
     from forecasting.ingest import ingest, load_processed, write_processed
     from forecasting.layout import DataLayout
     from forecasting.report import publish_week
 
     raw, processed = tmp_path / "raw", tmp_path / "processed"
-    generate_demo(raw, clinics=1, years=1, seed=4, end=date(2026, 11, 30))
+    demo_exports(raw, clinics=1, years=1, seed=4, end=date(2026, 11, 30))
     config = Config.model_validate({"model": {"name": "seasonal_naive"}, "n_paths": 50})
     ingested = ingest(raw, config.ingest, date(2026, 11, 30))
     write_processed(ingested, processed)

@@ -90,11 +90,10 @@ def _weekly(tmp_path: Path, *args: str, env: dict | None = None) -> subprocess.C
 
 
 @pytest.fixture(scope="module")
-def small_raw(tmp_path_factory) -> Path:
-    from forecasting.demo import generate_demo
+def small_raw(demo_exports, tmp_path_factory) -> Path:
 
     raw = tmp_path_factory.mktemp("faults") / "raw"
-    generate_demo(raw, clinics=1, years=2, seed=3, end=date(2026, 11, 30))
+    demo_exports(raw, clinics=1, years=2, seed=3, end=date(2026, 11, 30))
     return raw
 
 

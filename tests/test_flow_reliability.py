@@ -160,14 +160,15 @@ def test_cli_serve_and_weekly_refuse_unreachable_services(tmp_path, monkeypatch)
 
 
 @pytest.mark.slow
-def test_unchanged_rerun_is_cached_and_a_deleted_report_is_rebuilt(tmp_path, prefect_harness):
+def test_unchanged_rerun_is_cached_and_a_deleted_report_is_rebuilt(
+    demo_exports, tmp_path, prefect_harness
+):
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
     from flows.weekly import weekly_staffing
-    from forecasting.demo import generate_demo
 
-    generate_demo(tmp_path / "raw", clinics=2, years=2, seed=4, end=date(2025, 7, 1))
+    demo_exports(tmp_path / "raw", clinics=2, years=2, seed=4, end=date(2025, 7, 1))
     (tmp_path / "lymphcast.toml").write_text("n_paths = 100\nhorizon_weeks = 4\n")
     kwargs = {
         "as_of": date(2025, 6, 2), "config_path": str(tmp_path / "lymphcast.toml"),

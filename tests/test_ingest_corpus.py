@@ -188,13 +188,14 @@ def _visible_bytes(path: Path) -> bytes:
 
 
 @pytest.mark.slow
-def test_weekly_run_on_the_corpus_leaks_nothing_into_reports(tmp_path, prefect_harness):
+def test_weekly_run_on_the_corpus_leaks_nothing_into_reports(
+    demo_exports, tmp_path, prefect_harness
+):
     """The whole corpus (plus a small demo) through the weekly flow: no identifier anywhere."""
     from flows.weekly import weekly_staffing
-    from forecasting.demo import generate_demo
 
     raw = _merged_corpus(tmp_path / "raw")
-    generate_demo(tmp_path / "demo", clinics=2, years=2, seed=3, end=date(2025, 7, 1))
+    demo_exports(tmp_path / "demo", clinics=2, years=2, seed=3, end=date(2025, 7, 1))
     for path in (tmp_path / "demo").iterdir():
         shutil.move(path, raw / f"{path.stem}_demo{path.suffix}")
     accepted = ingest(raw, IngestConfig(), date.today())

@@ -48,7 +48,7 @@ def _seasonal_series(weeks: int = 156, seed: int = 0) -> pd.DataFrame:
 
 
 def _marks(name: str) -> list[pytest.MarkDecorator]:
-    return [pytest.mark.slow] if name == "prophet" else []
+    return [pytest.mark.slow] if name in ("prophet", "ensemble") else []  # fits Prophet
 
 
 @pytest.mark.parametrize(

@@ -23,10 +23,9 @@ def _readme_example() -> str:
     return match.group(1)
 
 
-def test_readme_notebook_example_runs(tmp_path, monkeypatch) -> None:
-    from forecasting.demo import generate_demo
+def test_readme_notebook_example_runs(demo_exports, tmp_path, monkeypatch) -> None:
 
-    generate_demo(tmp_path / "data" / "raw", clinics=2, years=2, seed=3, end=date(2026, 11, 30))
+    demo_exports(tmp_path / "data" / "raw", clinics=2, years=2, seed=3, end=date(2026, 11, 30))
     shutil.copy(ROOT / "lymphcast.toml", tmp_path / "lymphcast.toml")
     monkeypatch.chdir(tmp_path)
     namespace: dict = {}

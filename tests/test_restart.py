@@ -20,8 +20,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from forecasting.demo import generate_demo
-
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,11 +68,11 @@ def _report_files(out: Path) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def setup(tmp_path_factory, prefect_harness):
+def setup(demo_exports, tmp_path_factory, prefect_harness):
     from prefect.settings import PREFECT_API_URL
 
     root = tmp_path_factory.mktemp("restart")
-    generate_demo(root / "raw", clinics=2, years=2, seed=3, end=date(2025, 7, 1))
+    demo_exports(root / "raw", clinics=2, years=2, seed=3, end=date(2025, 7, 1))
     (root / "lymphcast.toml").write_text(CONFIG)
     api_url = PREFECT_API_URL.value()
     reference = root / "reference"

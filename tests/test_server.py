@@ -27,7 +27,6 @@ import httpx
 import pytest
 
 from flows.environment import QUIET_SERVER_ENV
-from forecasting.demo import generate_demo
 
 pytestmark = pytest.mark.slow
 
@@ -95,7 +94,7 @@ def postgres_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def server(request, tmp_path_factory) -> Iterator[dict]:
+def server(demo_exports, request, tmp_path_factory) -> Iterator[dict]:
     """`prefect server start` + `lymphcast serve`; yields the API URL, a data directory, the
     environment the processes got and ``stop_serving`` (stops `lymphcast serve`)."""
     root = tmp_path_factory.mktemp(f"server-{request.param}")
@@ -136,7 +135,7 @@ def server(request, tmp_path_factory) -> Iterator[dict]:
     try:
         _wait(healthy, "prefect server")
         startup = time.monotonic() - started
-        generate_demo(root / "raw", clinics=2, years=3, seed=2, end=date(2025, 7, 1))
+        demo_exports(root / "raw", clinics=2, years=3, seed=2, end=date(2025, 7, 1))
         (root / "lymphcast.toml").write_text(CONFIG)
         runner = subprocess.Popen(
             [sys.executable, "-m", "lymphcast", "serve", "--config", str(root / "lymphcast.toml")],

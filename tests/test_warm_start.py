@@ -147,13 +147,14 @@ def test_prophet_design_matrix_cache_changes_no_number(monkeypatch) -> None:
 
 
 @pytest.mark.slow
-def test_next_weeks_run_starts_from_this_weeks_fits(tmp_path, prefect_harness) -> None:
+def test_next_weeks_run_starts_from_this_weeks_fits(
+    demo_exports, tmp_path, prefect_harness
+) -> None:
     from datetime import date
 
     from flows.weekly import weekly_staffing
-    from forecasting.demo import generate_demo
 
-    generate_demo(tmp_path / "raw", clinics=2, years=3, seed=5, end=date(2025, 7, 1))
+    demo_exports(tmp_path / "raw", clinics=2, years=3, seed=5, end=date(2025, 7, 1))
     (tmp_path / "lymphcast.toml").write_text(  # no task cache: every run really fits
         "n_paths = 100\nhorizon_weeks = 4\n[orchestration]\ncache = false\n"
     )

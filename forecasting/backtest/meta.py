@@ -50,6 +50,7 @@ def meta_rows(
     uid: str, frame: pd.DataFrame, rows: list[dict], spec: BacktestSpec, slot: int, choices: dict
 ) -> list[dict]:
     """Phase 2 for one series: auto and ensemble rows of its scored windows."""
+    assert spec.scratch is not None, "phase 2 runs only with phase 1's scratch folder"
     paths = np.load(Path(spec.scratch) / f"{slot}.npy")  # (windows, models, n_paths, horizon)
     by_window: dict[pd.Timestamp, dict[str, dict]] = {}
     for r in rows:

@@ -40,7 +40,7 @@ def _run_model(
         model = make_model(name, **_settings(name, spec, frame))
         try:
             if previous is not None and getattr(model, "supports_warm_start", False):
-                model.fit(train, warm_start=previous)
+                model.fit(train, warm_start=previous)  # type: ignore[call-arg]
             else:
                 model.fit(train)
             return model.sample(spec.horizon, spec.n_paths, rng), model, ""

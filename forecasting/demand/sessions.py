@@ -175,7 +175,7 @@ def clinic_demand(
     """
     types = list(PROCEDURE_TYPES)
     past = {p: history.procedures[:, types.index(p)] for p in types}
-    implied = sum(implied_sessions(past[p], weights[p]) for p in types)
+    implied = np.sum([implied_sessions(past[p], weights[p]) for p in types], axis=0)
     note = None
     if history.first_session is None:
         non_surgical = np.zeros(horizon)

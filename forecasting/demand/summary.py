@@ -22,6 +22,9 @@ class DemandSummary:
         clinic_pathway_scale: Per clinic multiplier of the pooled pathway.
         bookings: Per clinic how booked procedures entered its forecast
             (:func:`forecasting.demand.bookings.adjust_for_bookings`): "pickup", "floor" or "none".
+        calibration: How session intervals were calibrated
+            (:meth:`forecasting.demand.calibration.Calibration.manifest`); empty when not asked.
+        calibration_text: The same in one sentence for the report; empty when not asked.
     """
 
     pathways: str = "configured"
@@ -29,6 +32,8 @@ class DemandSummary:
     session_excess_variance: float = 0.0
     clinic_pathway_scale: Mapping[str, float] = field(default_factory=dict)
     bookings: Mapping[str, str] = field(default_factory=dict)
+    calibration: Mapping[str, Any] = field(default_factory=dict)
+    calibration_text: str = ""
 
     @classmethod
     def of(
@@ -55,4 +60,5 @@ class DemandSummary:
             "session_excess_variance": round(self.session_excess_variance, 5),
             "clinic_pathway_scale": {c: round(v, 3) for c, v in self.clinic_pathway_scale.items()},
             "bookings": dict(self.bookings),
+            **({"calibration": dict(self.calibration)} if self.calibration else {}),
         }

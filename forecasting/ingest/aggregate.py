@@ -104,7 +104,8 @@ def survivors(
             here = (frame[C.CLINIC] == clinic).to_numpy()
             dates = frame["date"].to_numpy()
             for first, last in newer:
-                drop |= here & (dates >= first.to_datetime64()) & (dates <= last.to_datetime64())
+                lo, hi = pd.Timestamp(first).to_datetime64(), pd.Timestamp(last).to_datetime64()
+                drop |= here & (dates >= lo) & (dates <= hi)
         out.append((int(frame.loc[drop, _ROWS].sum()), frame.loc[~drop]))
     return out
 

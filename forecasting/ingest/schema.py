@@ -68,8 +68,9 @@ def typed_frame(
         out[C.WEEKLY_HOURS] = parse_numbers(text[C.WEEKLY_HOURS])
         for col, flag in ((C.START_DATE, _BAD_START), (C.END_DATE, _BAD_END)):
             raw = text[col] if col in text else pd.Series("", index=text.index)
-            out[col] = parse_dates(raw, order)
-            out[flag] = out[col].isna() & (raw.str.strip() != "")
+            parsed = parse_dates(raw, order)
+            out[col] = parsed
+            out[flag] = parsed.isna() & (raw.str.strip() != "")
     return pd.DataFrame(out, index=text.index), notes
 
 

@@ -73,7 +73,7 @@ def load_processed(processed_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.
     missing = [p.name for p in paths if not p.is_file()]
     if missing:
         raise InputError(f"{processed_dir} has no {missing[0]}; run `lymphcast ingest` first.")
-    return tuple(pd.read_parquet(p) for p in paths)  # type: ignore[return-value]
+    return tuple(pd.read_parquet(p) for p in paths)
 
 
 def load_bookings(processed_dir: Path) -> pd.DataFrame:

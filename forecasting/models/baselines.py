@@ -23,6 +23,7 @@ class _Bootstrap:
     """Shared sampling: point forecast plus resampled residuals (summed when ``cumulative``)."""
 
     cumulative = False
+    _residuals: np.ndarray
 
     def _point(self, horizon: int) -> np.ndarray:
         raise NotImplementedError

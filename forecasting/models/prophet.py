@@ -294,7 +294,7 @@ def _feature_cache_key(model: Prophet, df: pd.DataFrame) -> tuple | None:
     holidays_key = getattr(model, "_lymphcast_holidays_key", None)
     if holidays_key is None:
         holidays_key = _frame_digest(model.holidays)
-        model._lymphcast_holidays_key = holidays_key
+        model._lymphcast_holidays_key = holidays_key  # type: ignore[attr-defined]
     ds = df["ds"].to_numpy(dtype="datetime64[ns]")
     names = model.train_holiday_names
     cols = model.train_component_cols
@@ -329,12 +329,12 @@ def _prophet_class() -> type[Prophet]:
                 if hit is None:
                     result = super().make_all_seasonality_features(df)
                     # The first call of a fit also records the holiday names it saw.
-                    hit = (result, self.train_holiday_names)
+                    hit = (result, self.train_holiday_names)  # type: ignore[has-type]
                     with _FEATURE_LOCK:
                         _FEATURE_CACHE[key] = hit
                         while len(_FEATURE_CACHE) > _FEATURE_CACHE_SIZE:
                             _FEATURE_CACHE.popitem(last=False)
-                elif self.train_holiday_names is None and hit[1] is not None:
+                elif self.train_holiday_names is None and hit[1] is not None:  # type: ignore[has-type]
                     self.train_holiday_names = hit[1].copy()
                 (features, priors, cols, modes), _ = hit
                 return (

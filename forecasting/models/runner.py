@@ -132,7 +132,7 @@ def forecast_series(
         warm = warm_start if warm_start and warm_start.get("model") == wanted else None
         try:
             if warm is not None and hasattr(model, "warm_state"):
-                model.fit(history, warm_start=warm["params"])
+                model.fit(history, warm_start=warm["params"])  # type: ignore[call-arg]
             else:
                 model.fit(history)
             paths = model.sample(horizon, n_paths, rng)

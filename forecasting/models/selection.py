@@ -170,8 +170,8 @@ def allowed_models(config: ModelConfig, weeks: int | None) -> tuple[list[str], s
     only the baselines among the candidates (or the fallback) are allowed for it.
     """
     if weeks is None or weeks >= config.min_history_weeks:
-        return list(config.candidates), ""
-    baselines = [m for m in config.candidates if m in get_args(BaselineName)]
+        return [str(m) for m in config.candidates], ""
+    baselines = [str(m) for m in config.candidates if m in get_args(BaselineName)]
     why = f"baselines only: {weeks} weeks of history (< {config.min_history_weeks})"
     return baselines or [config.fallback], why
 
@@ -209,6 +209,7 @@ def choose_model(
         )
         reason = f"{where}; {name} used the default {'+'.join(members)}"
         return ModelChoice(members, None, reason, reason)
+    assert selection is not None  # non-empty scores come from a backtest
     members, weights = choose_members(scores, size)
     where = "this series and all series" if own else "all series (series not backtested)"
     shown = ", ".join(f"{m} {scores[m]:.2f}" for m in members)

@@ -143,7 +143,7 @@ class SarimaxFourier:
         weeks = weeks_since_epoch(history[DS])
         start = None
         if warm_start is not None and hasattr(warm_start, "result_"):
-            start = np.asarray(warm_start.result_.params)
+            start = np.asarray(getattr(warm_start, "result_").params)  # noqa: B009 - typed Any
         with warnings.catch_warnings(), one_blas_thread():
             warnings.simplefilter("ignore")
             model = SARIMAX(y, exog=self._exog(weeks), order=self.order, trend=self.trend)

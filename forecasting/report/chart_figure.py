@@ -52,7 +52,9 @@ def png_bytes(fig: Figure) -> bytes:
         fig.canvas.draw()
         width, height = fig.canvas.get_width_height()
         rgba = Image.frombuffer(
-            "RGBA", (width, height), bytes(fig.canvas.buffer_rgba()), "raw", "RGBA", 0, 1
+            "RGBA",
+            (width, height),
+            bytes(fig.canvas.buffer_rgba()),  # type: ignore[attr-defined]  # Agg canvas, "raw", "RGBA", 0, 1
         )
     finally:
         fig.clear()  # for the next chart of this size (it holds only this chart's artists)

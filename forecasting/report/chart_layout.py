@@ -227,9 +227,9 @@ class Panel:
             solid_capstyle="projecting",
         )
         self._add(spines, clip=False)
-        tick = {"ls": "none", "color": BLACK, "ms": 3.5, "mew": 0.8, "zorder": 2.5}
-        self._add(Line2D(np.full(len(ypos), left), ypos, marker=TICKLEFT, **tick), clip=False)
-        self._add(Line2D(xpos, np.full(len(xpos), bottom), marker=TICKDOWN, **tick), clip=False)
+        tick: dict[str, Any] = {"ls": "none", "color": BLACK, "ms": 3.5, "mew": 0.8, "zorder": 2.5}
+        self._add(Line2D(np.full(len(ypos), left), ypos, marker=TICKLEFT, **tick), clip=False)  # type: ignore[arg-type]
+        self._add(Line2D(xpos, np.full(len(xpos), bottom), marker=TICKDOWN, **tick), clip=False)  # type: ignore[arg-type]
         for y, label in zip(ypos, ylabels, strict=True):
             _text(fig, left - 2 * _TICK, y, label, ha="right", va="center_baseline")
         for x, label in zip(xpos, xlabels if x_labels else [], strict=False):
@@ -248,7 +248,7 @@ def grid_panels(fig: Figure, panels: Sequence[Series], top: float, ncols: int) -
     height = fig.get_size_inches()[1]
     nrows = math.ceil(max(len(panels), 1) / ncols)
     top = top + _TITLE
-    xs = [s.x_range() for s in panels if s.x_range() is not None]
+    xs = [r for r in (s.x_range() for s in panels) if r is not None]
     xlim = margins(min(lo for lo, _ in xs), max(hi for _, hi in xs)) if xs else (0.0, 1.0)
     gap_y = _XTICKS + _TITLE
     panel_h = (height - top - _XTICKS - _PAD - (nrows - 1) * gap_y) / nrows

@@ -27,6 +27,7 @@ class ReportSettings:
         seed: the run's random seed.
         block_hours: the schedulable block the hours needed are rounded up to.
         pathways: how the MLD pathways were set (learned or configured), in one line.
+        calibration: how the session intervals were calibrated, in one sentence.
     """
 
     service_level: float | None = None
@@ -37,6 +38,7 @@ class ReportSettings:
     seed: int | None = None
     block_hours: float | None = None
     pathways: str | None = None
+    calibration: str | None = None
 
     def shown(self) -> list[tuple[str, Any]]:
         """(name, value) of each setting given, by name."""

@@ -97,6 +97,7 @@ def report_settings(config: Config, result: WeeklyResult) -> ReportSettings:
         seed=config.seed,
         block_hours=config.staffing.block_hours,
         pathways=result.demand.pathways,
+        calibration=result.demand.calibration_text or None,
     )
 
 

@@ -225,6 +225,7 @@ def decision_text(
         short_action = f"None: roster covers {horizon}"
     else:
         first = decided.first_short
+        assert first is not None, "an ADD decision always names its first short week"
         when = day_month(first[WEEK], as_of)
         action = f"Add about {counted(first[GAP_HOURS], 'therapist hour')} in the week of {when}."
         short_action = f"Add about {fmt_int(first[GAP_HOURS])} h (week of {when})"

@@ -1,0 +1,146 @@
+"""Calibrated session intervals: coverage on known error distributions, p50 unchanged."""
+
+import numpy as np
+
+from forecasting.config import CalibrationConfig
+from forecasting.demand.calibration import archive_scores, calibrate, rescale_paths, scaled_errors
+
+H = 12
+
+
+def _too_narrow(rng, n_origins, sd_true=2.0, sd_model=1.0, n_paths=400):
+    """Forecasts whose paths have sd 1 while the truth has sd 2 around the same centre."""
+    centre = 50.0
+    paths = centre + rng.normal(0, sd_model, size=(n_paths, H))
+    q10, q50, q90 = np.quantile(paths, [0.1, 0.5, 0.9], axis=0)
+    actual = centre + rng.normal(0, sd_true, size=(n_origins, H))
+    return paths, q10, q50, q90, actual
+
+
+def _coverage(paths, actual):
+    q10, q90 = np.quantile(paths, [0.1, 0.9], axis=0)
+    return float(np.mean((actual >= q10) & (actual <= q90)))
+
+
+def test_calibrated_coverage_near_80_and_p50_unchanged():
+    rng = np.random.default_rng(1)
+    paths, q10, q50, q90, past = _too_narrow(rng, 200)
+    scores = scaled_errors(past, q50, q10, q90)
+    cal = calibrate(scores, "archive", CalibrationConfig())
+    assert cal.calibrated and cal.n_errors == 200 * H
+    assert all(1.6 < f < 2.4 for f in cal.factors)  # truth is twice as wide
+    fresh = 50.0 + rng.normal(0, 2.0, size=(5000, H))
+    assert _coverage(paths, fresh) < 0.6  # before: far too narrow
+    new = rescale_paths(paths, cal)
+    assert abs(_coverage(new, fresh) - 0.8) < 0.04
+    np.testing.assert_allclose(np.median(new, axis=0), np.median(paths, axis=0))
+    assert new is not paths and (new >= 0).all()
+
+
+def test_too_wide_paths_are_narrowed():
+    rng = np.random.default_rng(2)
+    paths, q10, q50, q90, past = _too_narrow(rng, 300, sd_true=1.0, sd_model=2.0)
+    cal = calibrate(scaled_errors(past, q50, q10, q90), "archive", CalibrationConfig())
+    assert all(f < 0.7 for f in cal.factors)
+    fresh = 50.0 + rng.normal(0, 1.0, size=(5000, H))
+    assert abs(_coverage(rescale_paths(paths, cal), fresh) - 0.8) < 0.04
+
+
+def test_too_few_errors_leaves_intervals_and_says_so():
+    rng = np.random.default_rng(3)
+    paths, q10, q50, q90, past = _too_narrow(rng, 5)
+    cal = calibrate(scaled_errors(past, q50, q10, q90), "archive", CalibrationConfig())
+    assert not cal.calibrated and cal.source == "none"
+    assert cal.factors == (1.0,) * H
+    np.testing.assert_array_equal(rescale_paths(paths, cal), paths)
+    assert cal.sentence() == (
+        "Session intervals are not calibrated: 60 past forecast errors, need 30 per horizon week."
+    )
+    assert cal.manifest()["calibrated"] is False
+
+
+def test_disabled_is_not_calibrated():
+    rng = np.random.default_rng(4)
+    _, q10, q50, q90, past = _too_narrow(rng, 100)
+    cal = calibrate(scaled_errors(past, q50, q10, q90), "archive", CalibrationConfig(enabled=False))
+    assert not cal.calibrated
+
+
+def test_manifest_and_sentence_and_determinism():
+    def run():
+        rng = np.random.default_rng(5)
+        _, q10, q50, q90, past = _too_narrow(rng, 100)
+        return calibrate(scaled_errors(past, q50, q10, q90), "rolling_origin", CalibrationConfig())
+
+    a, b = run(), run()
+    assert a == b
+    record = a.manifest()
+    assert record["source"] == "rolling_origin" and record["n_errors"] == 1200
+    assert len(record["factors_by_horizon_week"]) == H
+    text = a.sentence()
+    assert text.startswith("Session p10-p90 widened by ")
+    assert "at week 12, from 1200 past forecast errors (in-run rolling origins)." in text
+
+
+def test_nan_gaps_count_only_happened_weeks():
+    scores = np.full((40, 3), np.nan)
+    scores[:, 0] = 1.0
+    scores[:35, 1] = 2.0
+    scores[:10, 2] = 3.0  # week 3 has too few
+    cal = calibrate(scores, "archive", CalibrationConfig())
+    assert not cal.calibrated and cal.n_errors == 85
+
+
+def test_archive_scores_by_horizon_week_from_past_runs():
+    import pandas as pd
+
+    from forecasting.demand.calibration import ISSUED
+
+    weeks = pd.date_range("2026-01-05", periods=3, freq="W-MON")
+    archived = pd.DataFrame(
+        {
+            "clinic_id": "A",
+            "week": weeks,
+            ISSUED: pd.Timestamp("2026-01-02"),
+            "p10": [8.0, 8.0, 8.0],
+            "p50": [10.0, 10.0, 10.0],
+            "p90": [12.0, 14.0, 12.0],
+        }
+    )
+    sessions = pd.DataFrame({"clinic_id": "A", "week": weeks[:2], "sessions": [14.0, 6.0]})
+    scores = archive_scores(archived, sessions, pd.Timestamp("2026-01-19"), horizon=3)
+    # week 1: 4 above p50 over a half-width of 2; week 2: 4 below over 2; week 3 not yet known
+    np.testing.assert_allclose(scores, [[2.0, 2.0, np.nan]])
+
+
+def test_assemble_rescales_session_paths_keeps_p50():
+    from forecasting.demand.calibration import Calibration
+
+    cal = Calibration((2.0, 3.0), 100, "archive", True, 30)
+    paths = np.array([[1.0, 1.0], [2.0, 2.0], [4.0, 6.0]])
+    out = rescale_paths(paths, cal)
+    np.testing.assert_allclose(out, [[0.0, 0.0], [2.0, 2.0], [6.0, 14.0]])
+    np.testing.assert_allclose(paths, [[1.0, 1.0], [2.0, 2.0], [4.0, 6.0]])  # not mutated
+
+
+def test_manifest_and_report_settings_carry_the_calibration():
+    from forecasting.demand.calibration import Calibration
+    from forecasting.demand.summary import DemandSummary
+    from forecasting.week import _with_calibration
+
+    cal = Calibration((1.3, 1.6), 240, "archive", True, 30)
+    summary = _with_calibration(DemandSummary(), cal)
+    assert summary.manifest()["calibration"]["factors_by_horizon_week"] == [1.3, 1.6]
+    assert summary.calibration_text == (
+        "Session p10-p90 widened by 1.3x at week 1 to 1.6x at week 2, "
+        "from 240 past forecast errors (the forecast archive)."
+    )
+    assert "calibration" not in DemandSummary().manifest()  # manifests of old runs unchanged
+
+
+def test_report_settings_show_the_sentence():
+    from forecasting.report.data import ReportSettings
+
+    shown = dict(ReportSettings(calibration="Session p10-p90 widened by 1.3x.").shown())
+    assert shown["calibration"] == "Session p10-p90 widened by 1.3x."
+    assert "calibration" not in dict(ReportSettings().shown())
