@@ -109,6 +109,27 @@ def _progress_logging() -> None:
     logger.propagate = False
 
 
+def _start_guarded_server() -> None:
+    """Start Prefect's temporary server tied to this process (it dies with the run)."""
+    from flows.server_guard import guard_temporary_server
+
+    try:
+        guard_temporary_server()
+    except RuntimeError as err:  # Prefect's start-up timeout or a server that exited
+        raise LymphcastError(
+            f"Prefect's temporary API server did not start ({str(err)[:200]}); start one with "
+            "`prefect server start` and set PREFECT_API_URL, or raise "
+            "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS."
+        ) from None
+
+
+def _drain_events() -> None:
+    """Flush Prefect's queued events and logs while its server still runs (no exit noise)."""
+    from flows.server_guard import drain_queued_events
+
+    drain_queued_events()
+
+
 @app.command()
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Where to write the exports.")] = Path(
@@ -231,6 +252,7 @@ def weekly(
         from flows.runners import check_dask_scheduler, check_prefect_api
 
         check_prefect_api()
+        _start_guarded_server()
         runner = task_runner or ("dask" if dask_address else cfg.orchestration.task_runner)
         address = dask_address or cfg.orchestration.dask_address
         if runner == "dask" and address:
@@ -256,12 +278,14 @@ def weekly(
             dask_address=dask_address,
         )
     except LymphcastError as err:
+        _drain_events()
         from flows.notices import notice_path
 
         notice = notice_path(reports, day)
         if notice.is_file():
             typer.secho(f"failure notice: {notice.resolve()}", err=True)
         raise _fail(err) from None
+    _drain_events()
     typer.echo(f"done in {time.perf_counter() - started:.0f} s", err=True)
     typer.echo(f"report: {Path(path).resolve()}")
 
