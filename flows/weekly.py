@@ -308,13 +308,18 @@ def _run_lock(reports: Path, timeout: float) -> Iterator[None]:
         while True:
             try:
                 fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fh.seek(0)
+                fh.truncate()
+                fh.write(f"{os.getpid()}\n")  # named in the waiting message of the next run
+                fh.flush()
                 break
             except BlockingIOError:
                 if not waiting:
                     waiting = True
+                    holder = path.read_text().strip() or "unknown"
                     progress.info(
-                        "waiting up to %.0f s for another weekly run that holds %s",
-                        timeout, path,
+                        "waiting up to %.0f s for the run holding %s (pid %s)",
+                        timeout, path, holder,
                     )  # fmt: skip
                 if time.monotonic() >= deadline:
                     raise LymphcastError(

@@ -111,6 +111,27 @@ def _progress_logging() -> None:
     logger.propagate = False
 
 
+def _start_guarded_server() -> None:
+    """Start Prefect's temporary server tied to this process (it dies with the run)."""
+    from flows.server_guard import guard_temporary_server
+
+    try:
+        guard_temporary_server()
+    except RuntimeError as err:  # Prefect's start-up timeout or a server that exited
+        raise LymphcastError(
+            f"Prefect's temporary API server did not start ({str(err)[:200]}); start one with "
+            "`prefect server start` and set PREFECT_API_URL, or raise "
+            "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS."
+        ) from None
+
+
+def _drain_events() -> None:
+    """Flush Prefect's queued events and logs while its server still runs (no exit noise)."""
+    from flows.server_guard import drain_queued_events
+
+    drain_queued_events()
+
+
 @app.command()
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Where to write the exports.")] = Path(
@@ -238,6 +259,7 @@ def weekly(
         from flows.runners import check_dask_scheduler, check_prefect_api
 
         check_prefect_api()
+        _start_guarded_server()
         runner = task_runner or ("dask" if dask_address else cfg.orchestration.task_runner)
         address = dask_address or cfg.orchestration.dask_address
         if runner == "dask" and address:
@@ -263,12 +285,14 @@ def weekly(
             dask_address=dask_address,
         )
     except LymphcastError as err:
+        _drain_events()
         from flows.notices import notice_path
 
         notice = notice_path(reports, day)
         if notice.is_file():
             typer.secho(f"failure notice: {notice.resolve()}", err=True)
         raise _fail(err) from None
+    _drain_events()
     typer.echo(f"done in {time.perf_counter() - started:.0f} s", err=True)
     typer.echo(f"report: {Path(path).resolve()}")
     from forecasting.staffing.problems import published_problems
@@ -399,6 +423,7 @@ def backtest(
         write_backtest,
     )
     from forecasting.config import load_config
+    from lymphcast.checks import check_output_dir
 
     def names(text: str | None) -> list[str]:
         return [n.strip() for n in (text or "").split(",") if n.strip()]
@@ -408,12 +433,13 @@ def backtest(
         return
     try:
         cfg = load_config(_default_config(config))
+        default = Path("backtests") / series.stem if series else Path(cfg.model.backtest_dir)
+        target = out or default
+        check_output_dir(target)  # before any reading or computing
         if series is not None:
             frame = load_series_csv(series)
-            target = out or Path("backtests") / series.stem
         else:
             frame = load_procedure_series(processed, as_of.date() if as_of else None)
-            target = out or Path(cfg.model.backtest_dir)
         chosen = names(models) or [*cfg.model.candidates, "auto", "ensemble"]
         typer.echo(
             f"backtesting {frame['unique_id'].nunique()} series with {', '.join(chosen)}...",
@@ -449,16 +475,19 @@ def _staffing_backtest(
     from forecasting.backtest.staffing import run_staffing_backtest, write_staffing_backtest
     from forecasting.config import load_config
     from forecasting.ingest import load_bookings, load_processed
+    from lymphcast.checks import check_output_dir
 
     try:
         cfg = load_config(_default_config(config))
+        target = out or Path("backtests") / "staffing"
+        check_output_dir(target)
         procedures, sessions, roster = load_processed(processed)
         typer.echo(f"replaying {folds} past weeks (staffing decisions)...", err=True)
         result = run_staffing_backtest(
             procedures, sessions, roster, cfg, bookings=load_bookings(processed),
             folds=folds, step=step or 4,
         )  # fmt: skip
-        files = write_staffing_backtest(result, out or Path("backtests") / "staffing")
+        files = write_staffing_backtest(result, target)
     except LymphcastError as err:
         raise _fail(err) from None
     typer.echo(result.summary.to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
