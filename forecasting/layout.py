@@ -67,8 +67,10 @@ class DataLayout:
         return self.processed / "quarantine"
 
     def quarantine_file(self, export_name: str) -> Path:
-        """Rejected rows of one export (``<export name>.csv``)."""
-        return self.quarantine / f"{export_name}.csv"
+        """Rejected rows of one export: ``<export name>`` for a CSV export (``sessions_a.csv``),
+        ``<export name>.csv`` for the others (``roster.xlsx.csv``), never ``.csv.csv``."""
+        name = export_name if export_name.lower().endswith(".csv") else f"{export_name}.csv"
+        return self.quarantine / name
 
     @property
     def ingest_stamp(self) -> Path:

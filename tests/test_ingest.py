@@ -212,7 +212,7 @@ def test_bookings_file_is_aggregated_and_loadable(raw, tmp_path):
 def test_quarantine_is_rebuilt_and_an_interrupted_write_keeps_old_files(raw, tmp_path, monkeypatch):
     processed = tmp_path / "processed"
     write_processed(ingest(raw, CFG, TODAY), processed)
-    assert (processed / "quarantine" / "sessions_a.csv.csv").is_file()
+    assert (processed / "quarantine" / "sessions_a.csv").is_file()
     (raw / "sessions_a.csv").unlink()
     before = {p.name: p.read_bytes() for p in processed.iterdir() if p.is_file()}
 
@@ -229,7 +229,7 @@ def test_quarantine_is_rebuilt_and_an_interrupted_write_keeps_old_files(raw, tmp
     assert after == before  # no temp file left, no file half-written
     monkeypatch.undo()
     write_processed(ingest(raw, CFG, TODAY), processed)
-    assert not (processed / "quarantine" / "sessions_a.csv.csv").exists()  # stale one gone
+    assert not (processed / "quarantine" / "sessions_a.csv").exists()  # stale one gone
 
 
 @pytest.mark.parametrize(

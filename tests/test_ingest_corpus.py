@@ -99,7 +99,12 @@ def test_corpus_case(case, tmp_path):
     processed = tmp_path / "processed"
     write_processed(result, processed)
     written = {p.relative_to(processed).as_posix() for p in processed.rglob("*") if p.is_file()}
-    with_rows = {f"quarantine/{f.name}.csv" for f in result.files if f.rows_quarantined}
+    with_rows = {  # a CSV export keeps its name there, others get .csv appended
+        f"quarantine/{f.name if f.name.lower().endswith('.csv') else f.name + '.csv'}"
+        for f in result.files
+        if f.rows_quarantined
+    }
+    assert not any(name.endswith(".csv.csv") for name in written)
     assert written == PROCESSED_FILES | with_rows  # nothing else, nowhere else
     assert sorted(p.name for p in tmp_path.iterdir()) == ["processed", "raw"]
     for path in with_rows:
@@ -168,7 +173,7 @@ def test_corpus_cli_never_leaks_or_tracebacks(tmp_path, monkeypatch):
 def test_quarantine_csv_defuses_formulas(tmp_path):
     raw = build("clinic_html", tmp_path / "raw")
     write_processed(ingest(raw, IngestConfig(), TODAY), tmp_path / "p")
-    text = (tmp_path / "p" / "quarantine" / "sessions_html.csv.csv").read_text(encoding="utf-8")
+    text = (tmp_path / "p" / "quarantine" / "sessions_html.csv").read_text(encoding="utf-8")
     assert "'=HYPERLINK(" in text and ",-1," in text  # formula defused, negative count kept
 
 
