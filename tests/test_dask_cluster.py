@@ -137,7 +137,11 @@ def test_scheduler_lost_mid_forecast_is_one_sentence_and_no_partial_report(data,
     root, env = data
     earlier = root / "lost" / "reports" / WEEK
     shutil.copytree(root / "threads" / "reports" / WEEK, earlier)
-    before = {p.name: p.read_bytes() for p in earlier.iterdir()}
+    before = {
+        p.relative_to(earlier).as_posix(): p.read_bytes()
+        for p in sorted(earlier.rglob("*"))
+        if p.is_file()
+    }
     started, _ = _scheduler_counts(cluster.address)
     proc = _weekly(root, "lost", env, "--dask-address", cluster.address)
     deadline = time.monotonic() + 240
@@ -151,9 +155,16 @@ def test_scheduler_lost_mid_forecast_is_one_sentence_and_no_partial_report(data,
     assert "Traceback" not in out + err and "ERROR" not in err.replace("| ERROR   | lymphcast", "")
     last = err.strip().splitlines()[-1]
     assert last.startswith(f"error: The Dask cluster at {cluster.address} lost the forecast of")
-    assert "(scheduler connection lost)" in last and "`dask scheduler`" in last
+    # the client sees the scheduler go either as cancelled futures or as the closed connection
+    # first (a race that depends on the load): both are the same loss, said the same way
+    assert any(r in last for r in ("(scheduler connection lost)", "(connection closed)")), last
+    assert "`dask scheduler`" in last
     assert last.count(". ") == 0 and last.endswith("start the run again.")  # one sentence
-    assert {p.name: p.read_bytes() for p in earlier.iterdir()} == before
+    assert {
+        p.relative_to(earlier).as_posix(): p.read_bytes()
+        for p in sorted(earlier.rglob("*"))
+        if p.is_file()
+    } == before
     names = {p.name for p in (root / "lost" / "reports").iterdir()}
     assert names == {WEEK, f"{WEEK}.FAILED.md", ".weekly-staffing.lock"}, names  # nothing staged
     assert (
