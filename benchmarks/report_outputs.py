@@ -25,6 +25,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from pathlib import Path
+from typing import NamedTuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -33,6 +34,7 @@ from forecasting.calendar import iso_week_label  # noqa: E402
 from forecasting.config import Config  # noqa: E402
 from forecasting.demo import generate_demo  # noqa: E402
 from forecasting.ingest import ingest, load_processed, write_processed  # noqa: E402
+from forecasting.ingest.result import IngestResult  # noqa: E402
 from forecasting.layout import DataLayout  # noqa: E402
 from forecasting.report import (  # noqa: E402
     ReportData,
@@ -74,33 +76,50 @@ def _pool_draw(view: object, workers: int) -> object:
         return draw_charts(view, pool)  # type: ignore[arg-type]
 
 
+class DemoReport(NamedTuple):
+    """A demo network's week: what publish_week takes, and the report data built from it."""
+
+    config: Config
+    inputs: pipeline.WeeklyInputs
+    result: pipeline.WeeklyResult
+    ingested: IngestResult
+    data: ReportData
+
+
+def demo_report_data(root: Path, clinics: int) -> DemoReport:
+    """The week of a seeded demo network of ``clinics`` built under ``root``, forecast with
+    seasonal naive (the report's size and speed do not depend on the model)."""
+    config = Config.model_validate({"model": {"name": "seasonal_naive"}})
+    generate_demo(root / "raw", clinics=clinics, years=4, seed=0, end=AS_OF)
+    ingested = ingest(root / "raw", config.ingest, AS_OF)
+    write_processed(ingested, root / "processed")
+    inputs = pipeline.cut_inputs(*load_processed(root / "processed"), as_of=AS_OF)
+    result = pipeline.run_week(inputs, config)
+    data = ReportData(
+        as_of=AS_OF,
+        iso_week=iso_week_label(AS_OF),
+        procedures_history=inputs.procedures,
+        sessions_history=inputs.sessions,
+        forecast=result.forecast,
+        committed=result.committed,
+        staffing=result.staffing,
+        models=result.models,
+        ingest=ingested.manifest.records(),
+        settings=ReportSettings(service_level=0.8, horizon_weeks=config.horizon_weeks),
+        options=config.report,
+    )
+    return DemoReport(config, inputs, result, ingested, data)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clinics", type=int, default=6)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     args = parser.parse_args()
-    config = Config.model_validate({"model": {"name": "seasonal_naive"}})
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        generate_demo(root / "raw", clinics=args.clinics, years=4, seed=0, end=AS_OF)
-        ingested = ingest(root / "raw", config.ingest, AS_OF)
-        write_processed(ingested, root / "processed")
-        inputs = pipeline.cut_inputs(*load_processed(root / "processed"), as_of=AS_OF)
-        result = pipeline.run_week(inputs, config)
-        data = ReportData(
-            as_of=AS_OF,
-            iso_week=iso_week_label(AS_OF),
-            procedures_history=inputs.procedures,
-            sessions_history=inputs.sessions,
-            forecast=result.forecast,
-            committed=result.committed,
-            staffing=result.staffing,
-            models=result.models,
-            ingest=ingested.manifest.records(),
-            settings=ReportSettings(service_level=0.8, horizon_weeks=config.horizon_weeks),
-            options=config.report,
-        )
+        config, inputs, result, ingested, data = demo_report_data(root, args.clinics)
         out = root / "out"
         out.mkdir()
         view = build_view(data)

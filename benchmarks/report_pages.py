@@ -14,20 +14,13 @@ import argparse
 import statistics
 import sys
 import tempfile
-from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from forecasting import week as pipeline  # noqa: E402
-from forecasting.calendar import iso_week_label  # noqa: E402
-from forecasting.config import Config  # noqa: E402
-from forecasting.demo import generate_demo  # noqa: E402
-from forecasting.ingest import ingest, load_processed, write_processed  # noqa: E402
-from forecasting.report import ReportData, ReportSettings, build_view, write_report  # noqa: E402
+from benchmarks.report_outputs import demo_report_data  # noqa: E402
+from forecasting.report import build_view, write_report  # noqa: E402
 from forecasting.report.drawing import chart_pool, draw_charts  # noqa: E402
-
-AS_OF = date(2026, 11, 23)
 
 
 def main() -> None:
@@ -35,27 +28,9 @@ def main() -> None:
     parser.add_argument("--clinics", type=int, default=200)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
-    config = Config.model_validate({"model": {"name": "seasonal_naive"}})
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        generate_demo(root / "raw", clinics=args.clinics, years=4, seed=0, end=AS_OF)
-        ingested = ingest(root / "raw", config.ingest, AS_OF)
-        write_processed(ingested, root / "processed")
-        inputs = pipeline.cut_inputs(*load_processed(root / "processed"), as_of=AS_OF)
-        result = pipeline.run_week(inputs, config)
-        data = ReportData(
-            as_of=AS_OF,
-            iso_week=iso_week_label(AS_OF),
-            procedures_history=inputs.procedures,
-            sessions_history=inputs.sessions,
-            forecast=result.forecast,
-            committed=result.committed,
-            staffing=result.staffing,
-            models=result.models,
-            ingest=ingested.manifest.records(),
-            settings=ReportSettings(service_level=0.8, horizon_weeks=config.horizon_weeks),
-            options=config.report,
-        )
+        data = demo_report_data(root, args.clinics).data
         view = build_view(data)
         with chart_pool(args.workers, 3 * len(view.clinics)) as pool:
             view = draw_charts(view, pool)
