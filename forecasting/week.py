@@ -48,6 +48,8 @@ from forecasting.models import (
 from forecasting.series import SeriesKey, procedure_histories, series_rng, series_uid
 from forecasting.staffing.hours import rostered_hours_by_clinic, staffing_table
 from forecasting.staffing.problems import ClinicProblem, unrostered
+from forecasting.staffing.skill_staffing import default_roster, default_staffing, staff_by_skill
+from forecasting.staffing.skills import SkillCover
 
 # WeeklyResult.models: per series the model used, why a fallback was used, the fit's wall time,
 # how auto/ensemble chose, and whether the fit started from last week's parameters
@@ -230,6 +232,8 @@ class WeeklyResult:
     horizon_totals: pd.DataFrame = field(default_factory=pd.DataFrame)
     # one clinic's problems (forecasting/staffing/problems.py): the run goes on for the others
     problems: tuple[ClinicProblem, ...] = ()
+    # per clinic x week x skill: hours needed, rostered, covered, gap, idle (staffing/skills.py)
+    skills: SkillCover | None = None
 
 
 def _horizon_total(clinic: str, paths: np.ndarray) -> dict:
@@ -320,7 +324,9 @@ def assemble(
     # Grouped once for all clinics (not filtered per clinic).
     known = WeeklyBooks.of(inputs.bookings, COUNT, weeks)
     scheduled = WeeklyBooks.of(inputs.scheduled, C.SCHEDULED, weeks)
-    roster_hours = rostered_hours_by_clinic(inputs.roster, clinics, weeks)
+    # hours of the therapists who give MLD (every therapist when the roster has no skills)
+    roster_hours = rostered_hours_by_clinic(default_roster(inputs.roster, config), clinics, weeks)
+    staffing_config = default_staffing(config)
     clinic_keys = by_clinic(forecasts)
     rows: list[dict] = []  # forecast.csv columns per series
     committed_rows: list[pd.DataFrame] = []
@@ -369,7 +375,7 @@ def assemble(
         )
         totals.append(_horizon_total(clinic, demand.paths))
         staffing.append(
-            staffing_table(clinic, weeks, demand.paths, roster_hours[clinic], config.staffing)
+            staffing_table(clinic, weeks, demand.paths, roster_hours[clinic], staffing_config)
         )
     models = pd.DataFrame(
         [
@@ -387,12 +393,13 @@ def assemble(
         columns=MODEL_COLUMNS,
     )
     forecast = _forecast_frame(rows)
+    by_skill = staff_by_skill(staffing, inputs.roster, config, weeks)
     return WeeklyResult(
         forecast=forecast.sort_values([C.CLINIC, C.SERIES, C.WEEK]).reset_index(drop=True),
         committed=pd.concat(committed_rows, ignore_index=True)
         if committed_rows
         else pd.DataFrame(),
-        staffing=pd.concat(staffing, ignore_index=True) if staffing else pd.DataFrame(),
+        staffing=by_skill.staffing,
         models=models,
         notes=notes,
         pathways=learned.table(config.pathways),
@@ -400,5 +407,6 @@ def assemble(
         demand=_with_calibration(
             DemandSummary.of(learned, config.pathways, booking_method), calibration
         ),
-        problems=problems,
+        problems=problems + by_skill.problems,
+        skills=by_skill.cover,
     )

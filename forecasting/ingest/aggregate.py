@@ -165,13 +165,16 @@ def roster(parts: list[tuple[str, pd.DataFrame]]) -> tuple[pd.DataFrame, list[in
     for name, frame in sorted(parts, key=lambda p: p[0]):
         for clinic in frame[C.CLINIC].unique():
             latest[str(clinic)] = name
+    # the skills column only when an export has one (else the roster is as it always was)
+    with_skills = any(C.SKILLS in frame for _, frame in parts)
+    columns = [*C.ROSTER_COLUMNS, C.SKILLS] if with_skills else C.ROSTER_COLUMNS
     kept, superseded = [], []
     for name, frame in parts:
         keep = frame[C.CLINIC].map(latest).eq(name).to_numpy()
-        kept.append(frame.loc[keep, C.ROSTER_COLUMNS])
+        kept.append(frame.loc[keep].reindex(columns=columns))
         superseded.append(int((~keep).sum()))
     if not kept or all(k.empty for k in kept):
-        empty = pd.DataFrame(columns=C.ROSTER_COLUMNS).astype({C.WEEKLY_HOURS: "float64"})
+        empty = pd.DataFrame(columns=columns).astype({C.WEEKLY_HOURS: "float64"})
         return _ns(empty, [C.START_DATE, C.END_DATE]), superseded
     out = pd.concat([k for k in kept if len(k)], ignore_index=True)
     out = out.astype({C.CLINIC: str, C.THERAPIST: str, C.WEEKLY_HOURS: "float64"})

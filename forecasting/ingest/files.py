@@ -32,7 +32,13 @@ from forecasting.ingest.fields import DATE_FIELDS, FIELDS, REQUIRED, Vocabulary,
 from forecasting.ingest.manifest import FileEntry
 from forecasting.ingest.parse import DAY_FIRST, MONTH_FIRST, date_order_evidence
 from forecasting.ingest.read import ReadError, read_table
-from forecasting.ingest.schema import DUPLICATE, row_reasons, schema, typed_frame
+from forecasting.ingest.schema import (
+    DUPLICATE,
+    UNKNOWN_SKILLS,
+    row_reasons,
+    schema,
+    typed_frame,
+)
 from forecasting.layout import DataLayout
 
 __all__ = ["LINE", "READABLE_SUFFIXES", "REASON", "FileResult", "read_file"]
@@ -221,6 +227,17 @@ def _reasoned(frame: pd.DataFrame, reason: str) -> pd.DataFrame:
     return frame.assign(**{REASON: frame[REASON].where(frame[REASON] != "", reason)})
 
 
+def _unknown_skills(unknown: pd.Series, config: IngestConfig) -> dict:
+    """Roster skill names that are no known skill: named with enough rows, else only counted."""
+    rows = pd.Series([n for names in unknown for n in dict.fromkeys(names)], dtype=object)
+    counts = rows.value_counts()
+    named = counts >= config.other_name_min_rows  # a rarer name may identify someone
+    return {
+        "skills_unknown": sorted(str(n) for n in counts.index[named]),
+        "skill_names_withheld": int((~named).sum()),
+    }
+
+
 def _validated(result, table, text, kind, order, config, today, misaligned, identity):
     """Type, validate and reduce the rows of a readable export (``read_file``'s second half).
 
@@ -241,7 +258,7 @@ def _validated(result, table, text, kind, order, config, today, misaligned, iden
         .pipe(_int_lines)
         .sort_values(LINE, kind="stable", ignore_index=True)
     )
-    ok = typed.loc[~bad].drop(columns=[DUPLICATE], errors="ignore")
+    ok = typed.loc[~bad].drop(columns=[DUPLICATE, UNKNOWN_SKILLS], errors="ignore")
     result = replace(
         result,
         notes={**result.notes, **notes},
@@ -261,6 +278,8 @@ def _validated(result, table, text, kind, order, config, today, misaligned, iden
         result.notes["rows_not_counted"] = len(ok) - agg.counted_rows(result.accepted)
     else:
         result.accepted = ok
+        if UNKNOWN_SKILLS in typed:
+            result.notes |= _unknown_skills(typed.loc[~bad, UNKNOWN_SKILLS], config)
     if result.rows_accepted == 0:
         return replace(
             result,

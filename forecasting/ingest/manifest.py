@@ -38,6 +38,10 @@ class FileEntry(BaseModel):
         rows_not_counted: Session rows that hold no therapist hour (sessions).
         booked_on_ignored: Unreadable or after-surgery booking dates left out (procedures).
         rows_superseded: Accepted rows a later re-export replaced (files that were used).
+        skills_unknown: Roster skill names that are no known skill (``ingest.skill_synonyms``
+            and the services' skills), seen in at least ``ingest.other_name_min_rows`` rows;
+            the row is kept with its known skills.
+        skill_names_withheld: How many rarer such names were counted but not named.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -62,6 +66,8 @@ class FileEntry(BaseModel):
     rows_not_counted: int | None = None
     booked_on_ignored: int | None = None
     rows_superseded: int | None = None
+    skills_unknown: list[str] | None = None
+    skill_names_withheld: int | None = None
 
     def record(self) -> dict[str, Any]:
         """The entry as the JSON file holds it (notes it did not get are left out)."""

@@ -320,3 +320,46 @@ def contains_any(values: pd.Series, needles: list[str]) -> pd.Series:
     return pd.Series(
         _by_unique(values, lambda t: any(k in squash(t) for k in keys), bool), index=values.index
     )
+
+
+_SKILL_SEPARATORS = re.compile(r"[;,|/+&]")
+
+
+def skill_needles(synonyms: dict[str, list[str]]) -> dict[str, tuple[str, ...]]:
+    """Needles per roster skill: its own name, then its other names (as procedure names)."""
+    return {skill: tuple(_needle(n) for n in (skill, *names)) for skill, names in synonyms.items()}
+
+
+def map_skills(
+    values: pd.Series, needles: dict[str, tuple[str, ...]]
+) -> tuple[pd.Series, pd.Series]:
+    """Known skills per roster cell, and the names in it that name no known skill.
+
+    A cell lists names separated by ``;``, ``,``, ``|``, ``/``, ``+`` or ``&``; each name maps
+    to the first skill a needle of which it matches (a name of 4 characters or fewer as a whole
+    word, a longer one as a substring). Returns ``skills``: the known skills joined by ``;`` in
+    the cell's order ("" when it names none), None for an empty cell (not given); and
+    ``unknown``: per row, a tuple of the names as written that match no skill.
+    """
+
+    def one_name(name: str) -> str | None:
+        key, words = squash(name), set(words_of(name))
+        for skill, candidates in needles.items():
+            for n in candidates:
+                if n.startswith(_WORD) and n[1:] in words or n and n[0] != _WORD and n in key:
+                    return skill
+        return None
+
+    def one(cell: str) -> tuple[str | None, tuple[str, ...]]:
+        names = [n.strip() for n in _SKILL_SEPARATORS.split(str(cell)) if n.strip()]
+        if not names:
+            return None, ()
+        mapped = [(n, one_name(n)) for n in names]
+        known = dict.fromkeys(skill for _, skill in mapped if skill is not None)
+        return ";".join(known), tuple(n for n, skill in mapped if skill is None)
+
+    codes, uniques = pd.factorize(values.astype(str), use_na_sentinel=False)
+    pairs = [one(u) for u in uniques]
+    skills = pd.Series([pairs[c][0] for c in codes], index=values.index, dtype=object)
+    unknown = pd.Series([pairs[c][1] for c in codes], index=values.index, dtype=object)
+    return skills, unknown

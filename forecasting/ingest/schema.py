@@ -20,13 +20,16 @@ from forecasting.ingest.parse import (
     SESSION_STATUS,
     contains_any,
     map_procedures,
+    map_skills,
     map_status,
     parse_dates,
     parse_numbers,
     procedure_synonyms,
+    skill_needles,
 )
 
 DUPLICATE = "_duplicate"  # helper column: exact repeat of an earlier row (identifiers included)
+UNKNOWN_SKILLS = "_unknown_skills"  # helper column: a roster cell's names that are no known skill
 _BAD_START, _BAD_END = "_bad_start_date", "_bad_end_date"
 
 
@@ -71,6 +74,9 @@ def typed_frame(
             parsed = parse_dates(raw, order)
             out[col] = parsed
             out[flag] = parsed.isna() & (raw.str.strip() != "")
+        if C.SKILLS in text:  # optional: absent, every therapist has the default skill
+            skills, unknown = map_skills(text[C.SKILLS], skill_needles(config.skill_synonyms))
+            out[C.SKILLS], out[UNKNOWN_SKILLS] = skills, unknown
     return pd.DataFrame(out, index=text.index), notes
 
 
