@@ -10,9 +10,11 @@ from forecasting import columns as C
 from forecasting.config import Config, from_dict
 from forecasting.errors import ConfigError
 from forecasting.ingest.folder import ingest
+from forecasting.ingest.store import load_processed, write_processed
 from forecasting.staffing.hours import rostered_hours_by_clinic, staffing_table
 from forecasting.staffing.skill_staffing import default_roster, default_staffing, staff_by_skill
 from forecasting.staffing.skills import UNCOVERED_SKILL, cover, skill_label, therapist_skills
+from forecasting.week import cut_inputs, run_week
 
 WEEKS = pd.DatetimeIndex(["2026-12-07", "2026-12-14"])
 THREE = {
@@ -267,3 +269,91 @@ def test_several_services_add_skill_columns_after_todays():
 def test_skill_labels():
     assert skill_label("mld") == "MLD"
     assert skill_label("deep_tissue") == "deep tissue"
+
+
+def test_a_clinic_without_an_mld_therapist_is_named_not_a_crash():
+    config = Config()
+    paths = np.full((50, len(WEEKS)), 10.0)
+    roster = _roster(["deep_tissue", ""], [40, 30])  # "": a skills cell naming no known skill
+    hours = rostered_hours_by_clinic(default_roster(roster, config), ["a"], WEEKS)
+    table = staffing_table("a", WEEKS, paths, hours["a"], default_staffing(config))
+    assert table["hours_rostered"].tolist() == [0, 0]
+    out = staff_by_skill([table], roster, config, WEEKS)
+    (problem,) = out.problems
+    assert problem.kind == UNCOVERED_SKILL
+    assert "no therapist on the roster has the MLD skill" in problem.sentence
+    assert "add an MLD-certified therapist" in problem.fix
+
+
+def test_run_week_with_mld_only_data_gives_todays_numbers(demo_exports, tmp_path):
+    end, as_of = date(2025, 7, 1), date(2025, 6, 2)
+    config = Config.model_validate({"model": {"name": "seasonal_naive"}, "n_paths": 100})
+    demo_exports(tmp_path / "raw", clinics=2, years=2, seed=3, end=end)
+    write_processed(ingest(tmp_path / "raw", config.ingest, end), tmp_path / "processed")
+    procedures, sessions, roster = load_processed(tmp_path / "processed")
+    assert C.SKILLS not in roster
+
+    def week(roster_frame, cfg):
+        return run_week(cut_inputs(procedures, sessions, roster_frame, as_of), cfg)
+
+    today = week(roster, config)
+    assert today.skills is not None and set(today.skills.table["skill"]) == {"mld"}
+    every_mld = roster.assign(**{C.SKILLS: "mld"})
+    pd.testing.assert_frame_equal(week(every_mld, config).staffing, today.staffing)
+    three = week(every_mld, config.model_copy(update={"services": from_dict(THREE).services}))
+    pd.testing.assert_frame_equal(three.forecast, today.forecast)
+    pd.testing.assert_frame_equal(three.staffing[today.staffing.columns], today.staffing)
+    extra = [c for c in three.staffing.columns if c not in today.staffing.columns]
+    assert extra[:5] == [
+        "hours_needed:mld",
+        "hours_rostered:mld",
+        "hours_covered:mld",
+        "gap_hours:mld",
+        "idle_hours:mld",
+    ]
+    np.testing.assert_allclose(
+        three.staffing["hours_needed:mld"], today.staffing["therapist_hours_needed"]
+    )
+    np.testing.assert_allclose(
+        three.staffing["hours_rostered:mld"], today.staffing["hours_rostered"]
+    )
+
+
+def _fewest_uncovered(need: dict[str, float], hours: list[float], held: list[set[str]]) -> float:
+    """The least hours left uncovered, by a dense LP written out independently (no tie-break)."""
+    from scipy.optimize import linprog
+
+    skills = list(need)
+    pairs = [(t, k) for t in range(len(hours)) for k in skills if k in held[t]]
+    n = len(pairs) + len(skills)
+    cost = np.r_[np.zeros(len(pairs)), np.ones(len(skills))]
+    a_ub = np.zeros((len(hours), n))
+    for j, (t, _) in enumerate(pairs):
+        a_ub[t, j] = 1
+    a_eq = np.zeros((len(skills), n))
+    for j, (_, k) in enumerate(pairs):
+        a_eq[skills.index(k), j] = 1
+    for i in range(len(skills)):
+        a_eq[i, len(pairs) + i] = 1
+    result = linprog(cost, A_ub=a_ub, b_ub=hours, A_eq=a_eq, b_eq=list(need.values()))
+    return float(result.fun)
+
+
+def test_cover_leaves_the_fewest_hours_uncovered_on_random_clinics():
+    rng = np.random.default_rng(7)
+    services = from_dict(THREE).service_settings
+    sets = [{"mld"}, {"deep_tissue"}, {"scar"}, {"mld", "deep_tissue"}, {"mld", "scar"}]
+    rosters, rows, cases = [], [], []
+    for c in range(30):
+        n = int(rng.integers(1, 6))
+        held = [sets[i] for i in rng.integers(0, len(sets), size=n)]
+        hours = [float(h) for h in rng.choice([8, 16, 24, 40], size=n)]
+        need = {k: float(rng.integers(0, 60)) for k in ("mld", "deep_tissue", "scar")}
+        rosters.append(_roster([";".join(sorted(h)) for h in held], hours, clinic=f"c{c:02d}"))
+        rows += [(f"c{c:02d}", WEEKS[0], k, v) for k, v in need.items()]
+        cases.append((need, hours, held))
+    result = cover(_needed(rows), pd.concat(rosters, ignore_index=True), services, WEEKS[:1])
+    gaps = result.table.groupby(C.CLINIC)["gap_hours"].sum().to_numpy()
+    expected = [_fewest_uncovered(*case) for case in cases]
+    np.testing.assert_allclose(gaps, expected, atol=1e-6)
+    assert (result.table["hours_covered"] <= result.table["hours_rostered"] + 1e-9).all()

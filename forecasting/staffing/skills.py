@@ -147,10 +147,18 @@ class SkillCover:
                     f"{group[GAP].sum():.0f} h of {label} over {len(group)} week"
                     f"{'s' * (len(group) != 1)} are uncovered",
                     fix=f"list the {label} therapists' skills in the roster export (skills "
-                    f"column, e.g. {skill}) or add a {label}-certified therapist",
+                    f"column, e.g. {skill}) or add {_article(label)} {label}-certified therapist",
                 )
             )
         return out
+
+
+def _article(label: str) -> str:
+    """``a`` or ``an`` before a label: "an MLD", "a deep tissue" (an abbreviation read letter by
+    letter takes ``an`` before A, E, F, H, I, L, M, N, O, R, S, X)."""
+    if label.isupper():
+        return "an" if label[:1] in "AEFHILMNORSX" else "a"
+    return "an" if label[:1] in "aeiou" else "a"
 
 
 def _sentence(skill: str, short: pd.DataFrame, idle: pd.DataFrame, fte_hours: float) -> str:
@@ -161,7 +169,8 @@ def _sentence(skill: str, short: pd.DataFrame, idle: pd.DataFrame, fte_hours: fl
     if worst[STATUS] == "uncovered":
         return (
             f"{label} uncovered: {gap:.0f} h needed in the week of {week}{weeks} and no "
-            f"therapist has the skill; a {label}-certified therapist, or training a colleague, "
+            f"therapist has the skill; {_article(label)} {label}-certified therapist, or training "
+            "a colleague, "
             "covers it"
         )
     therapists = int(np.ceil(gap / fte_hours - 1e-9))
