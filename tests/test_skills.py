@@ -357,3 +357,36 @@ def test_cover_leaves_the_fewest_hours_uncovered_on_random_clinics():
     expected = [_fewest_uncovered(*case) for case in cases]
     np.testing.assert_allclose(gaps, expected, atol=1e-6)
     assert (result.table["hours_covered"] <= result.table["hours_rostered"] + 1e-9).all()
+
+
+def test_the_sentence_names_the_skill_whose_therapists_idle_most():
+    # MLD 36 h needed, 20 h of MLD rostered: 16 h short; deep tissue (30 h) and scar (10 h)
+    # therapists sit idle: the sentence names deep tissue's 30 h, not the 40 h of both
+    roster = _roster(["mld", "deep_tissue", "scar"], [20, 30, 10])
+    result = cover(
+        _needed([("a", WEEKS[0], "mld", 36.0)]), roster, from_dict(THREE).service_settings, WEEKS
+    )
+    assert result.sentences(fte_hours=40)["a"] == [
+        "MLD short 16 h in the week of 2026-12-07 while deep tissue has 30 h idle: one more "
+        "MLD-certified therapist, or cross-training, covers it"
+    ]
+    # only 10 h idle elsewhere for a 16 h gap: cross-training covers part
+    small = _roster(["mld", "scar"], [20, 10])
+    partial = cover(
+        _needed([("a", WEEKS[0], "mld", 36.0)]), small, from_dict(THREE).service_settings, WEEKS
+    )
+    assert partial.sentences(40)["a"][0].endswith(
+        "while scar has 10 h idle: one more MLD-certified therapist, or cross-training "
+        "(for 10 h), covers it"
+    )
+    # nobody idle: a certified therapist, with the FTE it takes
+    alone = cover(
+        _needed([("a", WEEKS[0], "mld", 100.0)]),
+        _roster(["mld"], [20]),
+        from_dict(THREE).service_settings,
+        WEEKS,
+    )
+    assert alone.sentences(40)["a"] == [
+        "MLD short 80 h in the week of 2026-12-07: 2 more MLD-certified therapists (2.0 FTE) "
+        "cover it"
+    ]

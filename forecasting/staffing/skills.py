@@ -98,7 +98,9 @@ class SkillCover:
             (hours needed and no therapist on the clinic's roster has the skill).
         services: ``SERVICE_COLUMNS``, one row per clinic x week x service; services sharing a
             skill share its cover in proportion to their hours needed.
-        idle_without: per table row, idle hours of the clinic's therapists who lack the skill.
+        idle_without: per table row, the other skill (``skill``) whose therapists lacking
+            this row's skill have the most idle hours, and those hours (``idle_hours``): who
+            cross-training could draw on.
     """
 
     table: pd.DataFrame
@@ -188,7 +190,7 @@ def _sentence(skill: str, short: pd.DataFrame, idle: pd.DataFrame, fte_hours: fl
         )
     return (
         f"{label} short {gap:.0f} h in the week of {week}{weeks}: {more} {label}-certified "
-        f"therapist{plural} ({gap / fte_hours:.1f} FTE) covers it"
+        f"therapist{plural} ({gap / fte_hours:.1f} FTE) cover{'s' * (therapists == 1)} it"
     )
 
 
@@ -215,41 +217,38 @@ def cover(
     skills = list(dict.fromkeys(service_skill.values()))
     clinics = sorted({str(c) for c in needed[C.CLINIC]})
     n_c, n_w, n_k = len(clinics), len(weeks), len(skills)
-    c_of = {c: i for i, c in enumerate(clinics)}
-    w_of = {pd.Timestamp(w): i for i, w in enumerate(weeks)}
+    clinic_index = pd.Index(clinics)
     k_of = {k: i for i, k in enumerate(skills)}
     service_need = np.zeros((n_c, n_w, len(services)))
-    s_of = {name: i for i, name in enumerate(services)}
-    known = needed[needed[SERVICE].isin(list(services))]
-    ci = known[C.CLINIC].astype(str).map(c_of).to_numpy()
-    wi = pd.to_datetime(known[C.WEEK]).map(w_of).to_numpy()
-    inside = ~pd.isna(wi)
+    ci = clinic_index.get_indexer(needed[C.CLINIC].astype(str))
+    wi = pd.DatetimeIndex(weeks).get_indexer(pd.to_datetime(needed[C.WEEK]))
+    si = pd.Index(list(services)).get_indexer(needed[SERVICE])
+    inside = (wi >= 0) & (si >= 0)
     np.add.at(
         service_need,
-        (ci[inside], wi[inside].astype(int), known[SERVICE].map(s_of).to_numpy()[inside]),
-        known[HOURS_NEEDED].to_numpy(dtype=float)[inside],
+        (ci[inside], wi[inside], si[inside]),
+        needed[HOURS_NEEDED].to_numpy(dtype=float)[inside],
     )
     service_k = np.array([k_of[service_skill[n]] for n in services], dtype=int)
     need = np.zeros((n_c, n_w, n_k))
     for s, k in enumerate(service_k):
         need[:, :, k] += service_need[:, :, s]
 
-    mine = roster[roster[C.CLINIC].astype(str).isin(c_of)].reset_index(drop=True)
+    at = clinic_index.get_indexer(roster[C.CLINIC].astype(str)) if len(roster) else []
+    mine = roster.loc[np.asarray(at) >= 0].reset_index(drop=True)
     hours = therapist_hours(mine, weeks) if len(mine) else np.zeros((0, n_w))
     held = therapist_skills(mine, default_skill)
     holds = np.array([[k in h for k in skills] for h in held], dtype=bool).reshape(-1, n_k)
-    tc = mine[C.CLINIC].astype(str).map(c_of).to_numpy(dtype=int)
+    tc = clinic_index.get_indexer(mine[C.CLINIC].astype(str)) if len(mine) else np.zeros(0, int)
     x_used, uncovered = _solve(need, hours, holds, tc)
 
     used = x_used.sum(axis=2)  # (therapists, weeks)
     idle_t = hours - used
     rostered = np.zeros((n_c, n_w, n_k))
     idle = np.zeros((n_c, n_w, n_k))
-    idle_lacking = np.zeros((n_c, n_w, n_k))  # idle hours of therapists without the skill
     for k in range(n_k):
         np.add.at(rostered[:, :, k], tc, hours * holds[:, k : k + 1])
         np.add.at(idle[:, :, k], tc, idle_t * holds[:, k : k + 1])
-        np.add.at(idle_lacking[:, :, k], tc, idle_t * ~holds[:, k : k + 1])
     gap = uncovered
     covered = need - gap
     # nobody on the clinic's roster has the skill (whatever their dates): uncovered
@@ -272,10 +271,8 @@ def cover(
         },
         index=index,
     ).reset_index()[SKILL_COLUMNS]
-    lacking = _largest_idle_lacking(idle_t, holds, tc, skills, (n_c, n_w))
-    idle_without = pd.DataFrame(
-        {IDLE: idle_lacking.ravel(), SKILL: lacking.ravel()}, index=table.index
-    )
+    lacking, spare = _largest_idle_lacking(idle_t, holds, tc, skills, (n_c, n_w))
+    idle_without = pd.DataFrame({IDLE: spare.ravel(), SKILL: lacking.ravel()}, index=table.index)
     of_service = need[:, :, service_k]
     share = np.divide(
         covered[:, :, service_k], of_service, where=of_service > 0, out=np.ones_like(of_service)
@@ -297,8 +294,9 @@ def cover(
 
 def _largest_idle_lacking(
     idle_t: np.ndarray, holds: np.ndarray, tc: np.ndarray, skills: list[str], shape: tuple
-) -> np.ndarray:
-    """Per clinic x week x skill, the other skill whose holders (lacking this one) idle most."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per clinic x week x skill k: the other skill whose holders lacking k idle most, and
+    those holders' idle hours (each therapist once)."""
     n_c, n_w = shape
     n_k = len(skills)
     # idle of therapists holding j and lacking k: (clinics, weeks, k, j)
@@ -308,8 +306,11 @@ def _largest_idle_lacking(
             if j != k:
                 weight = (holds[:, j] & ~holds[:, k])[:, None]
                 np.add.at(both[:, :, k, j], tc, idle_t * weight)
-    best = both.argmax(axis=3) if n_k else np.zeros((n_c, n_w, 0), dtype=int)
-    return np.asarray(skills, dtype=object)[best] if n_k else np.empty((n_c, n_w, 0), object)
+    if n_k == 0:
+        return np.empty((n_c, n_w, 0), dtype=object), np.zeros((n_c, n_w, 0))
+    best = both.argmax(axis=3)
+    spare = np.take_along_axis(both, best[..., None], axis=3)[..., 0]
+    return np.asarray(skills, dtype=object)[best], spare
 
 
 def _solve(
@@ -331,6 +332,12 @@ def _solve(
     given = np.zeros((n_t, n_w, n_k))
     if n_t == 0 or not (need > 0).any():
         return given, need.copy()
+    if n_k == 1:  # one skill (MLD alone): its holders' hours, filled up to the need
+        capacity = np.zeros(need.shape[:2])
+        np.add.at(capacity, tc, hours * holds[:, :1])
+        fill = np.divide(need[:, :, 0], capacity, where=capacity > 0, out=np.zeros_like(capacity))
+        given[:, :, 0] = hours * holds[:, :1] * np.minimum(fill, 1.0)[tc]
+        return given, np.clip(need - capacity[:, :, None], 0, None)
     candidate = holds[:, None, :] & (hours[:, :, None] > 0) & (need[tc] > 0)
     xt, xw, xk = np.nonzero(candidate)
     uc, uw, uk = np.nonzero(need > 0)
