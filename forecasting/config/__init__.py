@@ -32,6 +32,7 @@ from forecasting.config.model import (
 from forecasting.config.orchestration import OrchestrationConfig, TaskTimeouts
 from forecasting.config.pathways import Pathway, default_pathways
 from forecasting.config.report import ReportConfig
+from forecasting.config.shifts import ShiftsConfig
 from forecasting.config.staffing import StaffingConfig
 from forecasting.errors import ConfigError
 
@@ -53,6 +54,7 @@ __all__ = [
     "ProphetSettings",
     "ReportConfig",
     "SarimaxSettings",
+    "ShiftsConfig",
     "StaffingConfig",
     "StlEtsSettings",
     "TaskTimeouts",
@@ -76,6 +78,7 @@ class Config(Strict):
     orchestration: OrchestrationConfig = OrchestrationConfig()
     delivery: DeliveryConfig = DeliveryConfig()
     calibration: CalibrationConfig = CalibrationConfig()
+    shifts: ShiftsConfig = ShiftsConfig()
     pathways: dict[str, Pathway] = Field(default_factory=default_pathways)
 
     @field_validator("pathways")
