@@ -10,10 +10,10 @@ from pydantic import ValidationError
 
 from forecasting.config import ShiftsConfig, from_dict
 from forecasting.planning import ClinicWeek, Therapist, clinic_weeks, plan_shifts
-from forecasting.planning.shift_model import slot_targets, solve_clinic
+from forecasting.planning.shift_model import part_targets, solve_clinic
 
 MONDAY = date(2027, 1, 4)
-# one open day, 08:00-16:00, two 4-hour blocks, hourly slots
+# one open day, 08:00-16:00, two 4-hour blocks: its morning and its afternoon
 ONE_DAY = {"opening": {"mon": "08:00-16:00"}, "blocks": ["08:00-12:00", "12:00-16:00"]}
 
 
@@ -21,15 +21,21 @@ def _cfg(**over) -> ShiftsConfig:
     return ShiftsConfig(**{**ONE_DAY, "max_overtime_hours": 0, **over})
 
 
-def test_demand_is_spread_over_open_slots_in_whole_minutes_that_keep_the_total():
+def test_demand_is_shared_over_day_parts_in_whole_minutes_that_keep_the_total():
     week = ClinicWeek("c", MONDAY, (), {"mld": 8.0, "deep_tissue": 4.0})
-    targets = slot_targets(week, _cfg())
-    assert sum(v for k, v in targets.items() if k[2] == "mld") == 480
-    assert {v for k, v in targets.items() if k[2] == "mld"} == {60}  # 8 h over 8 slots
-    assert {v for k, v in targets.items() if k[2] == "deep_tissue"} == {30}
-    # five days open by default, 10 h each: 7 h spread as 420 min, never lost to rounding
-    odd = slot_targets(ClinicWeek("c", MONDAY, (), {"mld": 7.0}), ShiftsConfig())
-    assert sum(odd.values()) == 420 and max(odd.values()) - min(odd.values()) <= 1
+    targets = part_targets(week, _cfg())
+    assert targets == {
+        (0, "morning", "mld"): 240,
+        (0, "afternoon", "mld"): 240,
+        (0, "morning", "deep_tissue"): 120,
+        (0, "afternoon", "deep_tissue"): 120,
+    }
+    # five days open 08:00-18:00 by default: per day 84 min, shared by the open minutes of
+    # the morning (4 h) and the afternoon (6 h); 7 h never lost to rounding
+    odd = part_targets(ClinicWeek("c", MONDAY, (), {"mld": 7.0}), ShiftsConfig())
+    assert sum(odd.values()) == 420
+    assert sorted({odd[d, "morning", "mld"] for d in range(5)}) in ([33, 34], [34], [33])
+    assert all(odd[d, "morning", "mld"] + odd[d, "afternoon", "mld"] == 84 for d in range(5))
 
 
 def test_two_skill_cover_checked_on_paper():
@@ -118,7 +124,7 @@ def test_overlapping_blocks_are_never_worked_at_once_and_contracts_hold():
 
 
 def test_fair_spread_gives_two_equal_therapists_equal_hours():
-    # five days of 8 h, two 4-hour blocks: 40 h need one therapist in every slot
+    # five days of 8 h, two 4-hour blocks: 40 h need one therapist in every block
     days = {d: "08:00-16:00" for d in ("mon", "tue", "wed", "thu", "fri")}
     cfg = ShiftsConfig(opening=days, blocks=["08:00-12:00", "12:00-16:00"], max_overtime_hours=0)
     team = (Therapist("a", 40), Therapist("b", 40))
@@ -160,7 +166,9 @@ def test_clinic_weeks_read_the_roster_and_the_staffing_rows_of_the_week():
         ({"opening": {"monday": "08:00-12:00"}}, "not a weekday"),
         ({"blocks": ["8-12"]}, "not a time span"),
         ({"blocks": ["12:00-08:00"]}, "ends before it starts"),
-        ({"blocks": ["08:30-12:00"]}, "60-minute grid"),
+        ({"blocks": ["08:15-12:00"]}, "30-minute grid"),
+        ({"day_parts": {"am": "00:00-13:00", "pm": "12:00-24:00"}}, "overlap"),
+        ({"day_parts": {"am": "00:00-12:00"}}, "leave part of mon"),
         ({"day_weights": {"sun": 1.0}}, "not an open day"),
     ],
 )

@@ -36,15 +36,20 @@ class ShiftsConfig(Strict):
         min_length=1,
         description="the shifts a therapist can work ('HH:MM-HH:MM'; overlapping blocks allowed)",
     )
+    day_parts: dict[str, str] = Field(
+        default_factory=lambda: {"morning": "00:00-12:00", "afternoon": "12:00-24:00"},
+        description="the parts of a day demand is planned in (sessions are booked within a "
+        "part wherever a therapist is free); they must not overlap and must cover opening hours",
+    )
     slot_minutes: int = Field(
-        default=60, ge=15, le=240, description="time grain of the demand spread over a day"
+        default=30, ge=5, le=240, description="time grain of opening hours and blocks"
     )
     max_blocks_per_day: int = Field(default=2, ge=1, le=6)
     max_overtime_hours: float = Field(
         default=4, ge=0, le=40, description="hours a therapist may work beyond contract a week"
     )
     time_limit_seconds: float = Field(
-        default=10, gt=0, le=600, description="CP-SAT time per clinic and objective"
+        default=5, gt=0, le=600, description="CP-SAT time per clinic and objective"
     )
     day_weights: dict[str, float] = Field(
         default_factory=dict,
@@ -76,6 +81,14 @@ class ShiftsConfig(Strict):
                 raise ValueError(f"day_weights names '{day}', which is not an open day")
             if weight < 0:
                 raise ValueError(f"day_weights.{day} is negative ({weight})")
+        parts = sorted(span_minutes(span) for span in self.day_parts.values())
+        if any(a[1] > b[0] for a, b in zip(parts, parts[1:], strict=False)):
+            raise ValueError("day_parts overlap; give each minute of the day to one part")
+        for day, span in self.opening.items():
+            start, end = span_minutes(span)
+            covered = sum(max(0, min(end, e) - max(start, s)) for s, e in parts)
+            if covered < end - start:
+                raise ValueError(f"day_parts leave part of {day}'s opening hours out")
         for span in [*self.opening.values(), *self.blocks]:
             start, end = span_minutes(span)
             if start % self.slot_minutes or end % self.slot_minutes:

@@ -1,11 +1,12 @@
 """One clinic's shift plan for one week as a CP-SAT model, solved objective by objective.
 
-Time is cut into slots of ``slot_minutes``. A therapist works whole blocks (``[shifts]
-blocks``) on days they are available, at most ``max_blocks_per_day`` a day and never two
-blocks at once, one skill per block; their week stays within contract + ``max_overtime_hours``.
-The week's target hours per skill are spread over the open slots (by day weight, evenly within
-a day). Objectives, in order, each solved and then held at its optimum while the next is
-minimised (lexicographic): unmet target minutes; overtime minutes; idle minutes (scheduled
+A therapist works whole blocks (``[shifts] blocks``) on days they are available, at most
+``max_blocks_per_day`` a day and never two blocks at once, one skill per block; their week
+stays within contract + ``max_overtime_hours``. The week's target hours per skill are shared
+over the open days (by day weight) and within a day over its parts (``day_parts``: morning,
+afternoon) by open minutes: sessions are booked within a part wherever a therapist is
+free, so demand is planned per part, not per minute. Objectives, in order, each solved and
+then held at its optimum while the next is minimised (lexicographic): unmet target minutes; overtime minutes; idle minutes (scheduled
 beyond the target); the largest share of a contract left unscheduled (fairness).
 """
 
@@ -50,9 +51,10 @@ class Shift:
 
 @dataclass(frozen=True)
 class SlotGap:
-    """Target minutes of one skill in one slot that no shift covers."""
+    """Target minutes of one skill in one part of a day that no shift covers."""
 
     day: date
+    part: str  # morning | afternoon | ... ([shifts] day_parts)
     start: int
     end: int
     skill: str
@@ -83,25 +85,36 @@ def open_days(monday: date, cfg: ShiftsConfig) -> list[tuple[str, date, int, int
     return out
 
 
-def slot_targets(week: ClinicWeek, cfg: ShiftsConfig) -> dict[tuple[int, int, str], int]:
-    """Target minutes per (day index, slot start, skill), whole minutes summing to the week's.
+def parts_of(day_open: tuple[int, int], cfg: ShiftsConfig) -> list[tuple[str, int, int]]:
+    """(name, start, end) of each day part within the day's opening hours, in time order."""
+    opens, closes = day_open
+    out = []
+    for name, span in cfg.day_parts.items():
+        start, end = span_minutes(span)
+        lo, hi = max(start, opens), min(end, closes)
+        if hi > lo:
+            out.append((name, lo, hi))
+    return sorted(out, key=lambda p: p[1])
+
+
+def part_targets(week: ClinicWeek, cfg: ShiftsConfig) -> dict[tuple[int, str, str], int]:
+    """Target minutes per (day index, day part, skill), whole minutes summing to the week's.
 
     Each skill's week is shared over open days by ``day_weights`` (default: hours open), then
-    evenly over the day's slots; rounding keeps the total (largest remainder).
+    over the day's parts by open minutes; rounding keeps the total (largest remainder).
     """
     days = open_days(week.monday, cfg)
     weights = [cfg.day_weights.get(name, float(end - start)) for name, _, start, end in days]
     total_weight = sum(weights)
-    out: dict[tuple[int, int, str], int] = {}
+    out: dict[tuple[int, str, str], int] = {}
     for skill, hours in week.target_hours.items():
         total = round(max(hours, 0.0) * 60)
         if total == 0 or total_weight <= 0:
             continue
-        exact: dict[tuple[int, int, str], float] = {}
+        exact: dict[tuple[int, str, str], float] = {}
         for d, ((_, _, start, end), w) in enumerate(zip(days, weights, strict=True)):
-            slots = range(start, end, cfg.slot_minutes)
-            for s in slots:
-                exact[(d, s, skill)] = total * (w / total_weight) / len(slots)
+            for name, lo, hi in parts_of((start, end), cfg):
+                exact[(d, name, skill)] = total * (w / total_weight) * (hi - lo) / (end - start)
         floors = {k: int(v) for k, v in exact.items()}
         left = total - sum(floors.values())
         for k in sorted(exact, key=lambda k: (-(exact[k] - floors[k]), k))[:left]:
@@ -114,9 +127,8 @@ def solve_clinic(week: ClinicWeek, cfg: ShiftsConfig, seed: int = 0) -> ClinicPl
     """The lexicographically best shift plan of one clinic-week (see the module docstring)."""
     days = open_days(week.monday, cfg)
     blocks = [span_minutes(b) for b in cfg.blocks]
-    targets = slot_targets(week, cfg)
+    targets = part_targets(week, cfg)
     skills = sorted({k[2] for k in targets})
-    slot = cfg.slot_minutes
     m = cp_model.CpModel()
 
     # x[t, d, b]: therapist t works block b on day d; y[t, d, b, s]: ... with skill s
@@ -146,10 +158,10 @@ def solve_clinic(week: ClinicWeek, cfg: ShiftsConfig, seed: int = 0) -> ClinicPl
         for d in {d for d, _ in mine}:
             today = [(b, v) for (dd, b), v in mine.items() if dd == d]
             m.Add(sum(v for _, v in today) <= cfg.max_blocks_per_day)
-            for s in range(0, 24 * 60, slot):
-                on = [v for b, v in today if blocks[b][0] <= s < blocks[b][1]]
-                if len(on) > 1:
-                    m.Add(sum(on) <= 1)
+            for i, (b1, v1) in enumerate(today):
+                for b2, v2 in today[i + 1 :]:
+                    if blocks[b1][0] < blocks[b2][1] and blocks[b2][0] < blocks[b1][1]:
+                        m.Add(v1 + v2 <= 1)  # overlapping blocks: never both
         worked = sum((blocks[b][1] - blocks[b][0]) * v for (_, b), v in mine.items())
         contract = round(th.contract_hours * 60)
         m.Add(worked <= contract + round(cfg.max_overtime_hours * 60))
@@ -160,29 +172,33 @@ def solve_clinic(week: ClinicWeek, cfg: ShiftsConfig, seed: int = 0) -> ClinicPl
             m.Add(shortfall_share * contract >= 1000 * (contract - worked))
 
     unmet, idle = [], []
-    gap_vars: dict[tuple[int, int, str], cp_model.IntVar] = {}
+    gap_vars: dict[tuple[int, str, str], cp_model.IntVar] = {}
+    spans: dict[tuple[int, str], tuple[int, int]] = {}
     for d, (_, _, opens, closes) in enumerate(days):
-        for s in range(opens, closes, slot):
+        for name, lo, hi in parts_of((opens, closes), cfg):
+            spans[d, name] = (lo, hi)
             for skill in skills:
-                need = targets.get((d, s, skill), 0)
-                on = [
-                    v
+                need = targets.get((d, name, skill), 0)
+                terms = [
+                    (min(hi, blocks[b][1]) - max(lo, blocks[b][0]), v)
                     for (t, dd, b, sk), v in y.items()
-                    if dd == d and sk == skill and blocks[b][0] <= s < blocks[b][1]
+                    if dd == d and sk == skill
                 ]
-                cover = slot * sum(on) if on else 0
-                short = m.NewIntVar(0, need, f"u{d}_{s}_{skill}")
+                terms = [(w, v) for w, v in terms if w > 0]
+                cover = sum(w * v for w, v in terms) if terms else 0
+                short = m.NewIntVar(0, need, f"u{d}_{name}_{skill}")
                 m.Add(short >= need - cover)
-                spare = m.NewIntVar(0, slot * max(len(on), 1), f"i{d}_{s}_{skill}")
+                spare = m.NewIntVar(0, sum(w for w, _ in terms), f"i{d}_{name}_{skill}")
                 m.Add(spare >= cover - need)
                 unmet.append(short)
                 idle.append(spare)
-                gap_vars[d, s, skill] = short
+                gap_vars[d, name, skill] = short
 
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = cfg.time_limit_seconds
     solver.parameters.num_workers = 1  # clinics are solved one after another; deterministic
     solver.parameters.random_seed = seed
+    solver.parameters.linearization_level = 2  # LP bounds: most clinics proven optimal fast
     plan = ClinicPlan(week.clinic_id, "no solution", target_minutes=sum(targets.values()))
     bound = None
     statuses = []
@@ -212,9 +228,10 @@ def solve_clinic(week: ClinicWeek, cfg: ShiftsConfig, seed: int = 0) -> ClinicPl
             plan.scheduled_minutes[th.therapist_id] = (
                 plan.scheduled_minutes.get(th.therapist_id, 0) + end - start
             )
-    for (d, s, skill), v in sorted(gap_vars.items()):
+    for (d, name, skill), v in sorted(gap_vars.items()):
         if solver.Value(v):
-            plan.gaps.append(SlotGap(days[d][1], s, s + slot, skill, int(solver.Value(v))))
+            lo, hi = spans[d, name]
+            plan.gaps.append(SlotGap(days[d][1], name, lo, hi, skill, int(solver.Value(v))))
     return plan
 
 

@@ -148,10 +148,6 @@ def _summary_row(plan: ClinicPlan) -> dict:
     }
 
 
-def _part_of_day(minute: int) -> str:
-    return "morning" if minute < 12 * 60 else "afternoon" if minute < 17 * 60 else "evening"
-
-
 def gap_sentences(week: ClinicWeek, plan: ClinicPlan, cfg: ShiftsConfig) -> list[str]:
     """One sentence per (day, part of day, skill) with target hours no shift covers."""
     if plan.status == "no solution":
@@ -159,11 +155,11 @@ def gap_sentences(week: ClinicWeek, plan: ClinicPlan, cfg: ShiftsConfig) -> list
             f"No shift plan for {week.clinic_id}: the solver found none within "
             f"{cfg.time_limit_seconds:g} s; raise [shifts] time_limit_seconds."
         ]
-    groups: dict[tuple[date, str, str], list[SlotGap]] = {}
+    groups: dict[tuple[date, int, str, str], list[SlotGap]] = {}
     for gap in plan.gaps:
-        groups.setdefault((gap.day, _part_of_day(gap.start), gap.skill), []).append(gap)
+        groups.setdefault((gap.day, gap.start, gap.part, gap.skill), []).append(gap)
     out = []
-    for (day, part, skill), gaps in sorted(groups.items()):
+    for (day, _, part, skill), gaps in sorted(groups.items()):
         hours = sum(g.minutes for g in gaps) / 60
         weekday = WEEKDAYS[day.weekday()]
         label = skill_label(skill)
