@@ -69,8 +69,10 @@ def main() -> None:
     )
     print(f"  unmet {unmet:,.1f} h, lower bound {bound:,.1f} h: {100 * gap:.2f}% above the bound")
     print(f"  overtime {s['overtime_hours'].sum():,.1f} h, idle {s['idle_hours'].sum():,.1f} h")
-    print(f"  {int((s['status'] == 'optimal').sum())} of {len(s)} clinics optimal; "
-          f"{len(plan.shifts):,} shifts; {sum(map(len, plan.sentences.values())):,} gap sentences")  # fmt: skip
+    optimal = int((s["status"] == "optimal").sum())
+    sentences = sum(map(len, plan.sentences.values()))
+    print(f"  {optimal} of {len(s)} clinics optimal; {len(plan.shifts):,} shifts; "
+          f"{sentences:,} gap sentences")  # fmt: skip
 
 
 if __name__ == "__main__":

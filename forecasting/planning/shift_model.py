@@ -6,8 +6,8 @@ stays within contract + ``max_overtime_hours``. The week's target hours per skil
 over the open days (by day weight) and within a day over its parts (``day_parts``: morning,
 afternoon) by open minutes: sessions are booked within a part wherever a therapist is
 free, so demand is planned per part, not per minute. Objectives, in order, each solved and
-then held at its optimum while the next is minimised (lexicographic): unmet target minutes; overtime minutes; idle minutes (scheduled
-beyond the target); the largest share of a contract left unscheduled (fairness).
+then held at its optimum while the next is minimised (lexicographic): unmet target minutes;
+overtime minutes; idle minutes (scheduled beyond the target); the largest share of a contract left unscheduled (fairness).
 """
 
 from __future__ import annotations
