@@ -7,7 +7,8 @@ over the open days (by day weight) and within a day over its parts (``day_parts`
 afternoon) by open minutes: sessions are booked within a part wherever a therapist is
 free, so demand is planned per part, not per minute. Objectives, in order, each solved and
 then held at its optimum while the next is minimised (lexicographic): unmet target minutes;
-overtime minutes; idle minutes (scheduled beyond the target); the largest share of a contract left unscheduled (fairness).
+overtime minutes; idle minutes (scheduled beyond the target); the largest share of a contract
+left unscheduled (fairness).
 """
 
 from __future__ import annotations
@@ -144,32 +145,32 @@ def solve_clinic(week: ClinicWeek, cfg: ShiftsConfig, seed: int = 0) -> ClinicPl
             for b, (start, end) in enumerate(blocks):
                 if start < opens or end > closes:
                     continue
-                x[t, d, b] = m.NewBoolVar(f"x{t}_{d}_{b}")
-                ys = [m.NewBoolVar(f"y{t}_{d}_{b}_{s}") for s in usable]
+                x[t, d, b] = m.new_bool_var(f"x{t}_{d}_{b}")
+                ys = [m.new_bool_var(f"y{t}_{d}_{b}_{s}") for s in usable]
                 y.update({(t, d, b, s): v for s, v in zip(usable, ys, strict=True)})
-                m.Add(sum(ys) == x[t, d, b])
+                m.add(sum(ys) == x[t, d, b])
 
     overtime = []
-    shortfall_share = m.NewIntVar(0, 1000, "fair")
+    shortfall_share = m.new_int_var(0, 1000, "fair")
     for t, th in enumerate(week.therapists):
         mine = {(d, b): v for (tt, d, b), v in x.items() if tt == t}
         if not mine:
             continue
         for d in {d for d, _ in mine}:
             today = [(b, v) for (dd, b), v in mine.items() if dd == d]
-            m.Add(sum(v for _, v in today) <= cfg.max_blocks_per_day)
+            m.add(sum(v for _, v in today) <= cfg.max_blocks_per_day)
             for i, (b1, v1) in enumerate(today):
                 for b2, v2 in today[i + 1 :]:
                     if blocks[b1][0] < blocks[b2][1] and blocks[b2][0] < blocks[b1][1]:
-                        m.Add(v1 + v2 <= 1)  # overlapping blocks: never both
+                        m.add(v1 + v2 <= 1)  # overlapping blocks: never both
         worked = sum((blocks[b][1] - blocks[b][0]) * v for (_, b), v in mine.items())
         contract = round(th.contract_hours * 60)
-        m.Add(worked <= contract + round(cfg.max_overtime_hours * 60))
-        over = m.NewIntVar(0, 7 * 24 * 60, f"over{t}")
-        m.Add(over >= worked - contract)
+        m.add(worked <= contract + round(cfg.max_overtime_hours * 60))
+        over = m.new_int_var(0, 7 * 24 * 60, f"over{t}")
+        m.add(over >= worked - contract)
         overtime.append(over)
         if contract > 0:  # per mille of the contract left unscheduled, the largest of them
-            m.Add(shortfall_share * contract >= 1000 * (contract - worked))
+            m.add(shortfall_share * contract >= 1000 * (contract - worked))
 
     unmet, idle = [], []
     gap_vars: dict[tuple[int, str, str], cp_model.IntVar] = {}
@@ -186,10 +187,10 @@ def solve_clinic(week: ClinicWeek, cfg: ShiftsConfig, seed: int = 0) -> ClinicPl
                 ]
                 terms = [(w, v) for w, v in terms if w > 0]
                 cover = sum(w * v for w, v in terms) if terms else 0
-                short = m.NewIntVar(0, need, f"u{d}_{name}_{skill}")
-                m.Add(short >= need - cover)
-                spare = m.NewIntVar(0, sum(w for w, _ in terms), f"i{d}_{name}_{skill}")
-                m.Add(spare >= cover - need)
+                short = m.new_int_var(0, need, f"u{d}_{name}_{skill}")
+                m.add(short >= need - cover)
+                spare = m.new_int_var(0, sum(w for w, _ in terms), f"i{d}_{name}_{skill}")
+                m.add(spare >= cover - need)
                 unmet.append(short)
                 idle.append(spare)
                 gap_vars[d, name, skill] = short
@@ -203,25 +204,25 @@ def solve_clinic(week: ClinicWeek, cfg: ShiftsConfig, seed: int = 0) -> ClinicPl
     bound = None
     statuses = []
     for objective in (sum(unmet), sum(overtime), sum(idle), shortfall_share):
-        m.Minimize(objective)
-        status = solver.Solve(m)
+        m.minimize(objective)
+        status = solver.solve(m)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             break
         statuses.append(status)
         if bound is None:
-            bound = int(round(solver.BestObjectiveBound()))
-        value = int(round(solver.ObjectiveValue()))
+            bound = int(round(solver.best_objective_bound))
+        value = int(round(solver.objective_value))
         _hint(m, solver, [*x.values(), *y.values()])
-        m.Add(objective <= value)
+        m.add(objective <= value)
     if not statuses:
         return plan
     plan.status = "optimal" if all(s == cp_model.OPTIMAL for s in statuses) else "feasible"
     plan.unmet_bound_minutes = bound or 0
-    plan.unmet_minutes = int(sum(solver.Value(v) for v in unmet))
-    plan.overtime_minutes = int(sum(solver.Value(v) for v in overtime))
-    plan.idle_minutes = int(sum(solver.Value(v) for v in idle))
+    plan.unmet_minutes = int(sum(solver.value(v) for v in unmet))
+    plan.overtime_minutes = int(sum(solver.value(v) for v in overtime))
+    plan.idle_minutes = int(sum(solver.value(v) for v in idle))
     for (t, d, b, skill), v in sorted(y.items()):
-        if solver.Value(v):
+        if solver.value(v):
             th = week.therapists[t]
             start, end = blocks[b]
             plan.shifts.append(Shift(th.therapist_id, days[d][1], start, end, skill))
@@ -229,14 +230,14 @@ def solve_clinic(week: ClinicWeek, cfg: ShiftsConfig, seed: int = 0) -> ClinicPl
                 plan.scheduled_minutes.get(th.therapist_id, 0) + end - start
             )
     for (d, name, skill), v in sorted(gap_vars.items()):
-        if solver.Value(v):
+        if solver.value(v):
             lo, hi = spans[d, name]
-            plan.gaps.append(SlotGap(days[d][1], name, lo, hi, skill, int(solver.Value(v))))
+            plan.gaps.append(SlotGap(days[d][1], name, lo, hi, skill, int(solver.value(v))))
     return plan
 
 
 def _hint(m: cp_model.CpModel, solver: cp_model.CpSolver, variables: list) -> None:
     """Start the next objective from this solution (it stays feasible: only bounds are added)."""
-    m.ClearHints()
+    m.clear_hints()
     for v in variables:
-        m.AddHint(v, solver.Value(v))
+        m.add_hint(v, solver.value(v))
