@@ -32,6 +32,7 @@ from forecasting.config.model import (
 from forecasting.config.orchestration import OrchestrationConfig, TaskTimeouts
 from forecasting.config.pathways import Pathway, default_pathways
 from forecasting.config.report import ReportConfig
+from forecasting.config.scenarios import Scenario
 from forecasting.config.shifts import ShiftsConfig
 from forecasting.config.staffing import StaffingConfig
 from forecasting.errors import ConfigError
@@ -54,6 +55,7 @@ __all__ = [
     "ProphetSettings",
     "ReportConfig",
     "SarimaxSettings",
+    "Scenario",
     "ShiftsConfig",
     "StaffingConfig",
     "StlEtsSettings",
@@ -79,7 +81,16 @@ class Config(Strict):
     delivery: DeliveryConfig = DeliveryConfig()
     calibration: CalibrationConfig = CalibrationConfig()
     shifts: ShiftsConfig = ShiftsConfig()
+    scenarios: dict[str, Scenario] = Field(default_factory=dict)
     pathways: dict[str, Pathway] = Field(default_factory=default_pathways)
+
+    @field_validator("scenarios")
+    @classmethod
+    def _scenario_names(cls, value: dict[str, Scenario]) -> dict[str, Scenario]:
+        for name in value:
+            if not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", name):
+                raise ValueError(f"scenario name '{name}' must be 1-40 letters, digits, '-' or '_'")
+        return value
 
     @field_validator("pathways")
     @classmethod
