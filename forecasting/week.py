@@ -230,6 +230,9 @@ class WeeklyResult:
     horizon_totals: pd.DataFrame = field(default_factory=pd.DataFrame)
     # one clinic's problems (forecasting/staffing/problems.py): the run goes on for the others
     problems: tuple[ClinicProblem, ...] = ()
+    # per clinic: the session sample paths (n_paths, horizon) staffing read; regional roll-ups
+    # and plans sum them (forecasting/planning/)
+    session_paths: dict[str, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
 
 
 def _horizon_total(clinic: str, paths: np.ndarray) -> dict:
@@ -328,6 +331,7 @@ def assemble(
     totals: list[dict] = []
     notes: dict[str, str] = {}
     booking_method: dict[str, str] = {}
+    session_paths: dict[str, np.ndarray] = {}
     for clinic in clinics:
         keys = clinic_keys.get(clinic, [])
         paths, booking_method[clinic] = adjust_for_bookings(
@@ -368,6 +372,7 @@ def assemble(
             )
         )
         totals.append(_horizon_total(clinic, demand.paths))
+        session_paths[clinic] = demand.paths
         staffing.append(
             staffing_table(clinic, weeks, demand.paths, roster_hours[clinic], config.staffing)
         )
@@ -401,4 +406,5 @@ def assemble(
             DemandSummary.of(learned, config.pathways, booking_method), calibration
         ),
         problems=problems,
+        session_paths=session_paths,
     )

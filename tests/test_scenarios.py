@@ -14,6 +14,7 @@ from forecasting.config import Scenario, from_dict
 from forecasting.errors import ConfigError
 from forecasting.models.runner import SeriesForecast
 from forecasting.planning.scenarios import apply_scenario, run_scenario
+from forecasting.planning.week_plans import plan_week
 from forecasting.week import WeeklyInputs, assemble
 
 CUTOFF = pd.Timestamp("2027-01-04")
@@ -156,3 +157,37 @@ def test_a_negative_scale_and_an_empty_scenario_are_refused_by_the_config():
         _scenario(description="nothing")
     with pytest.raises(ConfigError, match="scenario name 'a b' must be"):
         from_dict({"scenarios": {"a b": {"session_minutes": 50}}})
+
+
+def test_plan_week_compares_each_scenario_with_the_base_and_plans_next_weeks_shifts():
+    inputs, forecasts = _inputs(), _forecasts()
+    config = from_dict(
+        {
+            "horizon_weeks": 4,
+            "n_paths": 50,
+            "seed": 3,
+            "scenarios": {
+                "northgate": {"open": [{"clinic": "northgate", "like": "bayview",
+                                        "from": "2027-01-18"}]},
+                "bo-leaves": {"leaves": [{"clinic": "bayview", "therapist": "bo",
+                                          "from": "2027-01-04"}]},
+            },
+        }
+    )  # fmt: skip
+    base = assemble(inputs, forecasts, config)
+    plans = plan_week(inputs, forecasts, base, config)
+    table = plans.comparison.set_index(["scenario", C.CLINIC])
+    assert [r.name for r in plans.scenarios] == ["northgate", "bo-leaves"]
+    new = table.loc[("northgate", "northgate")]
+    assert new["hours_needed_base"] == 0 and new["hours_needed"] > 0
+    net = table.loc[("northgate", "(network)")]
+    assert net["hours_change"] == pytest.approx(new["hours_needed"])
+    assert ("northgate", "harbor") not in table.index  # unchanged clinics are left out
+    leaves = table.loc[("bo-leaves", "bayview")]
+    assert leaves["hours_needed"] == leaves["hours_needed_base"]  # demand is the same
+    needed = base.staffing[base.staffing[C.CLINIC] == "bayview"]["therapist_hours_needed"]
+    # bo's 30 h are gone from the first week: the gap is what ann's 40 h leave uncovered
+    assert leaves["gap_hours"] == pytest.approx(needed.sub(40).clip(lower=0).sum())
+    shifts = plans.shifts
+    assert shifts is not None and set(shifts.summary[C.CLINIC]) == {"bayview", "harbor"}
+    assert set(shifts.shifts["date"]) <= {f"2027-01-0{d}" for d in range(4, 9)}
