@@ -191,3 +191,20 @@ def test_plan_week_compares_each_scenario_with_the_base_and_plans_next_weeks_shi
     shifts = plans.shifts
     assert shifts is not None and set(shifts.summary[C.CLINIC]) == {"bayview", "harbor"}
     assert set(shifts.shifts["date"]) <= {f"2027-01-0{d}" for d in range(4, 9)}
+
+
+def test_a_forecast_week_number_starts_the_change_in_that_week_and_must_be_in_the_horizon():
+    inputs, forecasts = _inputs(), _forecasts()
+    week3 = _scenario(scale=[{"procedure": "bbl", "factor": 2.0, "from": 3}])
+    _, scaled, _ = apply_scenario(week3, inputs, forecasts, CONFIG)
+    np.testing.assert_allclose(
+        scaled["harbor", "bbl"].paths[:, 2:], 2 * forecasts["harbor", "bbl"].paths[:, 2:]
+    )
+    np.testing.assert_array_equal(
+        scaled["harbor", "bbl"].paths[:, :2], forecasts["harbor", "bbl"].paths[:, :2]
+    )
+    late = _scenario(joins=[{"clinic": "harbor", "hours": 20, "from": 5}])
+    with pytest.raises(ConfigError, match="forecast week 5, after this run's 4-week horizon"):
+        run_scenario("late", late, inputs, forecasts, CONFIG)
+    with pytest.raises(ValidationError, match="starts at 1"):
+        _scenario(joins=[{"clinic": "harbor", "hours": 20, "from": 0}])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from forecasting.config.base import Probability, Strict
 
@@ -14,7 +14,18 @@ NETWORK_SCOPE = "network"
 class _Dated(Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
-    start: date = Field(alias="from", description="the first day the change holds")
+    start: date | int = Field(
+        alias="from",
+        description="the first day the change holds, or the forecast week it starts in "
+        "(1: the first week of the horizon; a number keeps a shipped scenario valid every week)",
+    )
+
+    @field_validator("start")
+    @classmethod
+    def _week_number(cls, value: date | int) -> date | int:
+        if isinstance(value, int) and value < 1:
+            raise ValueError("a forecast week number starts at 1 (the first week of the horizon)")
+        return value
 
 
 class Scale(_Dated):

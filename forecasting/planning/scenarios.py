@@ -42,6 +42,17 @@ class ScenarioRun:
     result: WeeklyResult
 
 
+def unknown_scenarios(names: list[str], config: Config) -> None:
+    """Raise ConfigError when a scenario asked for is not in ``[scenarios]``."""
+    for name in names:
+        if name not in config.scenarios:
+            known = ", ".join(sorted(config.scenarios)) or "none"
+            raise ConfigError(
+                f"Scenario '{name}' is not in the configuration's [scenarios] (configured: "
+                f"{known}); add [scenarios.{name}] to lymphcast.toml or name a configured one."
+            )
+
+
 def check_scenario(
     name: str,
     scenario: Scenario,
@@ -57,7 +68,15 @@ def check_scenario(
     weeks = inputs.forecast_weeks(config.horizon_weeks)
     first, last = weeks[0].date(), (weeks[-1] + pd.Timedelta(days=6)).date()
 
-    def within(what: str, day: date) -> None:
+    def within(what: str, start: date | int) -> None:
+        if isinstance(start, int):
+            if start > len(weeks):
+                raise ConfigError(
+                    f"{key} {what} starts in forecast week {start}, after this run's "
+                    f"{len(weeks)}-week horizon; give a week from 1 to {len(weeks)}."
+                )
+            return
+        day = start
         if not first <= day <= last:
             raise ConfigError(
                 f"{key} {what} starts on {day}, outside this run's horizon ({first} to {last}); "
@@ -153,7 +172,7 @@ def apply_scenario(
             [sessions, pd.DataFrame([{C.CLINIC: opened.clinic, C.WEEK: last, C.SESSIONS: 0.0}])],
             ignore_index=True,
         )
-    roster = _roster(inputs.roster, scenario)
+    roster = _roster(inputs.roster, scenario, weeks)
     staffing = config.staffing
     if scenario.session_minutes is not None:
         staffing = staffing.model_copy(update={"session_minutes": scenario.session_minutes})
@@ -165,17 +184,23 @@ def apply_scenario(
     return new_inputs, out, config.model_copy(update={"staffing": staffing})
 
 
-def _weeks_from(weeks: pd.DatetimeIndex, start: date) -> np.ndarray:
+def start_date(weeks: pd.DatetimeIndex, start: date | int) -> date:
+    """The day a change starts: ``start`` itself, or the Monday of forecast week ``start``."""
+    return weeks[start - 1].date() if isinstance(start, int) else start
+
+
+def _weeks_from(weeks: pd.DatetimeIndex, start: date | int) -> np.ndarray:
     """Mask of the forecast weeks on or after the week holding ``start``."""
-    monday = pd.Timestamp(start - timedelta(days=start.weekday()))
+    day = start_date(weeks, start)
+    monday = pd.Timestamp(day - timedelta(days=day.weekday()))
     return np.asarray(weeks >= monday)
 
 
-def _roster(roster: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+def _roster(roster: pd.DataFrame, scenario: Scenario, weeks: pd.DatetimeIndex) -> pd.DataFrame:
     out = roster.copy()
     for leaving in scenario.leaves:
         rows = (out[C.CLINIC] == leaving.clinic) & (out[C.THERAPIST] == leaving.therapist)
-        last = pd.Timestamp(leaving.start - timedelta(days=1))
+        last = pd.Timestamp(start_date(weeks, leaving.start) - timedelta(days=1))
         ends = pd.to_datetime(out.loc[rows, C.END_DATE])
         out.loc[rows, C.END_DATE] = ends.where(ends.notna() & (ends < last), last)
     joins = [
@@ -183,7 +208,7 @@ def _roster(roster: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
             C.CLINIC: j.clinic,
             C.THERAPIST: f"{j.therapist} (scenario {k + 1})",
             C.WEEKLY_HOURS: j.hours,
-            C.START_DATE: pd.Timestamp(j.start),
+            C.START_DATE: pd.Timestamp(start_date(weeks, j.start)),
             C.END_DATE: pd.NaT,
         }
         for k, j in enumerate(scenario.joins)
