@@ -51,6 +51,8 @@ from forecasting.ingest import IngestManifest, discover, ingest_exports
 from forecasting.layout import DataLayout
 from forecasting.models import SeriesForecast, run_prior
 from forecasting.models.warm_start import load_warm_starts, save_warm_starts
+from forecasting.planning.scenarios import check_scenario, unknown_scenarios
+from forecasting.planning.week_plans import WeekPlans, plan_week
 from forecasting.report import load_archive, publish_week
 from forecasting.series import SeriesKey
 
@@ -123,6 +125,15 @@ def assemble_task(
     return week.assemble(inputs, forecasts, config, calibration)
 
 
+@task(name="plans", cache_policy=NO_CACHE)
+def plans_task(
+    inputs: Any, forecasts: Any, result: Any, config: Config, cache_key: str, **kwargs: Any
+) -> WeekPlans:
+    """What-if scenarios, next week's shifts and region roll-ups (forecasting/planning/)."""
+    _pause_point("plans")
+    return plan_week(inputs, forecasts, result, config, **kwargs)
+
+
 @task(name="publish-report", cache_policy=NO_CACHE, retry_condition_fn=_transient)
 def report_task(cache_key: str, **kwargs: Any) -> Path:
     _pause_point("publish-report")
@@ -160,6 +171,7 @@ class _Tasks:
             timeout_seconds=per_clinic if in_main_thread else None, **cached
         )
         self.assemble = assemble_task.with_options(timeout_seconds=limits.assemble, **cached)
+        self.plans = plans_task.with_options(timeout_seconds=limits.assemble, **cached)
         self.report = report_task.with_options(timeout_seconds=limits.report, **io, **cached)
 
 
@@ -199,7 +211,13 @@ def _report_outputs(final: Path, archive: Path) -> list[Path]:
 
 @flow(name="weekly-staffing-tasks", log_prints=False)
 def weekly_tasks(
-    as_of: date, config: Config, raw: str, processed: str, reports: str, config_path: str | None
+    as_of: date,
+    config: Config,
+    raw: str,
+    processed: str,
+    reports: str,
+    config_path: str | None,
+    scenarios: list[str] | None = None,
 ) -> str:
     """The pipeline's tasks (run as a subflow of ``weekly-staffing``); returns the report path."""
     tasks = _Tasks(config, Path(processed))
@@ -218,6 +236,10 @@ def weekly_tasks(
     caching.write_stamp(stamp, ingest_key, layout.processed_outputs())
 
     inputs = tasks.load(layout, as_of)
+    chosen = list(config.scenarios) if scenarios is None else list(scenarios)
+    unknown_scenarios(chosen, config)
+    for name in chosen:  # a scenario that cannot apply fails the run before any fit
+        check_scenario(name, config.scenarios[name], inputs, config)
     histories = inputs.histories()
     progress.info(
         "forecasting %d procedure series for %d clinics (%s, %d weeks, %d paths)",
@@ -276,9 +298,15 @@ def weekly_tasks(
         inputs, forecasts, config, cache_key=assemble_key, calibration=calibration
     )
 
+    plans_key = caching.digest("plans", assemble_key, *chosen)
+    plans = tasks.plans(
+        inputs, forecasts, result, config, cache_key=plans_key, scenarios=chosen,
+        calibration=calibration,
+    )  # fmt: skip
+
     final, archive = layout.report_dir(as_of), layout.forecast_archive(as_of)
     report_key = caching.digest(
-        "report", assemble_key, manifest.to_json(), str(config_path),
+        "report", plans_key, manifest.to_json(), str(config_path),
         str(final.resolve()), str(archive.resolve()), code,
     )  # fmt: skip
     report_stamp = layout.report_stamp(as_of)
@@ -291,6 +319,7 @@ def weekly_tasks(
         config=config,
         ingest_manifest=manifest,
         config_path=Path(config_path) if config_path else None,
+        plans=plans,
     )
     _pause_point("after-publish")
     caching.write_stamp(report_stamp, report_key, _report_outputs(final, archive))
@@ -390,6 +419,7 @@ def weekly_staffing(
     reports: str = "reports",
     task_runner: Literal["threads", "processes", "dask"] | None = None,
     dask_address: str | None = None,
+    scenarios: list[str] | None = None,
 ) -> str:
     """Weekly MLD session forecast and therapist staffing report; returns the report path.
 
@@ -401,6 +431,7 @@ def weekly_staffing(
         reports: Directory of weekly reports.
         task_runner: Overrides ``orchestration.task_runner``.
         dask_address: Overrides ``orchestration.dask_address`` (implies the Dask runner).
+        scenarios: The ``[scenarios]`` to run beside the base plan; None: every configured one.
     """
     as_of = as_of or date.today()
     config = load_config(Path(config_path) if config_path else None)
@@ -413,7 +444,7 @@ def weekly_staffing(
         _tidy(DataLayout(processed=Path(processed), reports=reports_dir), label)
         run = weekly_tasks.with_options(task_runner=make_task_runner(orch))
         with _api_for_workers(orch):
-            path = run(as_of, config, raw, processed, reports, config_path)
+            path = run(as_of, config, raw, processed, reports, config_path, scenarios)
         notice_path(reports_dir, as_of).unlink(missing_ok=True)
     deliver_report(config, path)  # [delivery] e-mails and webhook; never fails the run
     return path

@@ -234,6 +234,9 @@ class WeeklyResult:
     problems: tuple[ClinicProblem, ...] = ()
     # per clinic x week x skill: hours needed, rostered, covered, gap, idle (staffing/skills.py)
     skills: SkillCover | None = None
+    # per clinic: the session sample paths (n_paths, horizon) staffing read; regional roll-ups
+    # and plans sum them (forecasting/planning/)
+    session_paths: dict[str, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
 
 
 def _horizon_total(clinic: str, paths: np.ndarray) -> dict:
@@ -334,6 +337,7 @@ def assemble(
     totals: list[dict] = []
     notes: dict[str, str] = {}
     booking_method: dict[str, str] = {}
+    session_paths: dict[str, np.ndarray] = {}
     for clinic in clinics:
         keys = clinic_keys.get(clinic, [])
         paths, booking_method[clinic] = adjust_for_bookings(
@@ -374,6 +378,7 @@ def assemble(
             )
         )
         totals.append(_horizon_total(clinic, demand.paths))
+        session_paths[clinic] = demand.paths
         staffing.append(
             staffing_table(clinic, weeks, demand.paths, roster_hours[clinic], staffing_config)
         )
@@ -409,4 +414,5 @@ def assemble(
         ),
         problems=problems + by_skill.problems,
         skills=by_skill.cover,
+        session_paths=session_paths,
     )

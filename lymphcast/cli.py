@@ -235,6 +235,14 @@ def weekly(
             "--task-runner dask). Default: a local cluster when the runner is dask.",
         ),
     ] = None,
+    scenario: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--scenario",
+            help="Run only this [scenarios.NAME] of lymphcast.toml beside the base plan "
+            "(repeat for more). Default: every configured scenario.",
+        ),
+    ] = None,
 ) -> None:
     """The weekly job (Prefect flow `weekly-staffing`): ingest, forecast, staffing, report.
 
@@ -255,6 +263,9 @@ def weekly(
             raise ConfigError(
                 f"--task-runner {task_runner!r} is not known; use threads, processes or dask."
             )
+        from forecasting.planning.scenarios import unknown_scenarios
+
+        unknown_scenarios(list(scenario or []), cfg)
         _preflight(cfg, processed, reports)
         from flows.runners import check_dask_scheduler, check_prefect_api
 
@@ -283,6 +294,7 @@ def weekly(
             reports=str(reports),
             task_runner=task_runner,
             dask_address=dask_address,
+            scenarios=list(scenario) if scenario else None,
         )
     except LymphcastError as err:
         _drain_events()

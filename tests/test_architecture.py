@@ -26,7 +26,10 @@ ALLOWED: dict[str, set[str]] = {
     "week": {"ingest", "models", "demand", "staffing"},
     "backtest": {"ingest", "models", "demand", "staffing", "week"},
     # reads results (the ingest's manifest, the week's); never models, never the backtest
-    "report": {"ingest", "staffing", "week"},
+    "report": {"ingest", "staffing", "week", "planning"},
+    # plans from the week's results (shifts, scenarios, regions): it reads forecasts
+    # (models' SeriesForecast) and calibrations (demand's), and never fits a model
+    "planning": {"models", "demand", "staffing", "week"},
 }
 # shared module -> the shared modules it may import (they sit below every stage)
 SHARED_ALLOWED: dict[str, set[str]] = {

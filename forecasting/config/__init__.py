@@ -32,12 +32,14 @@ from forecasting.config.model import (
 from forecasting.config.orchestration import OrchestrationConfig, TaskTimeouts
 from forecasting.config.pathways import Pathway, default_pathways
 from forecasting.config.report import ReportConfig
+from forecasting.config.scenarios import Scenario
 from forecasting.config.services import (
     DEFAULT_SERVICE,
     NAME_PATTERN,
     Service,
     resolve_services,
 )
+from forecasting.config.shifts import ShiftsConfig
 from forecasting.config.staffing import StaffingConfig
 from forecasting.errors import ConfigError
 
@@ -61,6 +63,8 @@ __all__ = [
     "ReportConfig",
     "SarimaxSettings",
     "Service",
+    "Scenario",
+    "ShiftsConfig",
     "StaffingConfig",
     "StlEtsSettings",
     "TaskTimeouts",
@@ -85,6 +89,8 @@ class Config(Strict):
     orchestration: OrchestrationConfig = OrchestrationConfig()
     delivery: DeliveryConfig = DeliveryConfig()
     calibration: CalibrationConfig = CalibrationConfig()
+    shifts: ShiftsConfig = ShiftsConfig()
+    scenarios: dict[str, Scenario] = Field(default_factory=dict)
     pathways: dict[str, Pathway] = Field(default_factory=default_pathways)
     # [services.<name>] (config/services.py); empty: MLD alone, as [staffing] and [pathways] say
     services: dict[str, Service] = Field(default_factory=dict)
@@ -113,6 +119,14 @@ class Config(Strict):
     def service_settings(self) -> dict[str, Service]:
         """Every service with its settings filled in, ``mld`` first (``resolve_services``)."""
         return resolve_services(self.services, self.staffing)
+
+    @field_validator("scenarios")
+    @classmethod
+    def _scenario_names(cls, value: dict[str, Scenario]) -> dict[str, Scenario]:
+        for name in value:
+            if not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", name):
+                raise ValueError(f"scenario name '{name}' must be 1-40 letters, digits, '-' or '_'")
+        return value
 
     @field_validator("pathways")
     @classmethod

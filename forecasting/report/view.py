@@ -10,7 +10,7 @@ the same thing. The same data gives the same view.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -23,6 +23,7 @@ from forecasting.report.clinic_charts import Chart, clinic_charts
 from forecasting.report.clinic_ids import clinic_page_path
 from forecasting.report.data import ReportData
 from forecasting.report.frames import Frames
+from forecasting.report.plan_views import ClinicShifts, ScenarioView
 from forecasting.report.stale import stale_action, stale_banner, weeks_old
 from forecasting.report.tables import (
     Row,
@@ -59,6 +60,7 @@ class ClinicView:
     staffing_note: str
     summary: Row  # this clinic's row of the network table
     lead: pd.Timestamp | None
+    shifts: ClinicShifts | None = None  # next week's shift plan (report/plans.py)
 
     @property
     def tag(self) -> str:
@@ -85,6 +87,8 @@ class ReportView:
     ingest: Table
     archive_notes: list[str]
     settings: list[tuple[str, str]]
+    what_if: list[ScenarioView] = field(default_factory=list)  # report/plans.py
+    regions: Table | None = None  # region and network roll-ups, week by week
 
     @property
     def title(self) -> str:
@@ -130,15 +134,8 @@ def build_view(data: ReportData) -> ReportView:
     clinics = [_stale_clinic(c, old[c.name]) if c.name in old else c for c in clinics]
     banner = stale_banner(old)
     week = T.network_week([c.lead for c in clinics if c.lead is not None], as_of)
-    network_header = [
-        "Clinic",
-        "Action",
-        f"Sessions {week[0].lower()}{week[1:]}",
-        "Range p10–p90",
-        "Hours needed",
-        "Hours rostered",
-        "Gap (hours)",
-    ]
+    network_header = ["Clinic", "Action", f"Sessions {week[0].lower()}{week[1:]}",
+                      "Range p10–p90", "Hours needed", "Hours rostered", "Gap (hours)"]  # fmt: skip
     warnings = [f"{name}: {'; '.join(items)}." for name, items in sorted(stale.items())]
     attention = T.problems_sentence(data.problems)
     return ReportView(
