@@ -96,7 +96,9 @@ class RichProgress:
     def on_start(self, stage: str, total: int, unit: str) -> None:
         with self._lock:
             self._stop()
-            self._bars = RichBars(*self._columns(), console=self.console, transient=False)
+            self._bars = RichBars(
+                *self._columns(), console=self.console, transient=False, redirect_stdout=False
+            )
             self._task = self._bars.add_task(stage, total=max(total, 0), unit=unit, detail="")
             self._bars.start()
 
@@ -137,22 +139,23 @@ def console_progress(stream: IO[str] | None = None) -> Iterator[Progress]:
 
     A rich bar when ``stream`` is a terminal; otherwise :class:`PlainProgress`. While a bar
     can be shown, the ``lymphcast.progress`` logger's handlers print through rich's console.
+    A stage still open when the block ends (it raised) ends there, marked "stopped".
     """
     stream = stream if stream is not None else sys.stderr
     console = Console(file=stream)
-    if not console.is_terminal or console.is_dumb_terminal:
-        with reporting(PlainProgress(stream)) as plain:
-            yield plain
-        return
     logger = logging.getLogger(PROGRESS_LOGGER)
     saved = logger.handlers[:]
-    handler = _ConsoleHandler(console)
-    handler.setFormatter(logging.Formatter("  %(message)s"))
-    logger.handlers[:] = [handler]
-    bars = RichProgress(console)
+    receiver: PlainProgress | RichProgress
+    if not console.is_terminal or console.is_dumb_terminal:
+        receiver = PlainProgress(stream)
+    else:
+        receiver = RichProgress(console)
+        handler = _ConsoleHandler(console)
+        handler.setFormatter(logging.Formatter("  %(message)s"))
+        logger.handlers[:] = [handler]
     try:
-        with reporting(bars):
-            yield bars
+        with reporting(receiver):
+            yield receiver
     finally:
-        bars.on_end()
+        receiver.on_end("stopped")  # a stage the run left open (it failed or was interrupted)
         logger.handlers[:] = saved
