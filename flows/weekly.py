@@ -53,6 +53,7 @@ from forecasting.models import SeriesForecast, run_prior
 from forecasting.models.warm_start import load_warm_starts, save_warm_starts
 from forecasting.planning.scenarios import check_scenario, unknown_scenarios
 from forecasting.planning.week_plans import WeekPlans, plan_week
+from forecasting.progress import begin
 from forecasting.report import load_archive, publish_week
 from forecasting.series import SeriesKey
 
@@ -271,6 +272,7 @@ def weekly_tasks(
         for clinic, mine in by_clinic.items()
     }
     forecasts: dict[SeriesKey, SeriesForecast] = {}
+    running = begin("forecasts", len(keys), "series")  # a clinic's series once its task is read
     while futures:
         # Drop each future once read: on Dask its result is then freed on the worker (held
         # futures kept every clinic's paths in worker memory until the run ended).
@@ -278,7 +280,9 @@ def weekly_tasks(
         future = futures.pop(clinic)
         limit = tasks.forecast_timeout * len(by_clinic[clinic])
         forecasts.update(_within(future, limit, clinic, config.orchestration.dask_address))
+        running.advance(len(by_clinic[clinic]))
         del future
+    running.end()
     save_warm_starts(layout.processed, inputs.cutoff_week, config, forecasts)
     fallbacks = sum(1 for f in forecasts.values() if f.fallback_reason)
     warm_fits = sum(1 for f in forecasts.values() if f.warm_started)

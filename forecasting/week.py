@@ -45,6 +45,7 @@ from forecasting.models import (
     run_prior,
     summarise_paths,
 )
+from forecasting.progress import Progress, stage
 from forecasting.series import SeriesKey, procedure_histories, series_rng, series_uid
 from forecasting.staffing.hours import rostered_hours_by_clinic, staffing_table
 from forecasting.staffing.problems import ClinicProblem, unrostered
@@ -188,6 +189,7 @@ def run_week(
     config: Config,
     warm_starts: Mapping[SeriesKey, dict] | None = None,
     forecaster: Forecaster | None = None,
+    progress: Progress | None = None,
 ) -> WeeklyResult:
     """Histories, forecasts, session demand and staffing for every clinic of ``inputs``.
 
@@ -198,6 +200,8 @@ def run_week(
             (:func:`forecasting.models.warm_start.load_warm_starts`); None fits cold.
         forecaster: Replaces the configured model per series (a benchmark feeding known
             rates, say): ``forecaster(key, history, config) -> SeriesForecast``.
+        progress: Hears of each clinic's series forecast (stage "forecasts"; default
+            ``forecasting.progress``'s receiver for the process).
 
     Returns:
         WeeklyResult: the forecast.csv and staffing.csv frames and how they were made.
@@ -207,12 +211,15 @@ def run_week(
     """
     histories = inputs.histories()
     forecasts: dict[SeriesKey, SeriesForecast] = {}
-    if forecaster is not None:
-        forecasts = {k: forecaster(k, h, config) for k, h in sorted(histories.items())}
     prior = run_prior(config.model, histories) if forecaster is None else None
-    for keys in by_clinic(histories).values() if forecaster is None else ():
-        mine = {k: histories[k] for k in keys}
-        forecasts.update(forecast_clinic(mine, config, warm_starts, prior))
+    with stage("forecasts", len(histories), "series", progress) as running:
+        for keys in by_clinic(histories).values():
+            mine = {k: histories[k] for k in keys}
+            if forecaster is not None:
+                forecasts.update({k: forecaster(k, mine[k], config) for k in keys})
+            else:
+                forecasts.update(forecast_clinic(mine, config, warm_starts, prior))
+            running.advance(len(keys))
     return assemble(inputs, forecasts, config)
 
 

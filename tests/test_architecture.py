@@ -15,7 +15,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 LIBRARY = ROOT / "forecasting"
-SHARED = {"columns", "config", "errors", "io", "calendar", "series", "layout", "metrics", "workers"}
+SHARED = {
+    "columns", "config", "errors", "io", "calendar", "series", "layout", "metrics", "workers",
+    "progress",
+}  # fmt: skip
 # part -> the other parts (besides the shared modules and itself) it may import
 ALLOWED: dict[str, set[str]] = {
     "ingest": set(),
@@ -38,6 +41,7 @@ SHARED_ALLOWED: dict[str, set[str]] = {
     "io": {"errors"},
     "calendar": set(),
     "workers": set(),
+    "progress": set(),
     "config": {"columns", "errors"},
     "metrics": {"columns"},
     "series": {"columns", "calendar"},

@@ -283,7 +283,7 @@ def test_ingest_cli_table_and_exit_codes(raw, tmp_path, monkeypatch):
     runner = CliRunner()
     out = runner.invoke(app, ["ingest", "--raw", str(raw), "--processed", str(tmp_path / "p")])
     assert out.exit_code == 0, out.output
-    lines = out.output.splitlines()
+    lines = out.stdout.splitlines()  # the table; stderr has the progress line
     assert lines[0].split() == ["file", "kind", "read", "accepted", "quarantined", "status"]
     row = next(line.split() for line in lines if line.startswith("sessions_a.csv"))
     assert row == ["sessions_a.csv", "sessions", "6", "4", "2", "ok"]

@@ -10,6 +10,7 @@ clinic. Superseded rows are counted as accepted and reported as ``rows_supersede
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import date
 from functools import partial
@@ -24,6 +25,7 @@ from forecasting.ingest.files import READABLE_SUFFIXES, FileResult, read_file
 from forecasting.ingest.result import IngestResult
 from forecasting.ingest.store import write_processed
 from forecasting.layout import DataLayout
+from forecasting.progress import Progress, stage
 from forecasting.workers import process_pool, worker_count
 
 __all__ = [
@@ -95,7 +97,9 @@ def combine_roster(files: list[FileResult]) -> pd.DataFrame:
 _BYTES_PER_WORKER = 32 << 20  # starting a worker process costs about as much as reading 32 MB
 
 
-def _read_files(paths: list[Path], config: IngestConfig, today: date) -> list[FileResult]:
+def _read_files(
+    paths: list[Path], config: IngestConfig, today: date, progress: Progress | None = None
+) -> list[FileResult]:
     """``read_file`` of each path, in path order, up to ``config.workers`` files at a time.
 
     In worker processes, since reading an export is mostly Python (pandas, validation) that
@@ -109,12 +113,24 @@ def _read_files(paths: list[Path], config: IngestConfig, today: date) -> list[Fi
     """
     size = sum(_size(p) for p in paths)
     workers = worker_count(config.workers, min(len(paths), size // _BYTES_PER_WORKER))
-    if workers < 2:
-        return [read_file(p, config, today) for p in paths]
-    chunk = max(1, len(paths) // (workers * 8))  # few messages, and the workers end together
     read = partial(read_file, config=config, today=today)
-    with process_pool(workers) as pool:
-        return list(pool.map(read, paths, chunksize=chunk))
+    with stage("ingest", len(paths), "files", progress) as running:
+        if workers < 2:
+            results = _counted(map(read, paths), running.advance)
+        else:
+            chunk = max(1, len(paths) // (workers * 8))  # few messages, the workers end together
+            with process_pool(workers) as pool:
+                results = _counted(pool.map(read, paths, chunksize=chunk), running.advance)
+        running.note(f"{sum(f.rows_read for f in results):,} rows read")
+    return results
+
+
+def _counted(results: Iterable[FileResult], advance: Callable[[int], None]) -> list[FileResult]:
+    out = []
+    for result in results:
+        out.append(result)
+        advance(1)
+    return out
 
 
 def _size(path: Path) -> int:
@@ -124,16 +140,20 @@ def _size(path: Path) -> int:
         return 0
 
 
-def ingest(raw_dir: Path, config: IngestConfig, today: date) -> IngestResult:
+def ingest(
+    raw_dir: Path, config: IngestConfig, today: date, progress: Progress | None = None
+) -> IngestResult:
     """Read every file in ``raw_dir``; pure apart from reading files.
 
     Files that are not CSV or XLSX are listed as rejected (so the run says what it skipped).
+    ``progress`` hears of each file read (stage "ingest"; default ``forecasting.progress``'s
+    receiver for the process).
 
     Raises:
         InputError: ``raw_dir`` is missing or holds no CSV/XLSX export.
     """
     discover(raw_dir)
-    files = _read_files(_listing(raw_dir), config, today)
+    files = _read_files(_listing(raw_dir), config, today, progress)
     superseded: dict[int, int] = {}
     rows: dict[str, pd.DataFrame] = {}
     for kind in ("procedures", "sessions"):
@@ -158,7 +178,9 @@ def ingest(raw_dir: Path, config: IngestConfig, today: date) -> IngestResult:
     )
 
 
-def ingest_exports(layout: DataLayout, config: Config, today: date | None = None) -> IngestResult:
+def ingest_exports(
+    layout: DataLayout, config: Config, today: date | None = None, progress: Progress | None = None
+) -> IngestResult:
     """Ingest every export of ``layout.raw`` and write the processed files; return the result.
 
     Args:
@@ -166,11 +188,12 @@ def ingest_exports(layout: DataLayout, config: Config, today: date | None = None
         config: The run's configuration (its ``[ingest]`` settings are used).
         today: Completed procedures and attended sessions after this day are quarantined
             (default: today).
+        progress: Hears of each file read (see :func:`ingest`).
 
     Raises:
         InputError: no export could be used (the first file's reason is named).
     """
-    result = ingest(layout.raw, config.ingest, today or date.today())
+    result = ingest(layout.raw, config.ingest, today or date.today(), progress)
     if not result.usable:
         first = next((f.error for f in result.files if f.error), "no usable rows")
         raise InputError(f"No export in {layout.raw} could be used ({first}).")
