@@ -72,6 +72,7 @@ CASES = [
     ("weekly --raw {raw} --reports {raw}/reports", "inside --raw"),
     ("weekly --raw {raw} --config {dir}", "is a folder, not a file"),
     ("weekly --raw {raw} --config {missing}", "--config"),
+    ("weekly --raw {raw} --scenario nosuch", "Scenario 'nosuch' is not in the configuration"),
     ("ingest --raw {file}", "is a file, not a folder"),
     ("ingest --raw {raw} --processed {file}", "--processed"),
     ("ingest --raw {raw} --processed {raw}", "inside --raw"),
