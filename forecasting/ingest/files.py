@@ -25,14 +25,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecasting import columns as C
 from forecasting.config import IngestConfig
 from forecasting.ingest import aggregate as agg
 from forecasting.ingest.fields import DATE_FIELDS, FIELDS, REQUIRED, Vocabulary, matches
 from forecasting.ingest.manifest import FileEntry
+from forecasting.ingest.other_names import NAME, unknown_daily
 from forecasting.ingest.parse import DAY_FIRST, MONTH_FIRST, date_order_evidence
 from forecasting.ingest.read import ReadError, read_table
-from forecasting.ingest.schema import DUPLICATE, row_reasons, schema, typed_frame
+from forecasting.ingest.schema import (
+    DUPLICATE,
+    UNKNOWN_NAME,
+    row_reasons,
+    schema,
+    typed_frame,
+)
 from forecasting.layout import DataLayout
 
 __all__ = ["LINE", "READABLE_SUFFIXES", "REASON", "FileResult", "read_file"]
@@ -52,6 +58,8 @@ class FileResult:
             count; roster rows as typed.
         coverage: clinic_id, first, last date of the accepted rows (re-export rule).
         quarantined: Rejected rows: line, recognised columns as read, reason.
+        unknown: Daily totals of the completed and scheduled procedure rows whose name no
+            synonym matches (``other_names.unknown_daily``; procedures only).
     """
 
     path: str
@@ -66,6 +74,7 @@ class FileResult:
     accepted: pd.DataFrame | None = None
     coverage: pd.DataFrame | None = None
     quarantined: pd.DataFrame | None = None
+    unknown: pd.DataFrame | None = None
 
     @property
     def name(self) -> str:
@@ -90,6 +99,7 @@ def _rejected(result: FileResult, message: str, quarantined: pd.DataFrame | None
         rows_accepted=result.rows_read - n,
         quarantined=quarantined,
         accepted=None,
+        unknown=None,
     )
 
 
@@ -251,11 +261,12 @@ def _validated(result, table, text, kind, order, config, today, misaligned, iden
         coverage=agg.coverage(ok) if kind != "roster" else None,
     )
     if kind == "procedures":
-        rows = ok.loc[ok[C.PROCEDURE] == "other", "procedure_name"].value_counts()
+        rows = ok.loc[ok[UNKNOWN_NAME], NAME].value_counts()
         named = rows >= config.other_name_min_rows  # rarer names may identify a patient
         result.notes["procedures_counted_as_other"] = sorted(rows.index[named].tolist())
         result.notes["other_names_withheld"] = int((~named).sum())
-        result.accepted = agg.reduce_procedures(ok)
+        result.unknown = unknown_daily(ok)
+        result.accepted = agg.reduce_procedures(ok.drop(columns=[UNKNOWN_NAME]))
     elif kind == "sessions":
         result.accepted = agg.reduce_sessions(ok)
         result.notes["rows_not_counted"] = len(ok) - agg.counted_rows(result.accepted)

@@ -21,6 +21,8 @@ from forecasting.config import Config, IngestConfig
 from forecasting.errors import InputError
 from forecasting.ingest import aggregate as agg
 from forecasting.ingest.files import READABLE_SUFFIXES, FileResult, read_file
+from forecasting.ingest.manifest import ClinicOtherNames
+from forecasting.ingest.other_names import clinic_other_names
 from forecasting.ingest.result import IngestResult
 from forecasting.ingest.store import write_processed
 from forecasting.layout import DataLayout
@@ -140,6 +142,7 @@ def ingest(raw_dir: Path, config: IngestConfig, today: date) -> IngestResult:
         parts, done = _surviving(files, kind)
         superseded.update({id(f): n for f, (n, _) in zip(parts, done, strict=True)})
         rows[kind] = _concat([r for _, r in done])
+    other_names = _other_names(files, rows["procedures"], config.other_name_min_rows)
     parts = _parts(files, "roster")
     roster, dropped = agg.roster([(f.name, f.accepted) for f in parts])
     superseded.update({id(f): n for f, n in zip(parts, dropped, strict=True)})
@@ -155,7 +158,17 @@ def ingest(raw_dir: Path, config: IngestConfig, today: date) -> IngestResult:
         sessions_weekly=agg.weekly_sessions(rows["sessions"]),
         roster=roster,
         bookings=agg.bookings(rows["procedures"]),
+        other_names=other_names,
     )
+
+
+def _other_names(
+    files: list[FileResult], procedures: pd.DataFrame, min_rows: int
+) -> list[ClinicOtherNames]:
+    """Per clinic, its unknown procedure names (re-exports resolved as for the counts)."""
+    parts = [f for f in _parts(files, "procedures") if f.unknown is not None]
+    done = agg.survivors([(f.name, f.unknown, f.coverage) for f in parts])
+    return clinic_other_names(_concat([rows for _, rows in done]), procedures, min_rows)
 
 
 def ingest_exports(layout: DataLayout, config: Config, today: date | None = None) -> IngestResult:
