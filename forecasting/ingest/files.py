@@ -45,6 +45,7 @@ __all__ = ["LINE", "READABLE_SUFFIXES", "REASON", "FileResult", "read_file"]
 
 READABLE_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx"}
 LINE, REASON = "line", "reason"
+NUL_REASON = "row holds NUL bytes (damaged in the export)"
 _IN_PROCESSED = DataLayout(processed=Path())  # file names relative to the processed folder
 
 
@@ -167,13 +168,19 @@ def read_file(path: Path, config: IngestConfig, today: date) -> FileResult:
     misaligned = pd.DataFrame(
         {LINE: np.array([b[0] for b in table.bad_rows], dtype=np.int64)}
         | {c: "" for c in text.columns}
-        | {REASON: [_field_count(b[1], len(table.headers)) for b in table.bad_rows]}
+        | {
+            REASON: [
+                NUL_REASON if b[2] else _field_count(b[1], len(table.headers))
+                for b in table.bad_rows
+            ]
+        }
     )
     if result.rows_read == 0:
         return _rejected(result, f"{name} has a header but no data rows; re-export it with data.")
 
     def everything() -> pd.DataFrame:  # every row, for a file rejected as a whole
-        rows = pd.concat([_quarantine(text, table.lines, ""), misaligned], ignore_index=True)
+        damaged = np.where(table.nul, NUL_REASON, "")
+        rows = pd.concat([_quarantine(text, table.lines, damaged), misaligned], ignore_index=True)
         return rows.astype({LINE: "int64"})
 
     if kind is None:
@@ -242,6 +249,7 @@ def _validated(result, table, text, kind, order, config, today, misaligned, iden
         duplicate = pd.util.hash_pandas_object(table.frame(identity), index=False).duplicated()
     typed, notes = typed_frame(text, kind, order, config, duplicate)
     reasons = row_reasons(typed, _schema(kind, config, today))
+    reasons = reasons.where(~table.nul, NUL_REASON)  # a damaged row: its other values too
     bad = (reasons != "").to_numpy()
     quarantined = (
         pd.concat(
