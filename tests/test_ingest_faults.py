@@ -54,3 +54,50 @@ def test_nul_bytes_quarantine_only_their_rows(tmp_path):
         "6,2025-03-04,north,Lipo,row holds NUL bytes (damaged in the export)",
         "7,,,,row holds NUL bytes (damaged in the export)",
     ]
+
+
+def test_skipped_paths_are_listed_with_why(tmp_path, monkeypatch):
+    """A dangling link, a folder named like an export, a pipe and a file that cannot be
+    opened are listed in the manifest (relative to raw, with why); the rest is read."""
+    import os
+
+    from forecasting.ingest import folder, ingest, write_processed
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "procedures_a.csv").write_text("date,clinic_id,procedure\n2025-03-03,north,BBL\n")
+    (raw / "procedures_b.csv").symlink_to(tmp_path / "gone.csv")
+    (raw / "sessions_2025.csv").mkdir()
+    (raw / "archive").mkdir()  # not named like an export: passed over without a word
+    os.mkfifo(raw / "roster_pipe.csv")
+    locked = raw / "sessions_locked.csv"
+    locked.write_text("date,clinic_id\n2025-03-03,north\n")
+    locked.chmod(0)  # root reads it anyway, so the permission check is what is tested
+    monkeypatch.setattr(folder, "_readable", lambda p: p.name != "sessions_locked.csv")
+    result = ingest(raw, IngestConfig(), date(2025, 6, 1))
+    assert [f.name for f in result.files] == ["procedures_a.csv"]
+    write_processed(result, tmp_path / "processed")
+    manifest = json.loads((tmp_path / "processed" / "ingest_manifest.json").read_text())
+    skipped = {s["path"]: s["reason"] for s in manifest["skipped"]}
+    assert sorted(skipped) == [
+        "procedures_b.csv", "roster_pipe.csv", "sessions_2025.csv", "sessions_locked.csv"
+    ]  # fmt: skip
+    assert "link whose target does not exist" in skipped["procedures_b.csv"]
+    assert "a folder, not a file" in skipped["sessions_2025.csv"]
+    assert "not a regular file" in skipped["roster_pipe.csv"]
+    assert "cannot be opened" in skipped["sessions_locked.csv"]
+
+
+def test_cli_ingest_names_skipped_paths(tmp_path):
+    from typer.testing import CliRunner
+
+    from lymphcast.cli import app
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "procedures_a.csv").write_text("date,clinic_id,procedure\n2025-03-03,north,BBL\n")
+    (raw / "procedures_b.csv").symlink_to(tmp_path / "gone.csv")
+    out = CliRunner().invoke(app, ["ingest", "--raw", str(raw), "--processed", str(tmp_path / "p")])
+    assert out.exit_code == 0, out.output
+    assert "skipped: procedures_b.csv: a link whose target does not exist" in out.output
+    assert "Traceback" not in out.output
