@@ -57,22 +57,30 @@ SESSION_STATUS = {
     "pending": "scheduled",
 }  # fmt: skip
 DEFAULT_PROCEDURE_SYNONYMS: dict[str, tuple[str, ...]] = {
-    # Checked in this order (``other`` first: names that look like a type but are not one;
-    # abdominoplasty's "abdominal lipectomy" and "belt lipectomy" before liposuction's
-    # "lipectomy"). A needle is a substring of the squashed name (accents, case, spaces and
-    # punctuation removed); a needle starting with "=" is a whole word of the name: short
-    # abbreviations and CPT codes, which as substrings would match unrelated names.
+    # Checked in this order (``other`` first: known names of no tracked type, some of which
+    # look like one; abdominoplasty's "abdominal lipectomy" before liposuction's "lipectomy").
+    # A needle is a substring of the squashed name (accents, case, spaces and punctuation
+    # removed); a needle starting with "=" is a whole word of the name: short abbreviations
+    # and CPT codes, which as substrings would match unrelated names.
     # CPT codes (AMA CPT, integumentary and breast sections): 15876-15879 suction-assisted
     # lipectomy (head and neck, trunk, upper, lower extremity); 15830 excision of excess skin
     # and fat of the abdomen (panniculectomy) and 15847 its abdominoplasty add-on; 19318
     # reduction mammaplasty; 19316 mastopexy; 19300 mastectomy for gynecomastia (male breast
-    # reduction). A BBL (gluteal fat grafting) has no code of its own (fat grafting, 15771-15774,
-    # also covers breasts and face, so those codes stay ``other``). Names in English plus the
-    # common French, Spanish and German ones (lipoaspiration, abdominoplastie/-ia, Fettabsaugung,
-    # Bauchdeckenstraffung, Brustverkleinerung, mamoplastia de reduccion, gluteoplastia).
+    # reduction); 15832 and 15836 excision of excess skin of the thigh and arm (thigh and arm
+    # lifts, other). A BBL (gluteal fat grafting) has no code of its own: the fat grafting
+    # codes, 15771-15774, also cover breasts and face, so they are not mapped. Names in
+    # English plus common French, Spanish and German ones (lipoaspiration, abdominoplastie/-ia,
+    # Fettabsaugung, Bauchdeckenstraffung, Brustverkleinerung, mamoplastia de reduccion).
     "other": (
-        # "lipo" inside names that are not liposuction: a lipoma or liposarcoma excision, and
-        # non-surgical fat reduction (cryolipolysis, injection lipolysis) with no MLD course
+        # Known procedures of no tracked type (the "other" pathway): lifts and contouring of
+        # other areas (a body lift or belt lipectomy is circumferential, more than a tummy
+        # tuck), face and breast augmentation; and "lipo" inside names that are not
+        # liposuction: a lipoma or liposarcoma excision, non-surgical fat reduction
+        # (cryolipolysis, injection lipolysis) with no MLD course.
+        "facelift", "rhytidectomy", "necklift", "thighlift", "thighplasty", "brachioplasty",
+        "armlift", "bodylift", "beltlipectomy", "circumferentiallipectomy", "rhinoplasty",
+        "blepharoplasty", "otoplasty", "breastaugmentation", "augmentationmammaplasty",
+        "augmentationmammoplasty", "breastimplant", "=15832", "=15836",
         "lipoma", "liposarcoma", "cryolipolysis", "coolsculpt", "injectionlipolysis",
         "lipolysisinjection", "lipodissolve", "kybella", "deoxycholic",
     ),
@@ -86,7 +94,6 @@ DEFAULT_PROCEDURE_SYNONYMS: dict[str, tuple[str, ...]] = {
     ),
     "abdominoplasty": (
         "abdominoplast", "tummytuck", "panniculectomy", "abdominallipectomy", "dermolipectomy",
-        "beltlipectomy", "circumferentiallipectomy", "lowerbodylift",
         "bauchdeckenstraffung", "bauchstraffung", "plastiaabdominal", "=15830", "=15847",
     ),
     "breast_reduction": (
