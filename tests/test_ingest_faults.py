@@ -101,3 +101,23 @@ def test_cli_ingest_names_skipped_paths(tmp_path):
     assert out.exit_code == 0, out.output
     assert "skipped: procedures_b.csv: a link whose target does not exist" in out.output
     assert "Traceback" not in out.output
+
+
+def _procedures(path, rows):
+    path.write_text("date,clinic_id,procedure\n" + "".join(f"{d},north,{n}\n" for d, n in rows))
+
+
+def test_other_names_per_clinic_follow_the_re_export_rule(tmp_path):
+    """A re-exported unknown name counts once; a newer export without it wins its days."""
+    from forecasting.ingest import ingest
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    old = [(f"2025-03-0{3 + i % 3}", "Contour Zed") for i in range(6)] + [("2025-03-03", "BBL")]
+    _procedures(raw / "procedures_a.csv", old)
+    _procedures(raw / "procedures_b.csv", old + [("2025-03-10", "BBL")])  # re-export, later
+    (entry,) = ingest(raw, IngestConfig(), date(2025, 6, 1)).other_names
+    assert (entry.clinic_id, entry.procedures, entry.unknown_procedures) == ("north", 8, 6)
+    assert [(n.name, n.rows) for n in entry.names] == [("Contour Zed", 6)]
+    _procedures(raw / "procedures_c.csv", [("2025-03-03", "BBL"), ("2025-03-17", "Lipo")])
+    assert ingest(raw, IngestConfig(), date(2025, 6, 1)).other_names == []

@@ -274,7 +274,7 @@ def _validated(result, table, text, kind, order, config, today, misaligned, iden
         result.notes["procedures_counted_as_other"] = sorted(rows.index[named].tolist())
         result.notes["other_names_withheld"] = int((~named).sum())
         result.unknown = unknown_daily(ok)
-        result.accepted = agg.reduce_procedures(ok.drop(columns=[UNKNOWN_NAME]))
+        result.accepted = agg.reduce_procedures(ok)
     elif kind == "sessions":
         result.accepted = agg.reduce_sessions(ok)
         result.notes["rows_not_counted"] = len(ok) - agg.counted_rows(result.accepted)

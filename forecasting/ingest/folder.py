@@ -223,6 +223,9 @@ def _other_names(
 ) -> list[ClinicOtherNames]:
     """Per clinic, its unknown procedure names (re-exports resolved as for the counts)."""
     parts = [f for f in _parts(files, "procedures") if f.unknown is not None]
+    if not any(len(f.unknown) for f in parts if f.unknown is not None):
+        return []  # every name known: the usual case
+    # every export's coverage counts: a newer export without unknown names still wins its days
     done = agg.survivors([(f.name, f.unknown, f.coverage) for f in parts])
     return clinic_other_names(_concat([rows for _, rows in done]), procedures, min_rows)
 

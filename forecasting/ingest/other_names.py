@@ -22,6 +22,10 @@ __all__ = ["NAME", "clinic_other_names", "unknown_daily"]
 NAME = "procedure_name"
 _COUNTED = ("completed", "scheduled")  # the statuses that feed the forecast
 _KEYS = [C.CLINIC, NAME, "date"]
+_EMPTY = pd.DataFrame(
+    {C.CLINIC: [], NAME: [], "date": pd.Series(dtype="datetime64[s]")}
+    | {agg.COUNT: pd.Series(dtype="float64"), agg.ROWS: pd.Series(dtype="int64")}
+)  # never modified: frames are not mutated here or by the callers
 
 
 def unknown_daily(accepted_rows: pd.DataFrame) -> pd.DataFrame:
@@ -34,7 +38,9 @@ def unknown_daily(accepted_rows: pd.DataFrame) -> pd.DataFrame:
     Returns:
         ``clinic_id, procedure_name, date, count, rows`` (one row per clinic, name and day).
     """
-    keep = accepted_rows[UNKNOWN_NAME] & accepted_rows["status"].isin(_COUNTED)
+    keep = accepted_rows[UNKNOWN_NAME].to_numpy() & accepted_rows["status"].isin(_COUNTED)
+    if not keep.any():  # the usual export: every name known
+        return _EMPTY
     rows = accepted_rows.loc[keep, [*_KEYS, "count"]]
     grouped = rows.groupby(_KEYS, sort=True, observed=True)["count"]
     out = pd.DataFrame({agg.COUNT: grouped.sum(), agg.ROWS: grouped.size()}).reset_index()

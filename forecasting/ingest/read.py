@@ -161,7 +161,7 @@ def _read_csv(name: str, text: str, encoding: str, vocab: Vocabulary) -> RawTabl
     details = {"format": "csv", "encoding": encoding, "delimiter": _DELIMITER_NAMES[delim]}
     if not body or body.isspace():  # (isspace stops at the first character that is not)
         empty = pa.table({c: pa.array([], pa.string()) for c in names})
-        return _finish(headers, empty, np.array([], dtype=np.int64), [], None, details)
+        return _finish(headers, empty, np.array([], dtype=np.int64), [], None, details, False)
     try:
         table = pacsv.read_csv(
             io.BytesIO(body.encode("utf-8")),
@@ -185,7 +185,7 @@ def _read_csv(name: str, text: str, encoding: str, vocab: Vocabulary) -> RawTabl
             f"{name} could not be parsed as CSV ({str(err).splitlines()[0][:120]}); re-export it."
         ) from None
     kept, bad_rows, lines = _merge_bad_rows(table, bad, n, delim, header_idx + 1, body)
-    return _finish(headers, kept, lines, bad_rows, None, details)
+    return _finish(headers, kept, lines, bad_rows, None, details, NUL in body)
 
 
 def _source_lines(cells: pa.Table, bad: list, body: str) -> dict[str, np.ndarray]:
@@ -304,7 +304,8 @@ def _read_xlsx(name: str, data: bytes, vocab: Vocabulary) -> RawTable:
     body = [(row + [""] * n)[:n] for row in grid[header_idx + 1 :]]
     cells = _table([list(col) for col in zip(*body, strict=True)] if body else [], n)
     lines = np.arange(header_idx + 2, header_idx + 2 + len(body), dtype=np.int64)
-    return _finish(headers, cells, lines, [], sheet, {"format": "xlsx", "sheet": sheet})
+    # XML cannot hold a NUL character, so a sheet's cells never do
+    return _finish(headers, cells, lines, [], sheet, {"format": "xlsx", "sheet": sheet}, False)
 
 
 def _trim(headers: list[str]) -> list[str]:
@@ -315,10 +316,12 @@ def _trim(headers: list[str]) -> list[str]:
     return list(headers[:end])
 
 
-def _finish(headers, cells, lines, bad_rows, sheet, details) -> RawTable:
+def _finish(headers, cells, lines, bad_rows, sheet, details, nul_possible) -> RawTable:
+    """The RawTable, blank rows removed; ``nul_possible``: the text holds a NUL somewhere (only
+    then are the cells searched for one)."""
     nul = np.zeros(cells.num_rows, dtype=bool)
     if cells.num_rows:
-        for col in cells.columns:
+        for col in cells.columns if nul_possible else ():
             nul |= pc.match_substring(col, NUL).to_numpy(zero_copy_only=False)
         if nul.any():  # the rows are kept apart by their flag; their cells lose the NULs
             cells = pa.table(
