@@ -47,7 +47,7 @@ from forecasting.calendar import iso_week_label
 from forecasting.columns import PROCEDURE_TYPES
 from forecasting.config import Config, OrchestrationConfig, load_config
 from forecasting.errors import LymphcastError
-from forecasting.ingest import IngestManifest, discover, ingest_exports
+from forecasting.ingest import IngestManifest, discover, ingest_exports, skipped_paths
 from forecasting.layout import DataLayout
 from forecasting.models import SeriesForecast, run_prior
 from forecasting.models.warm_start import load_warm_starts, save_warm_starts
@@ -226,9 +226,9 @@ def weekly_tasks(
     code, settings = caching.code_version(), caching.config_digest(config)
     today = date.today()
 
-    ingest_key = caching.digest(
-        "ingest", caching.files_digest(discover(layout.raw)), settings, today.isoformat(), code
-    )
+    exports = caching.files_digest(discover(layout.raw))
+    skipped = [f"{s.path}: {s.reason}" for s in skipped_paths(layout.raw)]  # in the manifest
+    ingest_key = caching.digest("ingest", exports, *skipped, settings, today.isoformat(), code)
     stamp = layout.ingest_stamp
     fresh = caching.stamp_matches(stamp, ingest_key, layout.processed_outputs())
     manifest = tasks.ingest.with_options(refresh_cache=not fresh)(

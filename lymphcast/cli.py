@@ -157,7 +157,7 @@ def demo(
     typer.echo(f"wrote {len(result.files)} demo exports ({total:,} rows) to {out}")
 
 
-def _print_ingest_table(files: list) -> None:
+def _print_ingest_table(files: list, skipped: list | tuple = ()) -> None:
     def clean(text: str) -> str:  # a file name must not drive the terminal
         return "".join(c if c.isprintable() else "?" for c in text)
 
@@ -183,6 +183,8 @@ def _print_ingest_table(files: list) -> None:
     for f in files:
         if f.status != "ok" and f.error:
             typer.secho(f"skipped: {clean(f.error)}", err=True, fg=typer.colors.YELLOW)
+    for s in skipped:  # paths that are not files to read (listed in the manifest)
+        typer.secho(f"skipped: {clean(s.path)}: {s.reason}.", err=True, fg=typer.colors.YELLOW)
 
 
 @app.command()
@@ -205,7 +207,7 @@ def ingest(raw: RawOpt = Path("data/raw"), processed: ProcessedOpt = Path("data/
         cfg = load_config(config)
         with console_progress():
             result = run_ingest(raw, cfg.ingest, date.today())
-        _print_ingest_table(result.files)
+        _print_ingest_table(result.files, result.skipped)
         if not result.usable:
             raise LymphcastError(f"No export in {raw} could be used; see the reasons above.")
         manifest = write_processed(result, processed)

@@ -38,7 +38,7 @@ def raw(tmp_path):
         "Date of Service;Clinic;Procedure Name;Status;Patient Name;MRN;DOB\n"
         "03/05/2025;a;Lipo 360;completed;Jane Roe;M123;01/02/1980\n"
         "03/13/2025;a;Tummy Tuck;;John Doe;M124;01/02/1981\n"
-        "2025-03-14;a;Facelift;completed;Ann Poe;M125;01/02/1982\n"
+        "2025-03-14;a;Contour Zed;completed;Ann Poe;M125;01/02/1982\n"
         "14/14/2025;a;BBL;completed;Bad Date;M126;01/02/1983\n"
         "07/01/2026;a;BBL;completed;Future;M127;01/02/1983\n"
         "07/08/2025;a;BBL;scheduled;Booked;M128;01/02/1983\n",

@@ -180,6 +180,8 @@ def publish_week(
         horizon_totals=result.horizon_totals,
         problems=problem_texts(result.problems),
         settings=report_settings(config, result),
+        other_names=ingest_manifest.other_names,
+        skipped=ingest_manifest.skipped,
     )
     # Every chart drawn once (by worker processes for a large network, which start while the
     # view is built); the page and the PDF embed the same PNG bytes.
