@@ -46,6 +46,7 @@ from forecasting import week
 from forecasting.calendar import iso_week_label
 from forecasting.columns import PROCEDURE_TYPES
 from forecasting.config import Config, OrchestrationConfig, load_config
+from forecasting.demand.calibration import Calibration
 from forecasting.errors import LymphcastError
 from forecasting.ingest import IngestManifest, discover, ingest_exports
 from forecasting.layout import DataLayout
@@ -116,7 +117,7 @@ def forecast_task(
 
 
 @task(name="calibrate-intervals", cache_policy=NO_CACHE)
-def calibration_task(inputs: Any, archived: Any, config: Config, cache_key: str) -> Any:
+def calibration_task(inputs: Any, archived: Any, config: Config, cache_key: str) -> Calibration:
     """Session-interval calibration: archive errors and the in-run rolling origins' refits."""
     _pause_point("calibrate-intervals")
     return week.session_calibration(inputs, archived, config)
