@@ -160,3 +160,37 @@ def test_report_settings_show_the_sentence():
     shown = dict(ReportSettings(calibration="Session p10-p90 widened by 1.3x.").shown())
     assert shown["calibration"] == "Session p10-p90 widened by 1.3x."
     assert "calibration" not in dict(ReportSettings().shown())
+
+
+def test_calibrated_archive_is_scored_on_the_modelled_scale(tmp_path):
+    """An archived interval widened 2x is scored as if unwidened: the factors do not drift."""
+    import pandas as pd
+
+    from forecasting.report.accuracy import archived_forecast, load_archive
+
+    weeks = pd.date_range("2026-01-05", periods=2, freq="W-MON")
+    forecast = pd.DataFrame(
+        {
+            "clinic_id": "A",
+            "week": list(weeks) * 2,
+            "series": ["sessions", "sessions", "procedure:bbl", "procedure:bbl"],
+            "mean": 10.0,
+            "p10": [6.0, 6.0, 1.0, 1.0],
+            "p50": 10.0,
+            "p90": [14.0, 18.0, 3.0, 3.0],
+        }
+    )
+    record = {"calibrated": True, "factors_by_horizon_week": [2.0, 4.0]}
+    frame = archived_forecast(forecast, record)
+    assert frame["spread_factor"].tolist() == [2.0, 4.0, 1.0, 1.0]
+    assert archived_forecast(forecast, {})["spread_factor"].tolist() == [1.0] * 4
+    frame.to_parquet(tmp_path / "2026-01-02.parquet")
+    forecast.to_parquet(tmp_path / "2025-12-26.parquet")  # written before the column existed
+    archived = load_archive(tmp_path, before=pd.Timestamp("2026-02-01").date()).forecasts
+    assert set(archived["spread_factor"]) == {1.0, 2.0, 4.0}
+    sessions = pd.DataFrame({"clinic_id": "A", "week": weeks, "sessions": [18.0, 2.0]})
+    scores = archive_scores(archived, sessions, pd.Timestamp("2026-01-19"), horizon=2)
+    # 2026-01-02 run: week 1 8 above over a calibrated half-width of 4 (x2: modelled 2): 2 x 2;
+    # week 2 8 below over 4, x4. The older run was not calibrated: plain scores.
+    np.testing.assert_allclose(sorted(scores[:, 0]), [2.0, 4.0])
+    np.testing.assert_allclose(sorted(scores[:, 1]), [2.0, 8.0])

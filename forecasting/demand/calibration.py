@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from forecasting.columns import CLINIC, P10, P50, P90, SERIES, SESSIONS, WEEK
+from forecasting.columns import CLINIC, P10, P50, P90, SERIES, SESSIONS, SPREAD_FACTOR, WEEK
 from forecasting.config import CalibrationConfig
 
 ISSUED = "issued"  # as-of date of the run that made an archived forecast (report.accuracy)
@@ -115,7 +115,11 @@ def archive_scores(
 
     Args:
         archived: ``clinic_id, week, issued, p10, p50, p90`` of earlier runs' ``sessions``
-            series (``forecasting.report.accuracy.load_archive``).
+            series (``forecasting.report.accuracy.load_archive``), optionally
+            ``spread_factor``: the factor each archived interval was calibrated with; scores
+            are multiplied by it, so they measure the modelled (uncalibrated) spread that this
+            run's factors multiply (without it a calibrated archive would pull the next
+            factors towards 1).
         sessions: ``clinic_id, week, sessions`` actuals; only weeks before ``cutoff_week``.
         cutoff_week: the current run's first forecast week.
         horizon: H; horizon week h of a forecast is its h-th week after its own first week.
@@ -145,6 +149,8 @@ def archive_scores(
         joined[P10].to_numpy(float),
         joined[P90].to_numpy(float),
     )
+    if SPREAD_FACTOR in joined:  # archived intervals were calibrated: back to the modelled scale
+        score = score * joined[SPREAD_FACTOR].fillna(1.0).to_numpy(float)
     table = joined.assign(score=score).pivot_table(
         index=[CLINIC, ISSUED], columns="h", values="score", aggfunc="first"
     )
