@@ -46,6 +46,7 @@ from forecasting import week
 from forecasting.calendar import iso_week_label
 from forecasting.columns import PROCEDURE_TYPES
 from forecasting.config import Config, OrchestrationConfig, load_config
+from forecasting.demand.calibration import Calibration
 from forecasting.errors import LymphcastError
 from forecasting.ingest import IngestManifest, discover, ingest_exports, skipped_paths
 from forecasting.layout import DataLayout
@@ -118,6 +119,13 @@ def forecast_task(
     return out
 
 
+@task(name="calibrate-intervals", cache_policy=NO_CACHE)
+def calibration_task(inputs: Any, archived: Any, config: Config, cache_key: str) -> Calibration:
+    """Session-interval calibration: archive errors and the in-run rolling origins' refits."""
+    _pause_point("calibrate-intervals")
+    return week.session_calibration(inputs, archived, config)
+
+
 @task(name="demand-and-staffing", cache_policy=NO_CACHE)
 def assemble_task(
     inputs: Any, forecasts: Any, config: Config, cache_key: str, calibration: Any = None
@@ -172,6 +180,8 @@ class _Tasks:
             timeout_seconds=per_clinic if in_main_thread else None, **cached
         )
         self.assemble = assemble_task.with_options(timeout_seconds=limits.assemble, **cached)
+        # The in-run calibration refits a few clinics at past cut-offs: the assemble limit.
+        self.calibrate = calibration_task.with_options(timeout_seconds=limits.assemble, **cached)
         self.plans = plans_task.with_options(timeout_seconds=limits.assemble, **cached)
         self.report = report_task.with_options(timeout_seconds=limits.report, **io, **cached)
 
@@ -293,7 +303,11 @@ def weekly_tasks(
 
     frames = (inputs.procedures, inputs.sessions, inputs.roster, inputs.bookings, inputs.scheduled)
     archived = load_archive(layout.forecasts, before=as_of).forecasts
-    calibration = week.session_calibration(inputs, archived, config)
+    calibration_key = caching.digest(
+        "calibration", str(inputs.cutoff_week), *map(caching.frame_digest, frames),
+        caching.frame_digest(archived), settings, selection, code,
+    )  # fmt: skip
+    calibration = tasks.calibrate(inputs, archived, config, cache_key=calibration_key)
     assemble_key = caching.digest(
         "assemble", str(inputs.cutoff_week), *map(caching.frame_digest, frames),
         *(series_keys[k] for k in keys), settings, code, str(calibration.manifest()),

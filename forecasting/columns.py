@@ -33,6 +33,8 @@ P10 = "p10"
 P50 = "p50"
 P90 = "p90"
 QUANTILES = {P10: 0.1, P50: 0.5, P90: 0.9}
+# forecast archive only: the factor a row's session interval was calibrated with (1.0: none)
+SPREAD_FACTOR = "spread_factor"
 
 PROCEDURE_TYPES = ("liposuction", "abdominoplasty", "bbl", "breast_reduction", "other")
 # Drivers of services that procedures do not explain (referrals exports, not read yet)

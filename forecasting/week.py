@@ -27,7 +27,15 @@ from forecasting.demand.bookings import (
     pickup_curve,
     scheduled_snapshot,
 )
-from forecasting.demand.calibration import Calibration, from_archive, rescale_paths
+from forecasting.demand.calibration import (
+    Calibration,
+    archive_scores,
+    combine,
+    origin_clinics,
+    origin_scores,
+    origin_weeks,
+    rescale_paths,
+)
 from forecasting.demand.cutoff import check_cutoff
 from forecasting.demand.history import clinic_histories
 from forecasting.demand.pathways import learn_pathways
@@ -190,6 +198,7 @@ def run_week(
     warm_starts: Mapping[SeriesKey, dict] | None = None,
     forecaster: Forecaster | None = None,
     progress: Progress | None = None,
+    archived: pd.DataFrame | None = None,
 ) -> WeeklyResult:
     """Histories, forecasts, session demand and staffing for every clinic of ``inputs``.
 
@@ -199,7 +208,10 @@ def run_week(
         warm_starts: Per series, Prophet's state from an earlier cut-off
             (:func:`forecasting.models.warm_start.load_warm_starts`); None fits cold.
         forecaster: Replaces the configured model per series (a benchmark feeding known
-            rates, say): ``forecaster(key, history, config) -> SeriesForecast``.
+            rates, say): ``forecaster(key, history, config) -> SeriesForecast``; its
+            session intervals are then left as modelled (not calibrated).
+        archived: Earlier runs' archived session forecasts for the calibration
+            (:func:`session_calibration`); None: in-run rolling origins only.
         progress: Hears of each clinic's series forecast (stage "forecasts"; default
             ``forecasting.progress``'s receiver for the process).
 
@@ -220,7 +232,8 @@ def run_week(
             else:
                 forecasts.update(forecast_clinic(mine, config, warm_starts, prior))
             running.advance(len(keys))
-    return assemble(inputs, forecasts, config)
+    calibration = session_calibration(inputs, archived, config) if forecaster is None else None
+    return assemble(inputs, forecasts, config, calibration)
 
 
 @dataclass(frozen=True)
@@ -282,16 +295,52 @@ def _forecast_frame(parts: list[dict]) -> pd.DataFrame:
 
 
 def session_calibration(
-    inputs: WeeklyInputs, archived: pd.DataFrame, config: Config
+    inputs: WeeklyInputs, archived: pd.DataFrame | None, config: Config
 ) -> Calibration:
-    """This run's session-interval calibration from earlier runs' archived forecasts.
+    """This run's session-interval calibration (forecasting/demand/calibration.py).
+
+    Errors of earlier runs' archived forecasts (a) and of this run's own computation repeated
+    at ``[calibration] origins`` past cut-offs on the data known then (b: the configured
+    model, pathways and bookings as of each origin, ``origin_clinics`` clinics at most per
+    origin), stacked with equal weight per error.
 
     Args:
-        archived: ``forecasting.report.load_archive(layout.forecasts, before=as_of).forecasts``.
+        archived: ``forecasting.report.load_archive(layout.forecasts, before=as_of).forecasts``,
+            or None when there is no archive (a notebook, a fresh clone).
     """
-    return from_archive(
-        archived, inputs.sessions, inputs.cutoff_week, config.horizon_weeks, config.calibration
+    horizon, cal = config.horizon_weeks, config.calibration
+    archive = np.full((0, horizon), np.nan)
+    if archived is not None:
+        archive = archive_scores(archived, inputs.sessions, inputs.cutoff_week, horizon)
+    weeks = pd.to_datetime(inputs.procedures[C.WEEK])
+    first = weeks.min() if len(weeks) else inputs.cutoff_week
+    origins = origin_weeks(inputs.cutoff_week, first, config.model.min_history_weeks, cal)
+    cheaper = config.model_copy(update={"n_paths": min(config.n_paths, cal.origin_paths)})
+    at_origins = {o: _forecast_at(inputs, o, i, cheaper) for i, o in enumerate(origins)}
+    rolling = origin_scores(at_origins, inputs.sessions, inputs.cutoff_week, horizon)
+    return combine(archive, rolling, cal, [o.date().isoformat() for o in origins])
+
+
+def _forecast_at(
+    inputs: WeeklyInputs, origin: pd.Timestamp, index: int, config: Config
+) -> pd.DataFrame:
+    """forecast.csv of the run's computation at a past cut-off, for a sample of clinics."""
+    cut = cut_inputs(
+        inputs.procedures, inputs.sessions, inputs.roster, origin.date(), bookings=inputs.bookings
     )
+    clinics = set(origin_clinics(cut.clinics, index, config.seed, config.calibration))
+    everyone = cut.histories()
+    prior = run_prior(config.model, everyone)  # the network as of the origin
+    mine = {k: h for k, h in everyone.items() if k[0] in clinics}
+    forecasts = {k: forecast_one(k, h, config, prior=prior) for k, h in sorted(mine.items())}
+    only = {
+        name: frame.loc[frame[C.CLINIC].astype(str).isin(clinics)]
+        for name, frame in (
+            ("procedures", cut.procedures), ("sessions", cut.sessions), ("roster", cut.roster),
+            ("bookings", cut.bookings), ("scheduled", cut.scheduled),
+        )
+    }  # fmt: skip
+    return assemble(replace(cut, **only), forecasts, config).forecast
 
 
 def _with_calibration(summary: DemandSummary, calibration: Calibration | None) -> DemandSummary:

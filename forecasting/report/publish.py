@@ -21,7 +21,7 @@ from forecasting.config import Config
 from forecasting.ingest.manifest import IngestManifest
 from forecasting.layout import DataLayout
 from forecasting.planning.week_plans import WeekPlans
-from forecasting.report.accuracy import load_archive
+from forecasting.report.accuracy import archived_forecast, load_archive
 from forecasting.report.data import ReportData, ReportSettings
 from forecasting.report.drawing import chart_pool, draw_charts
 from forecasting.report.html import write_report
@@ -209,5 +209,6 @@ def publish_week(
         write_report(staging, view)
         write_pdf(staging / "report.pdf", view)
         write_staffing_xlsx(staging / "staffing.xlsx", view, result.staffing, inputs.as_of, plans)
-    atomic.write_parquet(layout.forecast_archive(inputs.as_of), result.forecast)
+    archived = archived_forecast(result.forecast, result.demand.calibration)
+    atomic.write_parquet(layout.forecast_archive(inputs.as_of), archived)
     return final / "index.html"
