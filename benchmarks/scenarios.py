@@ -63,7 +63,7 @@ def main() -> None:
               f"{done - fitted:.1f} s)")  # fmt: skip
         for name, scenario in config.scenarios.items():
             t0 = time.perf_counter()
-            run_scenario(name, scenario, inputs, forecasts, config)
+            run_scenario(name, scenario, inputs, forecasts, config, base=base)
             took = time.perf_counter() - t0
             print(f"  scenario {name}: {took:.1f} s = {100 * took / total:.1f}% of the base week")
         t0 = time.perf_counter()

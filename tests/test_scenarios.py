@@ -208,3 +208,22 @@ def test_a_forecast_week_number_starts_the_change_in_that_week_and_must_be_in_th
         run_scenario("late", late, inputs, forecasts, CONFIG)
     with pytest.raises(ValidationError, match="starts at 1"):
         _scenario(joins=[{"clinic": "harbor", "hours": 20, "from": 0}])
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"session_minutes": 50},
+        {"service_level": 0.9},
+        {"leaves": [{"clinic": "bayview", "therapist": "bo", "from": "2027-01-11"}],
+         "joins": [{"clinic": "harbor", "hours": 20, "from": 3}]},
+    ],
+)  # fmt: skip
+def test_a_roster_or_staffing_scenario_restaffs_the_base_paths_as_assembling_again_would(changes):
+    inputs, forecasts = _inputs(), _forecasts()
+    base = assemble(inputs, forecasts, CONFIG)
+    scenario = _scenario(**changes)
+    fast = run_scenario("s", scenario, inputs, forecasts, CONFIG, base=base).result
+    slow = assemble(*apply_scenario(scenario, inputs, forecasts, CONFIG))
+    pd.testing.assert_frame_equal(fast.staffing, slow.staffing)
+    assert fast.problems == slow.problems

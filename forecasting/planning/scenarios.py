@@ -30,6 +30,9 @@ from forecasting.demand.calibration import Calibration
 from forecasting.errors import ConfigError
 from forecasting.models.runner import SeriesForecast
 from forecasting.series import SeriesKey
+from forecasting.staffing.hours import rostered_hours_by_clinic, staffing_table
+from forecasting.staffing.problems import unrostered
+from forecasting.staffing.skill_staffing import default_roster, default_staffing, staff_by_skill
 from forecasting.week import WeeklyInputs, WeeklyResult, assemble
 
 
@@ -226,8 +229,28 @@ def run_scenario(
     config: Config,
     regions: Mapping[str, str | None] | None = None,
     calibration: Calibration | None = None,
+    base: WeeklyResult | None = None,
 ) -> ScenarioRun:
-    """Check the scenario against the run, apply it and assemble the week again."""
+    """Check the scenario against the run, apply it and assemble the week again.
+
+    With the ``base`` result, a scenario that changes only the roster or the staffing settings
+    keeps the base's session paths and sizes staffing again (the same numbers as assembling
+    the week again, at a fraction of the cost).
+    """
     check_scenario(name, scenario, inputs, config, regions)
     s_inputs, s_forecasts, s_config = apply_scenario(scenario, inputs, forecasts, config, regions)
+    if base is not None and base.session_paths and not (scenario.scale or scenario.open):
+        return ScenarioRun(name, scenario, restaff(base, s_inputs, s_config))
     return ScenarioRun(name, scenario, assemble(s_inputs, s_forecasts, s_config, calibration))
+
+
+def restaff(base: WeeklyResult, inputs: WeeklyInputs, config: Config) -> WeeklyResult:
+    """The base week's session paths staffed again with ``inputs``' roster and ``config``."""
+    clinics = list(base.session_paths)
+    weeks = inputs.forecast_weeks(config.horizon_weeks)
+    hours = rostered_hours_by_clinic(default_roster(inputs.roster, config), clinics, weeks)
+    settings = default_staffing(config)
+    tables = [staffing_table(c, weeks, base.session_paths[c], hours[c], settings) for c in clinics]
+    by_skill = staff_by_skill(tables, inputs.roster, config, weeks)
+    problems = tuple(unrostered(inputs.roster, clinics)) + by_skill.problems
+    return replace(base, staffing=by_skill.staffing, skills=by_skill.cover, problems=problems)

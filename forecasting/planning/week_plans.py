@@ -114,7 +114,7 @@ def plan_week(
     for name in names:
         runs.append(
             run_scenario(name, config.scenarios[name], inputs, forecasts, config, regions,
-                         calibration)
+                         calibration, base=result)
         )  # fmt: skip
         step(f"scenario {name}")
     comparison = (
