@@ -7,30 +7,18 @@ from collections.abc import Sequence
 import pandas as pd
 
 from forecasting.calendar import week_start
-from forecasting.columns import COMPLETED, SESSIONS, WEEK
 from forecasting.report.frames import Frames
+from forecasting.staffing.problems import weeks_old as clinic_weeks_old
 
 __all__ = ["stale_action", "stale_banner", "weeks_old"]
 
 
 def weeks_old(frames: Frames, names: Sequence[str], as_of: pd.Timestamp) -> dict[str, int]:
     """Per clinic with data: weeks between the last complete week before the cut-off and its
-    newest week with procedures or sessions (0 when that week is the last complete one)."""
-    cutoff = week_start(as_of)
-    expected = cutoff - pd.Timedelta(weeks=1)
-    out: dict[str, int] = {}
-    for name in names:
-        weeks: list[pd.Timestamp] = []
-        for frame, col in ((frames.procedures, COMPLETED), (frames.sessions, SESSIONS)):
-            rows = frames.of_clinic(frame, name)
-            if rows.empty or col not in rows:
-                continue
-            seen = rows.loc[(rows[WEEK] < cutoff) & (rows[col] > 0), WEEK]
-            if not seen.empty:
-                weeks.append(pd.Timestamp(seen.max()))
-        if weeks:
-            out[name] = max((expected - max(weeks)).days // 7, 0)
-    return out
+    newest week with procedures or sessions (0 when that week is the last complete one); the
+    same count as the clinic problem ``stale_data`` (:func:`forecasting.staffing.problems`)."""
+    old = clinic_weeks_old(frames.procedures, frames.sessions, week_start(as_of))
+    return {name: old[name] for name in names if name in old}
 
 
 def stale_action(weeks: int) -> str:

@@ -109,7 +109,7 @@ def build_view(data: ReportData) -> ReportView:
     """Format everything the report shows (same data, same view)."""
     as_of = pd.Timestamp(data.as_of)
     frames = Frames.of(data)
-    names = frames.clinics()
+    names = sorted({*frames.clinics(), *data.problems})  # a clinic with no data has a problem
     horizon = int(data.settings.horizon_weeks or 0) or frames.max_horizon()
     comparison = compare(
         data.archive.forecasts,
@@ -128,6 +128,9 @@ def build_view(data: ReportData) -> ReportView:
         for i, name in enumerate(names, start=1)
     ]
     clinics = [_stale_clinic(c, old[c.name]) if c.name in old else c for c in clinics]
+    clinics = [
+        _unforecast(c, data.problems[c.name][0]) if _no_figures(c, data) else c for c in clinics
+    ]
     banner = stale_banner(old)
     week = T.network_week([c.lead for c in clinics if c.lead is not None], as_of)
     network_header = [
@@ -248,6 +251,23 @@ def _stale_clinic(clinic: ClinicView, weeks: int) -> ClinicView:
         clinic,
         status="check",
         action=action,
+        summary=replace(clinic.summary, cells=cells, mark="warn"),
+    )
+
+
+def _no_figures(clinic: ClinicView, data: ReportData) -> bool:
+    """A clinic with a problem and neither a sessions forecast nor staffing rows."""
+    return clinic.name in data.problems and clinic.lead is None and clinic.staffing is None
+
+
+def _unforecast(clinic: ClinicView, problem: str) -> ClinicView:
+    """A clinic with no figures (no usable data): its first problem is its action."""
+    cells = list(clinic.summary.cells)
+    cells[1] = "Fix its data"
+    return replace(
+        clinic,
+        status="check",
+        action=problem[0].upper() + problem[1:] + ".",
         summary=replace(clinic.summary, cells=cells, mark="warn"),
     )
 
