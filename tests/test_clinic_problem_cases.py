@@ -273,3 +273,90 @@ def test_rejected_rows_are_counted_per_clinic_from_the_quarantine(demo_exports, 
     counts = rejected_by_clinic(tmp_path / "processed")
     assert counts.get("ghost") == 9
     assert rejected_by_clinic(tmp_path / "nothing") == {}
+
+
+# ----------------------------------------------------------------------------------------------
+# End to end: `lymphcast weekly` as operations run it
+
+
+def _weekly(tmp_path, as_of: str):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    config = tmp_path / "fast.toml"
+    config.write_text('[model]\nname = "seasonal_naive"\n[orchestration]\nmin_free_mb = 0\n')
+    command = [sys.executable, "-m", "lymphcast", "weekly", "--as-of", as_of]
+    command += ["--config", str(config), "--raw", str(tmp_path / "raw")]
+    command += ["--processed", str(tmp_path / "p"), "--reports", str(tmp_path / "reports")]
+    return subprocess.run(command, cwd=root, capture_output=True, text=True)
+
+
+def _page_text(path) -> str:
+    import html
+    import re
+
+    page = re.sub(r"<(script|style)[^>]*>.*?</\1>", "", path.read_text(), flags=re.S)
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
+
+
+@pytest.mark.slow
+def test_weekly_with_problem_clinics_completes_for_the_others_and_exits_3(tmp_path) -> None:
+    import json
+
+    from forecasting.demo import generate_demo
+
+    raw = tmp_path / "raw"
+    generate_demo(raw, clinics=2, years=1, seed=3, end=date(2026, 11, 30))
+    roster = pd.read_csv(raw / "roster.csv", dtype=str)
+    extra = roster.iloc[:2].assign(clinic_id=["booked", "ghost"], therapist_id=["tb", "tg"])
+    pd.concat([roster, extra]).to_csv(raw / "roster.csv", index=False)
+    bad = "\n".join(f"30/02/2026,ghost,liposuction,{i}" for i in range(6))
+    (raw / "procedures_ghost.csv").write_text(f"date,clinic_id,procedure,count\n{bad}\n")
+    (raw / "procedures_booked.csv").write_text(
+        "date,clinic_id,procedure,status\n"
+        "2026-12-08,booked,liposuction,scheduled\n2026-12-15,booked,bbl,scheduled\n"
+    )
+    done = _weekly(tmp_path, "2026-11-30")
+    assert done.returncode == 3, done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    warnings = [line for line in done.stderr.splitlines() if line.startswith("warning:")]
+    assert [w.split(":")[1].strip() for w in warnings] == ["booked", "ghost"], warnings
+    assert "only scheduled (future) procedures" in warnings[0]
+    assert "every export row of this clinic was rejected (6 rows in quarantine)" in warnings[1]
+    folder = next((tmp_path / "reports").glob("2026-W*"))
+    manifest = json.loads((folder / "run_manifest.json").read_text())
+    kinds = [(p["clinic_id"], p["kind"]) for p in manifest["problems"]]
+    assert kinds == [("booked", ONLY_BOOKINGS), ("ghost", ALL_REJECTED)]
+    staffing = pd.read_csv(folder / "staffing.csv")
+    assert set(staffing[C.CLINIC]) == {"bayview", "harbor"}  # the others, in full
+    assert staffing.groupby(C.CLINIC).size().tolist() == [12, 12]
+    text = _page_text(folder / "index.html")
+    assert "2 clinics need attention: booked (the exports hold only scheduled" in text
+    pages = {p.name.split("-")[0]: p for p in (folder / "clinics").glob("*.html")}
+    assert set(pages) == {"bayview", "booked", "ghost", "harbor"}
+    assert "Every export row of this clinic was rejected" in _page_text(pages["ghost"])
+    assert not list((tmp_path / "reports").glob("*.FAILED.md"))
+
+
+@pytest.mark.slow
+def test_weekly_long_after_the_last_data_leads_with_stale_data_and_gives_no_advice(
+    tmp_path,
+) -> None:
+    from forecasting.demo import generate_demo
+
+    generate_demo(tmp_path / "raw", clinics=2, years=1, seed=3, end=date(2023, 11, 27))
+    done = _weekly(tmp_path, "2026-12-14")  # 161 weeks after the last data
+    assert done.returncode == 3, done.stderr
+    warnings = [line for line in done.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 2 and all("weeks older than the last complete week" in w
+                                      for w in warnings)  # fmt: skip
+    folder = tmp_path / "reports" / "2026-W51"
+    text = _page_text(folder / "index.html")
+    summary = text[text.index("Network summary") :]
+    assert summary.split(" ", 3)[2] == "Stale" or summary.startswith("Network summary Stale data")
+    assert "roster covers" not in text
+    for page in (folder / "clinics").glob("*.html"):
+        clinic = _page_text(page)
+        assert "Data is 159 weeks old: export again" in clinic and "roster covers" not in clinic
