@@ -360,3 +360,18 @@ def test_weekly_long_after_the_last_data_leads_with_stale_data_and_gives_no_advi
     for page in (folder / "clinics").glob("*.html"):
         clinic = _page_text(page)
         assert "Data is 159 weeks old: export again" in clinic and "roster covers" not in clinic
+
+
+def test_a_clinic_that_opens_after_the_cutoff_is_no_problem(network) -> None:
+    from forecasting.week import run_week
+
+    procedures, sessions, roster, bookings = network
+    later = roster.iloc[:1].assign(
+        **{C.CLINIC: "opening", C.THERAPIST: "t-o", C.START_DATE: _CUTOFF + pd.Timedelta(weeks=2)}
+    )
+    inputs = _inputs(procedures, sessions, pd.concat([roster, later]), bookings)
+    future = pd.DataFrame(
+        {C.CLINIC: "opening", C.PROCEDURE: "bbl", C.WEEK: [_CUTOFF], C.SCHEDULED: [2.0]}
+    )
+    inputs = replace(inputs, scheduled=pd.concat([inputs.scheduled, future], ignore_index=True))
+    assert run_week(inputs, _config()).problems == ()

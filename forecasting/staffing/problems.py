@@ -122,9 +122,11 @@ def clinic_problems(
 
     Args:
         procedures, sessions: Processed weekly rows before the first forecast week.
-        roster: The roster; a clinic with rostered hours in the forecast weeks but no history
+        roster: The roster; a clinic with rostered hours in the cut-off week but no history
             is named, as is a clinic with history and no roster row (:func:`unrostered`).
-        booked: Clinics with scheduled or booked procedures for the forecast weeks.
+        booked: Clinics with scheduled or booked procedures for the forecast weeks (named
+            when rostered in the cut-off week or not on the roster at all: a clinic whose
+            therapists start later has not opened yet).
         rejected: Quarantined rows per clinic (:func:`forecasting.ingest.rejected_by_clinic`).
         weeks: The forecast weeks (the first is the cut-off week).
         config: ``model.min_clinic_weeks``, ``report.max_missing_weeks``,
@@ -135,11 +137,13 @@ def clinic_problems(
     have = sorted({str(c) for c in procedures[C.CLINIC]} | {str(c) for c in sessions[C.CLINIC]})
     listed = sorted({str(c) for c in roster[C.CLINIC]}) if len(roster) else []
     hours = rostered_hours_by_clinic(roster, listed, weeks)
-    rostered = {c for c in listed if hours[c].sum() > 0}
+    # rostered in the cut-off week: a clinic whose therapists start later has not opened yet
+    rostered = {c for c in listed if hours[c][0] > 0}
     rare = config.ingest.other_name_min_rows
     named = {c for c, n in rejected.items() if n >= rare or c in rostered}
+    named |= {c for c in booked if c in rostered or c not in listed}
     out = unrostered(roster, have)
-    out += [_missing(c, booked, rejected) for c in sorted((rostered | booked | named) - set(have))]
+    out += [_missing(c, booked, rejected) for c in sorted((rostered | named) - set(have))]
     firsts = procedures.groupby(C.CLINIC)[C.WEEK].min() if len(procedures) else pd.Series()
     for clinic, first in firsts.items():
         age = int((cutoff - pd.Timestamp(first)).days // 7)
