@@ -1,8 +1,10 @@
-"""Stale data: how many weeks old a clinic's newest data is, the report's banner and action."""
+"""Clinics without advice: how old stale data is, the report's banner and withheld actions."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
 
 import pandas as pd
 
@@ -10,7 +12,7 @@ from forecasting.calendar import week_start
 from forecasting.report.frames import Frames
 from forecasting.staffing.problems import weeks_old as clinic_weeks_old
 
-__all__ = ["stale_action", "stale_banner", "weeks_old"]
+__all__ = ["stale_action", "stale_banner", "weeks_old", "without_advice"]
 
 
 def weeks_old(frames: Frames, names: Sequence[str], as_of: pd.Timestamp) -> dict[str, int]:
@@ -34,4 +36,18 @@ def stale_banner(old: dict[str, int]) -> str | None:
     return (
         f"Stale data: the newest data is older than the last complete week ({parts}); "
         "export again and rerun before acting on this report."
+    )
+
+
+def without_advice(clinic: Any, action: str, cell: str) -> Any:
+    """A report ``ClinicView`` whose staffing advice is withheld: ``action`` in its place
+    (stale data, or a problem that left the clinic without figures) and ``cell`` as its
+    action in the network table, marked for attention."""
+    cells = list(clinic.summary.cells)
+    cells[1] = cell
+    return replace(
+        clinic,
+        status="check",
+        action=action,
+        summary=replace(clinic.summary, cells=cells, mark="warn"),
     )

@@ -10,7 +10,7 @@ the same thing. The same data gives the same view.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -23,7 +23,7 @@ from forecasting.report.clinic_charts import Chart, clinic_charts
 from forecasting.report.clinic_ids import clinic_page_path
 from forecasting.report.data import ReportData
 from forecasting.report.frames import Frames
-from forecasting.report.stale import stale_action, stale_banner, weeks_old
+from forecasting.report.stale import stale_action, stale_banner, weeks_old, without_advice
 from forecasting.report.tables import (
     Row,
     Table,
@@ -127,10 +127,12 @@ def build_view(data: ReportData) -> ReportView:
         _clinic(data, frames, comparison, stale.get(name, []), name, f"clinic-{i}", as_of)
         for i, name in enumerate(names, start=1)
     ]
-    clinics = [_stale_clinic(c, old[c.name]) if c.name in old else c for c in clinics]
     clinics = [
-        _unforecast(c, data.problems[c.name][0]) if _no_figures(c, data) else c for c in clinics
-    ]
+        without_advice(c, stale_action(old[c.name]), "Export again") if c.name in old
+        else without_advice(c, _sentence(data.problems[c.name][0]), "Fix its data")
+        if _no_figures(c, data) else c
+        for c in clinics
+    ]  # fmt: skip
     banner = stale_banner(old)
     week = T.network_week([c.lead for c in clinics if c.lead is not None], as_of)
     network_header = [
@@ -242,34 +244,13 @@ def _clinic(
     )
 
 
-def _stale_clinic(clinic: ClinicView, weeks: int) -> ClinicView:
-    """A clinic whose newest data is ``weeks`` old: export again instead of staffing advice."""
-    action = stale_action(weeks)
-    cells = list(clinic.summary.cells)
-    cells[1] = "Export again"
-    return replace(
-        clinic,
-        status="check",
-        action=action,
-        summary=replace(clinic.summary, cells=cells, mark="warn"),
-    )
-
-
 def _no_figures(clinic: ClinicView, data: ReportData) -> bool:
     """A clinic with a problem and neither a sessions forecast nor staffing rows."""
     return clinic.name in data.problems and clinic.lead is None and clinic.staffing is None
 
 
-def _unforecast(clinic: ClinicView, problem: str) -> ClinicView:
-    """A clinic with no figures (no usable data): its first problem is its action."""
-    cells = list(clinic.summary.cells)
-    cells[1] = "Fix its data"
-    return replace(
-        clinic,
-        status="check",
-        action=problem[0].upper() + problem[1:] + ".",
-        summary=replace(clinic.summary, cells=cells, mark="warn"),
-    )
+def _sentence(text: str) -> str:
+    return text[0].upper() + text[1:] + "."
 
 
 def _notes(

@@ -67,7 +67,9 @@ def unrostered(roster: pd.DataFrame, clinics: list[str]) -> list[ClinicProblem]:
     ]
 
 
-def weeks_old(procedures: pd.DataFrame, sessions: pd.DataFrame, cutoff: pd.Timestamp) -> dict:
+def weeks_old(
+    procedures: pd.DataFrame, sessions: pd.DataFrame, cutoff: pd.Timestamp
+) -> dict[str, int]:
     """Per clinic with data: complete weeks between its newest week with completed procedures
     or sessions (before ``cutoff``, a Monday) and the last complete week (0: up to date)."""
     seen = [
