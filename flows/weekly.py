@@ -311,6 +311,7 @@ def weekly_tasks(
     assemble_key = caching.digest(
         "assemble", str(inputs.cutoff_week), *map(caching.frame_digest, frames),
         *(series_keys[k] for k in keys), settings, code, str(calibration.manifest()),
+        repr(sorted(inputs.rejected.items())),  # quarantined rows per clinic: its problems
     )  # fmt: skip
     result = tasks.assemble(
         inputs, forecasts, config, cache_key=assemble_key, calibration=calibration

@@ -42,13 +42,16 @@ from forecasting.demand.pathways import learn_pathways
 from forecasting.demand.sessions import clinic_demand
 from forecasting.demand.summary import DemandSummary
 from forecasting.ingest import load_bookings, load_processed
+from forecasting.ingest.rejected import rejected_by_clinic
 from forecasting.layout import DataLayout
 from forecasting.models import (
     NetworkPrior,
     Selection,
     SeriesForecast,
+    borrowed_forecast,
     choose_model,
     forecast_series,
+    is_young,
     load_selection,
     run_prior,
     summarise_paths,
@@ -56,7 +59,7 @@ from forecasting.models import (
 from forecasting.progress import Progress, stage
 from forecasting.series import SeriesKey, procedure_histories, series_rng, series_uid
 from forecasting.staffing.hours import rostered_hours_by_clinic, staffing_table
-from forecasting.staffing.problems import ClinicProblem, unrostered
+from forecasting.staffing.problems import ClinicProblem, clinic_problems
 from forecasting.staffing.skill_staffing import default_roster, default_staffing, staff_by_skill
 from forecasting.staffing.skills import SkillCover
 
@@ -82,6 +85,8 @@ class WeeklyInputs:
     scheduled: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=[C.CLINIC, C.PROCEDURE, C.WEEK, C.SCHEDULED])
     )
+    # quarantined rows per clinic (forecasting.ingest.rejected.rejected_by_clinic)
+    rejected: Mapping[str, int] = field(default_factory=dict)
 
     def histories(self) -> dict[SeriesKey, pd.DataFrame]:
         """Zero-filled weekly procedure history per series (:func:`series.procedure_histories`)."""
@@ -131,7 +136,8 @@ def load_inputs(layout: DataLayout, as_of: date) -> WeeklyInputs:
     """
     procedures, sessions, roster = load_processed(layout.processed)
     check_cutoff(procedures, sessions, as_of)
-    return cut_inputs(procedures, sessions, roster, as_of, bookings=load_bookings(layout.processed))
+    inputs = cut_inputs(procedures, sessions, roster, as_of, load_bookings(layout.processed))
+    return replace(inputs, rejected=rejected_by_clinic(layout.processed))
 
 
 def forecast_one(
@@ -150,7 +156,14 @@ def forecast_one(
     says so; ``SeriesForecast.selection`` records how each choice was made. ``warm_start`` is
     the series' state from an earlier run (:mod:`forecasting.models.warm_start`), or None;
     ``prior`` the run's network prior for ``pooled`` (:func:`forecasting.models.run_prior`).
+    A new clinic's series (shorter than ``[model] min_clinic_weeks``) borrows that prior
+    (:mod:`forecasting.models.borrowed`).
     """
+    if is_young(history, config.model):  # a new clinic: borrowed from the network
+        return borrowed_forecast(
+            history, config.model, horizon=config.horizon_weeks, n_paths=config.n_paths,
+            rng=series_rng(config.seed, key), prior=prior,
+        )  # fmt: skip
     if selection is None and config.model.name in ("auto", "ensemble"):
         selection = load_selection(config.model.backtest_dir)
     return forecast_series(
@@ -218,8 +231,8 @@ def run_week(
     Returns:
         WeeklyResult: the forecast.csv and staffing.csv frames and how they were made.
 
-    A clinic with data but no therapist on the roster is forecast all the same (its staffing
-    rows show roster 0) and named in ``WeeklyResult.problems`` with its fix.
+    One clinic's problems (no roster, no usable data, a new clinic, stale data) are named in
+    ``WeeklyResult.problems`` (:func:`assemble`); the run goes on for every other clinic.
     """
     histories = inputs.histories()
     forecasts: dict[SeriesKey, SeriesForecast] = {}
@@ -368,13 +381,14 @@ def assemble(
     non-surgical demand with over-dispersed count noise (:mod:`forecasting.demand.sessions`);
     staffing comes from those paths (:mod:`forecasting.staffing`).
 
-    A clinic with data but no therapist on the roster is forecast all the same (its staffing
-    rows show roster 0) and named in ``WeeklyResult.problems`` with its fix.
+    Each clinic's problems, with their fix, are in ``WeeklyResult.problems``
+    (:func:`forecasting.staffing.problems.clinic_problems`): a clinic without roster rows is
+    forecast with roster 0; one without history before the cut-off (only bookings, every row
+    rejected, on the roster only) gets no rows; the others' figures do not change.
     """
     horizon = config.horizon_weeks
     weeks = inputs.forecast_weeks(horizon)
     clinics = inputs.clinics
-    problems = tuple(unrostered(inputs.roster, clinics))
     past = clinic_histories(inputs.procedures, inputs.sessions, inputs.cutoff_week)
     learned = learn_pathways(past, config.pathways, config.demand)
     pickup = pickup_curve(
@@ -383,6 +397,11 @@ def assemble(
     # Grouped once for all clinics (not filtered per clinic).
     known = WeeklyBooks.of(inputs.bookings, COUNT, weeks)
     scheduled = WeeklyBooks.of(inputs.scheduled, C.SCHEDULED, weeks)
+    booked = {c for books in (known, scheduled) for (c, _), n in books.counts.items() if n.any()}
+    problems = tuple(
+        clinic_problems(inputs.procedures, inputs.sessions, inputs.roster, booked,
+                        inputs.rejected, weeks, config)
+    )  # fmt: skip
     # hours of the therapists who give MLD (every therapist when the roster has no skills)
     roster_hours = rostered_hours_by_clinic(default_roster(inputs.roster, config), clinics, weeks)
     staffing_config = default_staffing(config)

@@ -257,7 +257,8 @@ def weekly(
 
     Exit status: 0 done; 3 done with warnings (the report is published, but a clinic needs
     attention, e.g. it has no roster rows: each printed with its fix); 2 bad arguments or
-    configuration (nothing runs); 1 the run failed (a failure notice is written).
+    configuration, or --as-of before the first week of data (nothing runs); 1 the run failed
+    (a failure notice is written).
     """
     from forecasting.config import load_config
     from forecasting.errors import ConfigError
@@ -278,6 +279,10 @@ def weekly(
         from forecasting.planning.scenarios import unknown_scenarios
 
         unknown_scenarios(list(scenario or []), cfg)
+        if as_of is not None:  # a cut-off before any data: refused before anything is written
+            from lymphcast.preflight import check_data_cutoff
+
+            check_data_cutoff(raw, as_of.date(), cfg.ingest)
         _preflight(cfg, processed, reports)
         from flows.runners import check_dask_scheduler, check_prefect_api
 

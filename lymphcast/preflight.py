@@ -1,4 +1,4 @@
-"""Checks before Prefect starts: the folders a run writes, their free space, Prefect's home.
+"""Checks before Prefect starts: the data cut-off, the folders a run writes, Prefect's home.
 
 A run that would fail on a read-only folder or a full disk fails here, in one sentence and in
 a second, instead of after Prefect's start-up and a minute of work. An unusable Prefect home
@@ -10,8 +10,10 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from datetime import date
 from pathlib import Path
 
+from forecasting.config import IngestConfig
 from forecasting.errors import ConfigError, OutputError
 
 
@@ -75,3 +77,23 @@ def prefect_home(data_dir: Path) -> str | None:
     if "MPLCONFIGDIR" not in os.environ:  # matplotlib's cache sits in HOME as well
         os.environ["MPLCONFIGDIR"] = str(fallback.parent / ".matplotlib")
     return f"Prefect's home {home} cannot be written ({reason}); using {fallback} instead."
+
+
+def check_data_cutoff(raw: Path, as_of: date, config: IngestConfig) -> None:
+    """Refuse a cut-off before the raw exports' first week of data, before Prefect starts.
+
+    Reads only the date column of each procedures and sessions export
+    (:func:`forecasting.ingest.span.first_data_day`), so nothing is ingested, published or
+    noticed for a run that cannot have any history. The flow checks the processed data again
+    (:func:`forecasting.demand.cutoff.check_cutoff`): rows dated before the cut-off that the
+    ingest rejects are caught there.
+
+    Raises:
+        InputError: ``--as-of`` is before the first week of data (exit 2), in one sentence.
+    """
+    from forecasting.calendar import week_start
+    from forecasting.demand.cutoff import refuse_early_cutoff
+    from forecasting.ingest.span import first_data_day
+
+    first = first_data_day(raw, config, before=week_start(as_of).date())
+    refuse_early_cutoff(first, as_of)

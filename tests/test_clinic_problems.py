@@ -36,7 +36,9 @@ def test_no_weeks_at_all_asks_for_the_ingest() -> None:
 
 
 @pytest.mark.slow
-def test_weekly_with_a_cutoff_before_the_data_exits_2_and_publishes_no_report(tmp_path) -> None:
+def test_weekly_with_a_cutoff_before_the_data_exits_2_before_prefect_and_writes_nothing(
+    tmp_path,
+) -> None:
     import subprocess
     import sys
     from pathlib import Path
@@ -48,19 +50,39 @@ def test_weekly_with_a_cutoff_before_the_data_exits_2_and_publishes_no_report(tm
     generate_demo(raw, clinics=1, years=1, seed=3, end=date(2026, 11, 30))
     config = tmp_path / "fast.toml"
     config.write_text('[model]\nname = "seasonal_naive"\n[orchestration]\nmin_free_mb = 0\n')
-    reports = tmp_path / "reports"
+    reports, processed = tmp_path / "reports", tmp_path / "p"
     command = [sys.executable, "-m", "lymphcast", "weekly", "--as-of", "2020-01-06"]
-    command += ["--config", str(config), "--raw", str(raw), "--processed", str(tmp_path / "p")]
+    command += ["--config", str(config), "--raw", str(raw), "--processed", str(processed)]
     done = subprocess.run(
         [*command, "--reports", str(reports)], cwd=root, capture_output=True, text=True
     )
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr + done.stdout
-    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1 and "--as-of 2020-01-06 is before" in errors[0]
-    published = [p for p in reports.rglob("*") if p.is_file()] if reports.exists() else []
-    report = [p for p in published if not p.name.startswith(".")]  # the run's lock aside
-    assert all(p.name.endswith("FAILED.md") for p in report), report  # a notice, no report
+    lines = done.stderr.splitlines()  # one sentence; Prefect never started (no "starting")
+    assert len(lines) == 1 and lines[0].startswith("error: --as-of 2020-01-06 is before the ")
+    assert lines[0].endswith("); pass a cut-off after that week.")
+    assert not reports.exists() and not processed.exists()  # no report, no FAILED.md
+
+
+def test_the_first_day_of_the_raw_exports_reads_only_dates(tmp_path) -> None:
+    from forecasting.config import IngestConfig
+    from forecasting.ingest.span import first_data_day
+    from lymphcast.preflight import check_data_cutoff
+
+    (tmp_path / "procedures_a.csv").write_text(
+        "date,clinic_id,procedure\n03/04/2024,a,lipo\nnot a date,a,lipo\n2024-05-01,a,bbl\n"
+    )
+    (tmp_path / "sessions_a.csv").write_text("date,clinic_id\n2024-06-03,a\n")
+    (tmp_path / "roster.csv").write_text(
+        "clinic_id,therapist_id,weekly_hours,start_date\na,t1,30,2001-01-01\n"
+    )
+    (tmp_path / "notes.csv").write_text("just,text\n1,2\n")
+    # 03/04/2024 is 4 March month-first, 3 April day-first: the earlier counts; the roster's
+    # start dates are no data
+    assert first_data_day(tmp_path, IngestConfig()) == date(2024, 3, 4)
+    check_data_cutoff(tmp_path, date(2024, 3, 11), IngestConfig())  # the week after: fine
+    with pytest.raises(InputError, match=r"--as-of 2024-03-06 is before .* \(2024-03-04\)"):
+        check_data_cutoff(tmp_path, date(2024, 3, 6), IngestConfig())  # the same week
 
 
 def test_a_clinic_without_roster_rows_is_a_problem_naming_it_and_the_fix() -> None:
@@ -230,3 +252,29 @@ def test_warnings_artifact_lists_each_problem_escaped() -> None:
     )
     assert text.splitlines()[0] == "# Completed with warnings, 2026-W49"
     assert "- **&lt;b&gt;x&lt;/b&gt;**: no roster; add \\*them\\*." in text
+
+
+def test_the_first_day_before_a_cutoff_is_found_in_the_head_or_else_in_the_whole_file(
+    tmp_path,
+) -> None:
+    from datetime import timedelta
+
+    from forecasting.config import IngestConfig
+    from forecasting.ingest.span import HEAD_BYTES, first_data_day
+
+    days = [date(2024, 1, 1) + timedelta(days=i % 300) for i in range(6000)]
+    body = "".join(f"{d.isoformat()},a,liposuction\n" for d in days)
+    assert len(body) > 2 * HEAD_BYTES
+    sorted_file = tmp_path / "sorted" / "procedures_a.csv"
+    sorted_file.parent.mkdir()
+    sorted_file.write_text("date,clinic_id,procedure\n" + body)
+    assert first_data_day(sorted_file.parent, IngestConfig(), before=date(2024, 2, 1)) < date(
+        2024, 2, 1
+    )
+    # the only early row sits past the head: the whole file is read, and it is found
+    late = tmp_path / "late" / "procedures_a.csv"
+    late.parent.mkdir()
+    rows = "".join(f"2025-06-{d % 28 + 1:02d},a,bbl\n" for d in range(6000))
+    late.write_text("date,clinic_id,procedure\n" + rows + "2023-05-02,a,bbl\n")
+    assert first_data_day(late.parent, IngestConfig(), before=date(2024, 1, 1)) == date(2023, 5, 2)
+    assert first_data_day(late.parent, IngestConfig()) == date(2023, 5, 2)

@@ -44,3 +44,36 @@ def test_a_guarded_child_ends_when_its_parent_is_killed() -> None:
         except ProcessLookupError:
             pass
         parent.stdout.close()
+
+
+BACKTEST = textwrap.dedent(
+    """
+    import sys
+    from typer.testing import CliRunner
+    from lymphcast.cli import app
+    folder = sys.argv[1]
+    args = ["backtest", "--series", folder + "/s.csv", "--models", "naive", "--horizon", "2",
+            "--folds", "1", "--selection-folds", "0", "--paths", "10", "--workers", "1",
+            "--out", folder + "/out"]
+    result = CliRunner().invoke(app, args)
+    print(result.output[-300:])
+    print(result.exit_code, sorted(m for m in sys.modules if m.split(".")[0] == "prefect")[:3])
+    """
+)
+
+
+@pytest.mark.slow
+def test_backtest_never_starts_prefect_so_no_server_can_be_orphaned(tmp_path) -> None:
+    """Only `weekly` (guarded) and `serve` (needs PREFECT_API_URL) run flows; `backtest` is the
+    library alone: Prefect is never imported, so no temporary API server exists to outlive it."""
+    from datetime import date, timedelta
+
+    weeks = [date(2023, 1, 2) + timedelta(weeks=i) for i in range(60)]
+    rows = "\n".join(f"a,{w.isoformat()},{i % 7 + 3}" for i, w in enumerate(weeks))
+    (tmp_path / "s.csv").write_text(f"unique_id,ds,y\n{rows}\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", BACKTEST, str(tmp_path)], env=env, capture_output=True,
+        text=True, cwd=ROOT, timeout=300,
+    )  # fmt: skip
+    assert done.stdout.strip().splitlines()[-1] == "0 []", done.stdout + done.stderr

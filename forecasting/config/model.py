@@ -87,6 +87,13 @@ class ModelConfig(Strict):
     min_history_weeks: int = Field(
         default=52, ge=4, description="series shorter than this use the fallback model"
     )
+    min_clinic_weeks: int = Field(
+        default=13,
+        ge=1,
+        le=104,
+        description="a clinic with fewer weeks of history borrows the network's seasonal "
+        "pattern times its own recent level (pooled) and is named as a clinic problem",
+    )
     season_length: int = Field(default=52, ge=1, le=104, description="seasonal naive's season")
     candidates: list[ModelName] = Field(
         default_factory=lambda: [m for m in get_args(ModelName) if m not in NETWORK_MODELS],

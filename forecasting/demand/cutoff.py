@@ -10,7 +10,7 @@ from forecasting import columns as C
 from forecasting.calendar import week_start
 from forecasting.errors import InputError
 
-__all__ = ["check_cutoff"]
+__all__ = ["check_cutoff", "refuse_early_cutoff"]
 
 
 def check_cutoff(procedures: pd.DataFrame, sessions: pd.DataFrame, as_of: date) -> None:
@@ -24,9 +24,20 @@ def check_cutoff(procedures: pd.DataFrame, sessions: pd.DataFrame, as_of: date) 
     )
     if weeks.empty:
         raise InputError("The processed data holds no weeks; run `lymphcast ingest` first.")
-    first = weeks.min()
-    if first >= week_start(as_of):
+    refuse_early_cutoff(weeks.min(), as_of)
+
+
+def refuse_early_cutoff(first: date | pd.Timestamp | None, as_of: date) -> None:
+    """Raise when the first day (or week) of data ``first`` is not before the week of ``as_of``.
+
+    Raises:
+        InputError: one sentence naming the first week of data and the fix (exit 2).
+    """
+    if first is None:
+        return
+    start = week_start(pd.Timestamp(first))
+    if start >= week_start(as_of):
         raise InputError(
             f"--as-of {as_of.isoformat()} is before the first week of data "
-            f"({first.date().isoformat()}); pass a cut-off after that week."
+            f"({start.date().isoformat()}); pass a cut-off after that week."
         )

@@ -9,6 +9,7 @@ model (or ``auto`` / ``ensemble`` selection) and, visibly, the fallback.
 
 from forecasting.models.base import Model, summarise_paths, validate_history
 from forecasting.models.baselines import Drift, HistoricMean, Naive, SeasonalNaive
+from forecasting.models.borrowed import BORROWED_MODEL, borrowed_forecast, is_young
 from forecasting.models.ensemble import Ensemble, combine_paths
 from forecasting.models.network import NetworkPrior
 from forecasting.models.pooled import PooledModel
@@ -33,6 +34,9 @@ from forecasting.models.selection import ModelChoice, Selection, choose_model, l
 from forecasting.models.statsmodels_models import ETS, SarimaxFourier, StlEts
 
 __all__ = [
+    "BORROWED_MODEL",
+    "borrowed_forecast",
+    "is_young",
     "NetworkPrior",
     "PooledModel",
     "run_prior",

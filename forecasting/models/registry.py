@@ -115,8 +115,10 @@ def ensemble_settings(
 
 def run_prior(config: ModelConfig, histories: Mapping[Any, pd.DataFrame]) -> NetworkPrior | None:
     """The network prior of a run (once, from every series' history) when the configured model
-    borrows one (``pooled``), else None; ``histories`` is not modified."""
-    if config.name not in NETWORK_MODELS:
+    borrows one (``pooled``) or a new clinic does (a series shorter than ``min_clinic_weeks``,
+    see :mod:`forecasting.models.borrowed`), else None; ``histories`` is not modified."""
+    young = any(0 < len(h) < config.min_clinic_weeks for h in histories.values())
+    if config.name not in NETWORK_MODELS and not young:
         return None
     return network_prior(
         histories, min_weeks=config.pooled.min_weeks, ramp_weeks=config.pooled.ramp_weeks

@@ -10,7 +10,7 @@ the same thing. The same data gives the same view.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -25,7 +25,7 @@ from forecasting.report.data import ReportData
 from forecasting.report.frames import Frames
 from forecasting.report.ingest_text import files_sentence
 from forecasting.report.plan_views import ClinicShifts, ScenarioView
-from forecasting.report.stale import stale_action, stale_banner, weeks_old
+from forecasting.report.stale import stale_action, stale_banner, weeks_old, without_advice
 from forecasting.report.tables import (
     Row,
     Table,
@@ -116,7 +116,7 @@ def build_view(data: ReportData) -> ReportView:
     """Format everything the report shows (same data, same view)."""
     as_of = pd.Timestamp(data.as_of)
     frames = Frames.of(data)
-    names = frames.clinics()
+    names = sorted({*frames.clinics(), *data.problems})  # a clinic with no data has a problem
     horizon = int(data.settings.horizon_weeks or 0) or frames.max_horizon()
     comparison = compare(
         data.archive.forecasts,
@@ -134,7 +134,12 @@ def build_view(data: ReportData) -> ReportView:
         _clinic(data, frames, comparison, stale.get(name, []), name, f"clinic-{i}", as_of)
         for i, name in enumerate(names, start=1)
     ]
-    clinics = [_stale_clinic(c, old[c.name]) if c.name in old else c for c in clinics]
+    clinics = [
+        without_advice(c, stale_action(old[c.name]), "Export again") if c.name in old
+        else without_advice(c, _sentence(data.problems[c.name][0]), "Fix its data")
+        if _no_figures(c, data) else c
+        for c in clinics
+    ]  # fmt: skip
     banner = stale_banner(old)
     week = T.network_week([c.lead for c in clinics if c.lead is not None], as_of)
     network_header = ["Clinic", "Action", f"Sessions {week[0].lower()}{week[1:]}",
@@ -241,17 +246,13 @@ def _clinic(
     )
 
 
-def _stale_clinic(clinic: ClinicView, weeks: int) -> ClinicView:
-    """A clinic whose newest data is ``weeks`` old: export again instead of staffing advice."""
-    action = stale_action(weeks)
-    cells = list(clinic.summary.cells)
-    cells[1] = "Export again"
-    return replace(
-        clinic,
-        status="check",
-        action=action,
-        summary=replace(clinic.summary, cells=cells, mark="warn"),
-    )
+def _no_figures(clinic: ClinicView, data: ReportData) -> bool:
+    """A clinic with a problem and neither a sessions forecast nor staffing rows."""
+    return clinic.name in data.problems and clinic.lead is None and clinic.staffing is None
+
+
+def _sentence(text: str) -> str:
+    return text[0].upper() + text[1:] + "."
 
 
 def _notes(
