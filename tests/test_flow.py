@@ -92,6 +92,10 @@ def test_plans_what_if_shifts_and_their_sheets(run):
     assert network["hours_needed"] >= network["hours_needed_base"]
     sheets = load_workbook(out / "staffing.xlsx", read_only=True).sheetnames
     assert sheets == ["Summary", "Staffing", "What if more-lipo", "Shifts"]
+    from pypdf import PdfReader
+
+    pdf = "\n".join(page.extract_text() for page in PdfReader(out / "report.pdf").pages)
+    assert "What if" in pdf and "more-lipo" in pdf and "Next week's shifts" in pdf
 
 
 def test_manifest_and_archive(run):

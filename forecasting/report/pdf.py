@@ -10,6 +10,7 @@ from pathlib import Path
 
 from forecasting.io import atomic_write
 from forecasting.report.pdf_layout import MUTED, PageFlow
+from forecasting.report.pdf_plans import pdf_shifts, pdf_what_if
 from forecasting.report.view import ClinicView, ReportView
 
 __all__ = ["write_pdf"]
@@ -26,9 +27,11 @@ def write_pdf(path: Path, view: ReportView) -> Path:
     """
     doc = PageFlow()
     _pdf_network(doc, view)
+    pdf_what_if(doc, view)
     for clinic in view.clinics:
         doc.new_page()
         _pdf_clinic(doc, clinic)
+        pdf_shifts(doc, clinic)
     doc.new_page()
     _pdf_trust(doc, view)
     metadata = {"Title": view.title, "Creator": "lymphcast"}
