@@ -10,10 +10,10 @@ from forecasting.config.base import Strict
 
 ModelName = Literal[
     "prophet", "ets", "sarimax", "stl_ets", "naive", "seasonal_naive", "historic_mean", "drift",
-    "pooled",
+    "pooled", "mixed",
 ]  # fmt: skip
 # every registered single model (forecasting.models.MODELS adds "ensemble")
-NETWORK_MODELS = ("pooled",)
+NETWORK_MODELS = ("pooled", "mixed")
 """Models that borrow a network prior from all series; not backtest candidates by default."""
 BaselineName = Literal["naive", "seasonal_naive", "historic_mean", "drift"]
 
@@ -67,7 +67,48 @@ class PooledSettings(Strict):
         default=104, ge=52, description="history a series needs to shape the network season"
     )
     ramp_weeks: int = Field(
-        default=104, ge=0, le=520, description="length of the network ramp-up curve (0: none)"
+        default=52, ge=0, le=520, description="length of the network ramp-up curve (0: none)"
+    )
+    ramp_level_weeks: int = Field(
+        default=26, ge=1, le=104, description="weeks after the ramp that are a mature level"
+    )
+    ramp_floor: float = Field(
+        default=0.1,
+        gt=0,
+        le=1,
+        description="least current share of the mature level a young series grows from",
+    )
+    closed_index: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="weeks whose network seasonal index is below this (closures) add no noise",
+    )
+    min_history_weeks: int = Field(
+        default=8,
+        ge=1,
+        le=104,
+        description="weeks a series needs for pooled/mixed (shorter: the fallback)",
+    )
+
+
+OwnModelName = Literal["prophet", "ets", "sarimax", "stl_ets"]
+
+
+class MixedSettings(Strict):
+    """[model.mixed]: pooled for young or shifted series, an own-history model for the rest."""
+
+    mature_model: OwnModelName = Field(
+        default="prophet", description="the model of mature series (its [model.<name>] applies)"
+    )
+    young_weeks: int = Field(
+        default=104, ge=0, le=520, description="a series younger than this gets the pooled model"
+    )
+    shift_change: float = Field(
+        default=0.25, gt=0, le=5, description="relative change of the recent level (a shift)"
+    )
+    shift_z: float = Field(
+        default=3.0, ge=0, le=20, description="... and its size in Poisson standard errors"
     )
 
 
@@ -113,3 +154,4 @@ class ModelConfig(Strict):
     sarimax: SarimaxSettings = SarimaxSettings()
     stl_ets: StlEtsSettings = StlEtsSettings()
     pooled: PooledSettings = PooledSettings()
+    mixed: MixedSettings = MixedSettings()
