@@ -163,7 +163,9 @@ def forecast_series(
         else:
             if np.isfinite(paths).all():
                 name, dropped = choice.members[0], None
-                if isinstance(model, (Ensemble, MixedModel)):
+                if isinstance(model, MixedModel):
+                    name = model.label
+                if isinstance(model, Ensemble):
                     name = model.label
                     if model.dropped_:
                         dropped = "ensemble dropped " + ", ".join(
