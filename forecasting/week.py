@@ -25,6 +25,7 @@ from forecasting.demand.bookings import (
     empty_bookings,
     known_bookings,
     pickup_curve,
+    scheduled_share,
     scheduled_snapshot,
 )
 from forecasting.demand.calibration import Calibration, from_archive, rescale_paths
@@ -320,6 +321,7 @@ def assemble(
     # Grouped once for all clinics (not filtered per clinic).
     known = WeeklyBooks.of(inputs.bookings, COUNT, weeks)
     scheduled = WeeklyBooks.of(inputs.scheduled, C.SCHEDULED, weeks)
+    share = scheduled_share(scheduled, {k: f.paths.mean(axis=0) for k, f in forecasts.items()})
     roster_hours = rostered_hours_by_clinic(inputs.roster, clinics, weeks)
     clinic_keys = by_clinic(forecasts)
     rows: list[dict] = []  # forecast.csv columns per series
@@ -338,6 +340,7 @@ def assemble(
             pickup=pickup,
             scheduled=scheduled,
             rng=series_rng(config.seed, (clinic, "bookings")),
+            share=share,
         )
         for procedure, values in paths.items():
             rows.append(_summary_rows(clinic, weeks, C.procedure_series(procedure), values))

@@ -95,9 +95,9 @@ def test_age_decides_young() -> None:
     assert _mixed(young_weeks=80).fit(_frame(ds, y)).branch_ == "mature"
 
 
-def test_mixed_settings_reject_a_network_model_as_mature() -> None:
+def test_mixed_settings_reject_mixed_as_its_mature_model() -> None:
     with pytest.raises(ValidationError):
-        ModelConfig(mixed={"mature_model": "pooled"})
+        ModelConfig(mixed={"mature_model": "mixed"})
     with pytest.raises(ValidationError):
         ModelConfig(mixed={"young_weeks": -1})
 

@@ -92,14 +92,19 @@ class PooledSettings(Strict):
     )
 
 
-OwnModelName = Literal["prophet", "ets", "sarimax", "stl_ets"]
+MatureModelName = Literal["pooled", "prophet", "ets", "sarimax", "stl_ets"]
 
 
 class MixedSettings(Strict):
     """[model.mixed]: pooled for young or shifted series, an own-history model for the rest."""
 
-    mature_model: OwnModelName = Field(
-        default="prophet", description="the model of mature series (its [model.<name>] applies)"
+    mature_model: MatureModelName = Field(
+        default="pooled",
+        description="the model of mature series: pooled with mature_level_weeks, or an "
+        "own-history model (its [model.<name>] applies)",
+    )
+    mature_level_weeks: int = Field(
+        default=16, ge=1, le=104, description="weeks in a mature series' pooled level"
     )
     young_weeks: int = Field(
         default=104, ge=0, le=520, description="a series younger than this gets the pooled model"

@@ -23,10 +23,13 @@ class MixedModel:
     ``level_weeks`` weeks moved by more than ``shift_change`` (relative) from the year before
     them, and by more than ``shift_z`` Poisson standard errors, is *shifted* (a surgeon
     joined or left) and gets the pooled model too, which follows the new level at once.
-    Every other series gets ``mature`` (an own-history model such as Prophet).
+    Every other series gets ``mature``: by default the pooled model with a longer level
+    (``mature_level_weeks``), or an own-history model such as Prophet.
 
     Args:
-        mature: The model of mature series (built by the registry from its settings).
+        mature: The model of mature series (built by the registry from its settings), or
+            None: the pooled model with the longer level of ``mature_level_weeks`` weeks (a
+            mature series' own level, less noisy, times the network's seasonal index).
         mature_name: Its registered name (shown in ``label``).
         prior: The run's network prior (seasonal index, ramp-up curve).
         level_weeks: Weeks in the pooled model's recent level and in the shift test.
@@ -34,18 +37,20 @@ class MixedModel:
         shift_change: Relative change of the recent level that counts as a shift.
         shift_z: ... and its size in Poisson standard errors.
         closed_index: Passed to :class:`PooledModel`.
+        mature_level_weeks: The level of the mature pooled model (``mature`` None).
     """
 
     def __init__(
         self,
-        mature: Model,
-        mature_name: str = "mature",
+        mature: Model | None,
+        mature_name: str = "pooled",
         prior: NetworkPrior | None = None,
         level_weeks: int = 8,
         young_weeks: int = 104,
         shift_change: float = 0.25,
         shift_z: float = 3.0,
         closed_index: float = 0.5,
+        mature_level_weeks: int = 16,
     ) -> None:
         if young_weeks < 0 or shift_change <= 0 or shift_z < 0:
             raise ValueError(
@@ -60,6 +65,7 @@ class MixedModel:
         self.shift_change = shift_change
         self.shift_z = shift_z
         self.closed_index = closed_index
+        self.mature_level_weeks = mature_level_weeks
 
     def branch(self, history: pd.DataFrame) -> str:
         """``young``, ``shifted`` or ``mature`` for ``history`` (``ds``, ``y``)."""
@@ -88,8 +94,12 @@ class MixedModel:
         """
         validate_history(history)
         self.branch_ = self.branch(history)
-        if self.branch_ == "mature":
-            model: Model = self.mature
+        model: Model
+        if self.branch_ == "mature" and self.mature is None:
+            model = PooledModel(self.prior, self.mature_level_weeks, self.closed_index)
+            model.fit(history)
+        elif self.branch_ == "mature" and self.mature is not None:
+            model = self.mature
             if warm_start is not None and hasattr(model, "warm_state"):
                 model.fit(history, warm_start=warm_start)  # type: ignore[call-arg]
             else:
@@ -101,9 +111,13 @@ class MixedModel:
 
     @property
     def label(self) -> str:
-        """``mixed(pooled)`` or ``mixed(<mature model>)``: what forecast this series."""
-        model = "pooled" if getattr(self, "branch_", "young") != "mature" else self.mature_name
-        return f"mixed({model})"
+        """``mixed(pooled)`` (young or shifted) or ``mixed(<mature model>)``, e.g.
+        ``mixed(pooled-16w)``: what forecast this series."""
+        if getattr(self, "branch_", "young") != "mature":
+            return "mixed(pooled)"
+        if self.mature is None:
+            return f"mixed(pooled-{self.mature_level_weeks}w)"
+        return f"mixed({self.mature_name})"
 
     @property
     def warm_started_(self) -> bool:

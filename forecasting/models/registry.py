@@ -39,14 +39,17 @@ def make_ensemble(
 
 
 def make_mixed(
-    mature: str = "prophet",
+    mature: str = "pooled",
     mature_settings: dict[str, Any] | None = None,
     **settings: Any,
 ) -> MixedModel:
-    """A :class:`MixedModel` whose mature branch is the registered model ``mature``."""
+    """A :class:`MixedModel` whose mature branch is ``pooled`` (with its longer level) or the
+    registered own-history model ``mature``."""
+    if mature == "pooled":
+        return MixedModel(None, "pooled", **settings)
     if mature in NETWORK_MODELS or mature in ("ensemble", "auto"):
         raise ConfigError(
-            f"[model.mixed] mature_model must be an own-history model, not {mature!r}."
+            f"[model.mixed] mature_model must be pooled or an own-history model, not {mature!r}."
         )
     return MixedModel(make_model(mature, **(mature_settings or {})), mature, **settings)
 
@@ -111,9 +114,11 @@ def model_settings(name: str, config: ModelConfig, holiday_country: str | None) 
         return {"level_weeks": pooled.level_weeks, "closed_index": pooled.closed_index}
     if name == "mixed":
         mature = config.mixed.mature_model
+        own = {} if mature == "pooled" else model_settings(mature, config, holiday_country)
         return {
             "mature": mature,
-            "mature_settings": model_settings(mature, config, holiday_country),
+            "mature_settings": own,
+            "mature_level_weeks": config.mixed.mature_level_weeks,
             "level_weeks": config.pooled.level_weeks,
             "closed_index": config.pooled.closed_index,
             "young_weeks": config.mixed.young_weeks,
