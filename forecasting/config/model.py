@@ -128,7 +128,7 @@ class ModelConfig(Strict):
     ``default_ranking`` and the run records it (see forecasting.models.selection).
     """
 
-    name: ModelName | Literal["auto", "ensemble"] = "prophet"
+    name: ModelName | Literal["auto", "ensemble"] = "mixed"
     fallback: BaselineName = "seasonal_naive"
     min_history_weeks: int = Field(
         default=52, ge=4, description="series shorter than this use the fallback model"
