@@ -170,12 +170,25 @@ def _processed_figures(work: Path, truth, cutoff: date) -> dict:
 
 
 def run_network(
-    seed: int, cut_index: tuple[int, ...], work_root: str, config_path: Path = DEFAULT_CONFIG
+    seed: int,
+    cut_index: tuple[int, ...],
+    work_root: str,
+    config_path: Path = DEFAULT_CONFIG,
+    stages: tuple[str, ...] = (),
+    teach_names: bool = False,
 ) -> dict:
-    """Every cut-off of network ``seed``: clinic-week rows and per-cut-off network figures."""
+    """Every cut-off of network ``seed``: clinic-week rows and per-cut-off network figures.
+
+    ``stages``: stages of the weekly run taken from the generator (benchmarks/oracle.py);
+    with any, or with ``teach_names``, ingest is taught every name the generator writes.
+    """
+    from benchmarks.oracle import oracle_run, taught_names
+
     logging.getLogger("cmdstanpy").setLevel(logging.WARNING)
     started = time.perf_counter()
     config = load_config(config_path)
+    if stages or teach_names:
+        config = taught_names(config)
     level = config.staffing.target_quantile
     truth = draw_network(seed)
     realised = truth.realised_sessions()
@@ -194,7 +207,12 @@ def run_network(
             for k in ("young", "shifted", "mature"):
                 row[k] = sum(v == k for v in cats.values())
             try:
-                forecast, staffing = run_weekly(raw, run_dir, config, cutoff)
+                if stages:
+                    forecast, staffing = oracle_run(
+                        raw, run_dir, config, cutoff, truth, stages, seed
+                    )
+                else:
+                    forecast, staffing = run_weekly(raw, run_dir, config, cutoff)
                 row["error"] = ""
             except Exception as err:  # noqa: BLE001 - recorded, the suite goes on
                 forecast = staffing = None
@@ -430,7 +448,19 @@ def main(argv: list[str] | None = None) -> int:
         help="configuration to judge (default: the shipped lymphcast.toml; bars are for it)",
     )  # fmt: skip
     parser.add_argument("--only", default=None, help="comma-separated seeds (a subset, for a look)")
+    parser.add_argument(
+        "--oracle", default=None,
+        help="diagnostic: stages taken from the generator, comma-separated: procedures, "
+        "pathways, non_surgical, holidays, or all (benchmarks/oracle.py)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--teach-names", action="store_true",
+        help="teach ingest every procedure name the generator writes (implied by --oracle)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
+    from benchmarks.oracle import parse_stages
+
+    stages, teach = parse_stages(args.oracle), args.teach_names
     mode_name = args.mode or "quick"
     spec = MODES[mode_name]
     seeds = list(spec[args.seeds])
@@ -453,7 +483,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.workers <= 1:
             for s in seeds:
-                results.append(run_network(s, spec["cutoffs"], work_root, args.config))
+                one = run_network(s, spec["cutoffs"], work_root, args.config, stages, teach)
+                results.append(one)
                 _progress(results[-1], started)
         else:
             import multiprocessing
@@ -461,7 +492,15 @@ def main(argv: list[str] | None = None) -> int:
             ctx = multiprocessing.get_context("forkserver")
             with ProcessPoolExecutor(args.workers, mp_context=ctx) as pool:
                 futures = [
-                    pool.submit(run_network, s, spec["cutoffs"], work_root, args.config)
+                    pool.submit(
+                        run_network,
+                        s,
+                        spec["cutoffs"],
+                        work_root,
+                        args.config,
+                        stages,
+                        args.teach_names,
+                    )  # fmt: skip
                     for s in seeds
                 ]
                 for fut in as_completed(futures):
@@ -488,7 +527,9 @@ def main(argv: list[str] | None = None) -> int:
         f"({len(seeds)} networks, {int(structure.shape[0])} clinics, "
         f"{len(spec['cutoffs'])} cut-offs each, {len(networks)} network-cut-offs, "
         f"{(clinics['method'] == 'expected').sum()} clinic-windows of "
-        f"{config.horizon_weeks} weeks; config {_name(args.config)}): {elapsed:.0f} s with "
+        f"{config.horizon_weeks} weeks; config {_name(args.config)}"
+        f"{'; oracle ' + '+'.join(stages) if stages else ''}"
+        f"{'; names taught' if stages or args.teach_names else ''}): {elapsed:.0f} s with "
         f"{args.workers} worker(s), "
         f"load average {load:.1f}."
     )

@@ -25,6 +25,7 @@ from forecasting.demand.bookings import (
     empty_bookings,
     known_bookings,
     pickup_curve,
+    scheduled_share,
     scheduled_snapshot,
 )
 from forecasting.demand.calibration import (
@@ -397,6 +398,7 @@ def assemble(
     # Grouped once for all clinics (not filtered per clinic).
     known = WeeklyBooks.of(inputs.bookings, COUNT, weeks)
     scheduled = WeeklyBooks.of(inputs.scheduled, C.SCHEDULED, weeks)
+    share = scheduled_share(scheduled, {k: f.paths.mean(axis=0) for k, f in forecasts.items()})
     booked = {c for books in (known, scheduled) for (c, _), n in books.counts.items() if n.any()}
     problems = tuple(
         clinic_problems(inputs.procedures, inputs.sessions, inputs.roster, booked,
@@ -423,6 +425,7 @@ def assemble(
             pickup=pickup,
             scheduled=scheduled,
             rng=series_rng(config.seed, (clinic, "bookings")),
+            share=share,
         )
         for procedure, values in paths.items():
             rows.append(_summary_rows(clinic, weeks, C.procedure_series(procedure), values))

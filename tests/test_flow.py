@@ -103,7 +103,8 @@ def test_manifest_and_archive(run):
     manifest = json.loads((out / "run_manifest.json").read_text())
     assert manifest["as_of"] == "2025-06-02" and manifest["seed"] == 0
     assert all(len(f["sha256"]) == 64 for f in manifest["inputs"])
-    assert {m["model"] for m in manifest["models"]} <= {"prophet", "seasonal_naive", "zeros"}
+    used = {m["model"] for m in manifest["models"]}  # the default, mixed, says its branch
+    assert used <= {"mixed(pooled)", "mixed(pooled-16w)", "seasonal_naive", "zeros"}
     assert (run["root"] / "processed" / "forecasts" / "2025-06-02.parquet").is_file()
 
 

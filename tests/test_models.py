@@ -150,7 +150,7 @@ def test_prophet_regressor_with_future_values_and_warm_start() -> None:
 def test_forecast_series_uses_prophet_on_a_long_series() -> None:
     result = forecast_series(
         _seasonal_series(),
-        ModelConfig(),
+        ModelConfig(name="prophet"),
         horizon=8,
         n_paths=100,
         rng=np.random.default_rng(0),
@@ -213,7 +213,7 @@ def test_model_failure_falls_back_and_records_error(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(ProphetModel, "fit", broken_fit)
     result = forecast_series(
         _seasonal_series(),
-        ModelConfig(),
+        ModelConfig(name="prophet"),
         horizon=4,
         n_paths=20,
         rng=np.random.default_rng(0),

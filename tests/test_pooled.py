@@ -91,7 +91,8 @@ def test_young_clinic_continues_the_network_ramp() -> None:
 
 def test_registry_builds_pooled_with_the_run_prior_only_when_configured() -> None:
     histories = {("c", f"p{i}"): _series(10.0 * (i + 1), "2020-01-06", 208) for i in range(3)}
-    assert run_prior(ModelConfig(), histories) is None  # prophet: no prior, as before
+    assert run_prior(ModelConfig(name="prophet"), histories) is None  # an own-history model
+    assert run_prior(ModelConfig(), histories) is not None  # the default, mixed, borrows one
     config = ModelConfig(name="pooled", pooled={"min_weeks": 104, "ramp_weeks": 0})
     prior = run_prior(config, histories)
     assert prior == network_prior(histories, min_weeks=104, ramp_weeks=0)

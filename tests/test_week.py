@@ -142,4 +142,4 @@ def test_scheduled_rows_count_only_when_the_export_is_not_newer_than_the_cut_off
         assert _differs(original, replay) is used, as_of
         if not used:
             _assert_same(original, replay)
-        assert set(replay.demand.bookings.values()) == {"floor" if used else "none"}, as_of
+        assert set(replay.demand.bookings.values()) == {"scheduled" if used else "none"}, as_of

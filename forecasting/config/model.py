@@ -10,10 +10,10 @@ from forecasting.config.base import Strict
 
 ModelName = Literal[
     "prophet", "ets", "sarimax", "stl_ets", "naive", "seasonal_naive", "historic_mean", "drift",
-    "pooled",
+    "pooled", "mixed",
 ]  # fmt: skip
 # every registered single model (forecasting.models.MODELS adds "ensemble")
-NETWORK_MODELS = ("pooled",)
+NETWORK_MODELS = ("pooled", "mixed")
 """Models that borrow a network prior from all series; not backtest candidates by default."""
 BaselineName = Literal["naive", "seasonal_naive", "historic_mean", "drift"]
 
@@ -67,7 +67,53 @@ class PooledSettings(Strict):
         default=104, ge=52, description="history a series needs to shape the network season"
     )
     ramp_weeks: int = Field(
-        default=104, ge=0, le=520, description="length of the network ramp-up curve (0: none)"
+        default=52, ge=0, le=520, description="length of the network ramp-up curve (0: none)"
+    )
+    ramp_level_weeks: int = Field(
+        default=26, ge=1, le=104, description="weeks after the ramp that are a mature level"
+    )
+    ramp_floor: float = Field(
+        default=0.1,
+        gt=0,
+        le=1,
+        description="least current share of the mature level a young series grows from",
+    )
+    closed_index: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="weeks whose network seasonal index is below this (closures) add no noise",
+    )
+    min_history_weeks: int = Field(
+        default=8,
+        ge=1,
+        le=104,
+        description="weeks a series needs for pooled/mixed (shorter: the fallback)",
+    )
+
+
+MatureModelName = Literal["pooled", "prophet", "ets", "sarimax", "stl_ets"]
+
+
+class MixedSettings(Strict):
+    """[model.mixed]: pooled for young or shifted series, an own-history model for the rest."""
+
+    mature_model: MatureModelName = Field(
+        default="pooled",
+        description="the model of mature series: pooled with mature_level_weeks, or an "
+        "own-history model (its [model.<name>] applies)",
+    )
+    mature_level_weeks: int = Field(
+        default=16, ge=1, le=104, description="weeks in a mature series' pooled level"
+    )
+    young_weeks: int = Field(
+        default=104, ge=0, le=520, description="a series younger than this gets the pooled model"
+    )
+    shift_change: float = Field(
+        default=0.25, gt=0, le=5, description="relative change of the recent level (a shift)"
+    )
+    shift_z: float = Field(
+        default=3.0, ge=0, le=20, description="... and its size in Poisson standard errors"
     )
 
 
@@ -82,7 +128,7 @@ class ModelConfig(Strict):
     ``default_ranking`` and the run records it (see forecasting.models.selection).
     """
 
-    name: ModelName | Literal["auto", "ensemble"] = "prophet"
+    name: ModelName | Literal["auto", "ensemble"] = "mixed"
     fallback: BaselineName = "seasonal_naive"
     min_history_weeks: int = Field(
         default=52, ge=4, description="series shorter than this use the fallback model"
@@ -120,3 +166,4 @@ class ModelConfig(Strict):
     sarimax: SarimaxSettings = SarimaxSettings()
     stl_ets: StlEtsSettings = StlEtsSettings()
     pooled: PooledSettings = PooledSettings()
+    mixed: MixedSettings = MixedSettings()

@@ -15,6 +15,7 @@ those scheduled counts were not known yet).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -215,6 +216,30 @@ def scheduled_floor(paths: np.ndarray, scheduled: np.ndarray) -> np.ndarray:
     return np.maximum(np.asarray(paths, dtype=float), np.asarray(scheduled, dtype=float)[None, :])
 
 
+def scheduled_share(
+    scheduled: WeeklyBooks, means: Mapping[tuple[str, str], np.ndarray]
+) -> np.ndarray:
+    """Share of the final volume already scheduled at each horizon step, pooled over clinics.
+
+    For exports with scheduled rows but no ``booked_on`` no pickup curve can be learned from
+    the history; the network's scheduled procedures of each forecast week over the forecast
+    means of the same (clinic, procedure) series estimate it at the cut-off (capped at 1).
+
+    Args:
+        scheduled: the scheduled snapshot per forecast week.
+        means: per (clinic, procedure), the forecast mean per week (unconditional on bookings).
+    """
+    horizon = len(scheduled.weeks)
+    booked, expected = np.zeros(horizon), np.zeros(horizon)
+    for (clinic, procedure), mean in means.items():
+        if scheduled.totals.get(clinic, 0.0) > 0:
+            booked += scheduled.get(clinic, procedure)
+            expected += np.asarray(mean, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(expected > 0, booked / expected, 0.0)
+    return np.clip(share, 0.0, 1.0)
+
+
 def scheduled_snapshot(procedures: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
     """Procedures on the books for the cut-off week and later, when the export allows it.
 
@@ -242,6 +267,7 @@ def adjust_for_bookings(
     pickup: PickupCurve,
     scheduled: pd.DataFrame | WeeklyBooks,
     rng: np.random.Generator,
+    share: np.ndarray | None = None,
 ) -> tuple[dict[str, np.ndarray], str]:
     """Procedure paths of one clinic combined with what is on the books.
 
@@ -255,10 +281,14 @@ def adjust_for_bookings(
         scheduled: scheduled snapshot (:func:`scheduled_snapshot`), or the same as
             ``WeeklyBooks.of(scheduled, "scheduled", weeks)``.
         rng: random generator for the thinning.
+        share: without a learned pickup curve, the network's scheduled share per forecast
+            week (:func:`scheduled_share`): the scheduled procedures plus the paths thinned by
+            one minus it ("scheduled"); None: the scheduled procedures are a floor.
 
     Returns:
         (paths, method) with method "pickup" (bookings combined with the forecast through the
-        pickup curve), "floor" (scheduled procedures as a floor) or "none".
+        pickup curve), "scheduled" (scheduled procedures plus the thinned forecast), "floor"
+        (scheduled procedures as a floor) or "none".
     """
     for books in (known, scheduled):
         if isinstance(books, WeeklyBooks) and not books.weeks.equals(weeks):
@@ -273,6 +303,12 @@ def adjust_for_bookings(
         return out, "pickup"
     if isinstance(scheduled, pd.DataFrame):
         scheduled = WeeklyBooks.of(scheduled, C.SCHEDULED, weeks)
+    if scheduled.totals.get(clinic, 0.0) > 0 and share is not None:
+        out = {
+            p: combine_with_bookings(v, scheduled.get(clinic, p), share, rng)
+            for p, v in paths.items()
+        }
+        return out, "scheduled"
     if scheduled.totals.get(clinic, 0.0) > 0:
         out = {p: scheduled_floor(v, scheduled.get(clinic, p)) for p, v in paths.items()}
         return out, "floor"

@@ -21,7 +21,8 @@ class DemandSummary:
         session_excess_variance: Out-of-sample variance beyond that, per squared mean.
         clinic_pathway_scale: Per clinic multiplier of the pooled pathway.
         bookings: Per clinic how booked procedures entered its forecast
-            (:func:`forecasting.demand.bookings.adjust_for_bookings`): "pickup", "floor" or "none".
+            (:func:`forecasting.demand.bookings.adjust_for_bookings`): "pickup", "scheduled",
+            "floor" or "none".
         calibration: How session intervals were calibrated
             (:meth:`forecasting.demand.calibration.Calibration.manifest`); empty when not asked.
         calibration_text: The same in one sentence for the report; empty when not asked.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,14 +25,20 @@ class NetworkPrior:
     ramp: tuple[float, ...] = ()
     """Share of the mature level reached at each age in weeks since a series' first non-zero
     week (non-decreasing, capped at 1); empty when no series shows its opening."""
+    ramp_floor: float = 0.1
+    """The least current share of the mature level a young series' growth is relative to."""
 
-    def ramp_growth(self, age: int, horizon: int) -> np.ndarray:
-        """Level multipliers for the ``horizon`` weeks after age ``age`` (1 once mature)."""
+    def ramp_growth(self, age: int, horizon: int, window: int = 1) -> np.ndarray:
+        """Level multipliers for the ``horizon`` weeks after age ``age`` (1 once mature).
+
+        ``window``: weeks (ending at ``age``) the series' current level is the mean of; the
+        growth is relative to the curve's mean over them (``ramp_floor`` at least).
+        """
         if not self.ramp or age >= len(self.ramp):
             return np.ones(horizon)
         curve = np.asarray(self.ramp, dtype=float)
         ahead = np.minimum(np.arange(age + 1, age + 1 + horizon), len(curve) - 1)
-        now = max(curve[age], 1e-6)
+        now = max(float(curve[max(0, age - window + 1) : age + 1].mean()), self.ramp_floor, 1e-6)
         return np.maximum(curve[ahead] / now, 1.0)
 
     def index_for(self, ds: pd.Series | pd.DatetimeIndex) -> np.ndarray:
@@ -46,7 +53,11 @@ def flat_prior() -> NetworkPrior:
 
 
 def network_prior(
-    histories: Mapping[str, pd.DataFrame], min_weeks: int = 104, ramp_weeks: int = 0
+    histories: Mapping[Any, pd.DataFrame],
+    min_weeks: int = 104,
+    ramp_weeks: int = 0,
+    ramp_level_weeks: int = 26,
+    ramp_floor: float = 0.1,
 ) -> NetworkPrior:
     """The network's seasonal index from every series with at least ``min_weeks`` of history.
 
@@ -58,6 +69,8 @@ def network_prior(
         histories: Series key -> frame with columns ``ds`` (Mondays) and ``y`` (>= 0).
         min_weeks: Shorter series do not contribute to the seasonal index.
         ramp_weeks: Length of the ramp curve (0: none); see :func:`_ramp`.
+        ramp_level_weeks: Weeks after the ramp whose mean is a series' mature level.
+        ramp_floor: See :attr:`NetworkPrior.ramp_floor`.
     """
     ratios: list[pd.DataFrame] = []
     for frame in histories.values():
@@ -71,7 +84,8 @@ def network_prior(
         weeks = pd.DatetimeIndex(frame[DS]).isocalendar().week.to_numpy(dtype=int)
         ratios.append(pd.DataFrame({"week": weeks[ok], "ratio": y[ok] / level[ok]}))
     if not ratios:
-        return NetworkPrior(flat_prior().seasonal_index, _ramp(histories, ramp_weeks, None))
+        ramp = _ramp(histories, ramp_weeks, ramp_level_weeks, None)
+        return NetworkPrior(flat_prior().seasonal_index, ramp, ramp_floor)
     table = pd.concat(ratios).groupby("week")["ratio"].median()
     index = table.reindex(range(1, WEEKS_IN_YEAR + 1))
     index.loc[WEEKS_IN_YEAR] = index.get(WEEKS_IN_YEAR, np.nan)
@@ -79,32 +93,59 @@ def network_prior(
     values = index.to_numpy(dtype=float)
     values = values / values[:52].mean()
     prior = NetworkPrior(seasonal_index=tuple(float(v) for v in values))
-    return NetworkPrior(prior.seasonal_index, _ramp(histories, ramp_weeks, prior))
+    ramp = _ramp(histories, ramp_weeks, ramp_level_weeks, prior)
+    return NetworkPrior(prior.seasonal_index, ramp, ramp_floor)
+
+
+def _group(key: Any) -> Any:
+    """The clinic of a series key ``(clinic, procedure)``; any other key is its own group."""
+    return key[0] if isinstance(key, tuple) and key else key
 
 
 def _ramp(
-    histories: Mapping[str, pd.DataFrame], ramp_weeks: int, prior: NetworkPrior | None
+    histories: Mapping[Any, pd.DataFrame],
+    ramp_weeks: int,
+    level_weeks: int,
+    prior: NetworkPrior | None,
 ) -> tuple[float, ...]:
-    """Median over series that opened inside their history and have ``ramp_weeks`` + 52 weeks
-    since: deseasonalised 4-week mean at each age / mean of the last 52 weeks; cummax, cap 1."""
-    if ramp_weeks < 1:
+    """Share of the mature level reached at each age, from the series that opened in the data.
+
+    A clinic opened in the data when its first non-zero week (over all its series, keys
+    ``(clinic, procedure)``) is after the network's first week of data; a sparse procedure
+    type of an old clinic whose first weeks happen to be zero does not count. Each such
+    series with ``ramp_weeks + level_weeks`` weeks since its clinic opened contributes its
+    deseasonalised 4-week mean at each age and its mature level (mean of the ``level_weeks``
+    weeks after the ramp); the curve is the ratio of their sums (so sparse series weigh by
+    their size), made non-decreasing and capped at 1.
+    """
+    if ramp_weeks < 1 or not histories:
         return ()
-    curves = []
-    for frame in histories.values():
+    first_week = min(pd.Timestamp(f[DS].iloc[0]) for f in histories.values() if len(f))
+    opened: dict[Any, pd.Timestamp] = {}
+    for key, frame in histories.items():
         y = frame[Y].to_numpy(dtype=float)
         nonzero = np.flatnonzero(y > 0)
-        if nonzero.size == 0 or nonzero[0] == 0:
+        if nonzero.size:
+            day = pd.Timestamp(frame[DS].iloc[nonzero[0]])
+            group = _group(key)
+            opened[group] = min(opened.get(group, day), day)
+    sums = np.zeros(ramp_weeks)
+    mature_sum = 0.0
+    for key, frame in histories.items():
+        start = opened.get(_group(key))
+        if start is None or start <= first_week:
             continue  # never opened, or opened before the data starts: its age is unknown
-        index = prior.index_for(frame[DS]) if prior is not None else np.ones(len(y))
-        deseason = y[nonzero[0] :] / np.clip(index[nonzero[0] :], 1e-6, None)
-        if len(deseason) < ramp_weeks + 52:
+        ds = pd.DatetimeIndex(frame[DS])
+        at = int(np.searchsorted(ds, start))
+        y = frame[Y].to_numpy(dtype=float)[at:]
+        if len(y) < ramp_weeks + level_weeks:
             continue
-        mature = deseason[-52:].mean()
-        if mature <= 0:
-            continue
+        index = prior.index_for(ds[at:]) if prior is not None else np.ones(len(y))
+        deseason = y / np.clip(index, 1e-6, None)
         smooth = pd.Series(deseason).rolling(4, min_periods=1).mean().to_numpy()
-        curves.append(smooth[:ramp_weeks] / mature)
-    if not curves:
+        sums += smooth[:ramp_weeks]
+        mature_sum += float(deseason[ramp_weeks : ramp_weeks + level_weeks].mean())
+    if mature_sum <= 0:
         return ()
-    curve = np.minimum(np.maximum.accumulate(np.median(np.vstack(curves), axis=0)), 1.0)
+    curve = np.minimum(np.maximum.accumulate(sums / mature_sum), 1.0)
     return tuple(float(v) for v in curve)

@@ -14,9 +14,6 @@ from forecasting.models.base import (
 )
 from forecasting.models.network import NetworkPrior, flat_prior
 
-CLOSED_INDEX = 0.5
-"""Weeks whose network seasonal index is below this (closures) stay out of the noise."""
-
 
 class PooledModel:
     """Forecast = recent deseasonalised level x network seasonal index x bootstrapped noise.
@@ -32,13 +29,18 @@ class PooledModel:
     Args:
         prior: The network prior (seasonal index); computed once per run from all series.
         level_weeks: Weeks in the recent level.
+        closed_index: Weeks whose network seasonal index is below this (closures) stay out of
+            the noise (``[model.pooled] closed_index``).
     """
 
-    def __init__(self, prior: NetworkPrior | None = None, level_weeks: int = 8) -> None:
+    def __init__(
+        self, prior: NetworkPrior | None = None, level_weeks: int = 8, closed_index: float = 0.5
+    ) -> None:
         if level_weeks < 1:
             raise ValueError(f"level_weeks must be >= 1 (got {level_weeks})")
         self.prior = prior if prior is not None else flat_prior()
         self.level_weeks = level_weeks
+        self.closed_index = closed_index
 
     def fit(self, history: pd.DataFrame) -> PooledModel:
         """Learn the clinic level and residuals from ``history`` (``ds``, ``y``); not modified."""
@@ -51,7 +53,7 @@ class PooledModel:
         roll_index = pd.Series(index).rolling(self.level_weeks, min_periods=1).sum().shift(1)
         base = (roll / np.clip(roll_index.to_numpy(), 1e-9, None))[1:] * index[1:]
         obs = y[1:]
-        ok = np.isfinite(base) & (base > 0) & (index[1:] >= CLOSED_INDEX)
+        ok = np.isfinite(base) & (base > 0) & (index[1:] >= self.closed_index)
         ratios = obs[ok] / base[ok] if ok.any() else np.ones(1)
         # centred on mean 1: the noise spreads around the level (a ramp's slope must not leak
         # in); the mean, not the median, so a sparse series' zero weeks do not blow it up
@@ -74,7 +76,8 @@ class PooledModel:
         check_sample_args(horizon, n_paths)
         require_fitted(self, "_level")
         future = pd.date_range(self._last + pd.Timedelta(weeks=1), periods=horizon, freq="W-MON")
-        index = self.prior.index_for(future) * self.prior.ramp_growth(self._age, horizon)
+        growth = self.prior.ramp_growth(self._age, horizon, window=self.level_weeks)
+        index = self.prior.index_for(future) * growth
         # one level error per path, its sd growing with the horizon, mean-preserving
         sd = self._level_sd * np.sqrt(1.0 + np.arange(1, horizon + 1) / self.level_weeks)
         z = rng.normal(0.0, 1.0, size=(n_paths, 1))

@@ -12,6 +12,7 @@ from forecasting.errors import ConfigError
 from forecasting.models.base import Model
 from forecasting.models.baselines import Drift, HistoricMean, Naive, SeasonalNaive
 from forecasting.models.ensemble import Combine, Ensemble
+from forecasting.models.mixed import MixedModel
 from forecasting.models.network import NetworkPrior, network_prior
 from forecasting.models.pooled import PooledModel
 from forecasting.models.prophet import ProphetModel
@@ -37,6 +38,22 @@ def make_ensemble(
     return Ensemble(built, combine=combine, weights=weights)
 
 
+def make_mixed(
+    mature: str = "pooled",
+    mature_settings: dict[str, Any] | None = None,
+    **settings: Any,
+) -> MixedModel:
+    """A :class:`MixedModel` whose mature branch is ``pooled`` (with its longer level) or the
+    registered own-history model ``mature``."""
+    if mature == "pooled":
+        return MixedModel(None, "pooled", **settings)
+    if mature in NETWORK_MODELS or mature in ("ensemble", "auto"):
+        raise ConfigError(
+            f"[model.mixed] mature_model must be pooled or an own-history model, not {mature!r}."
+        )
+    return MixedModel(make_model(mature, **(mature_settings or {})), mature, **settings)
+
+
 MODELS: dict[str, Callable[..., Model]] = {
     "prophet": ProphetModel,
     "ets": ETS,
@@ -47,6 +64,7 @@ MODELS: dict[str, Callable[..., Model]] = {
     "historic_mean": HistoricMean,
     "drift": Drift,
     "pooled": PooledModel,
+    "mixed": make_mixed,
     "ensemble": make_ensemble,
 }
 """Registered model names -> factories (constructor keyword arguments are the settings)."""
@@ -92,7 +110,21 @@ def model_settings(name: str, config: ModelConfig, holiday_country: str | None) 
     if name == "stl_ets":
         return config.stl_ets.model_dump()
     if name == "pooled":  # the network prior is a run input, added by the caller
-        return {"level_weeks": config.pooled.level_weeks}
+        pooled = config.pooled
+        return {"level_weeks": pooled.level_weeks, "closed_index": pooled.closed_index}
+    if name == "mixed":
+        mature = config.mixed.mature_model
+        own = {} if mature == "pooled" else model_settings(mature, config, holiday_country)
+        return {
+            "mature": mature,
+            "mature_settings": own,
+            "mature_level_weeks": config.mixed.mature_level_weeks,
+            "level_weeks": config.pooled.level_weeks,
+            "closed_index": config.pooled.closed_index,
+            "young_weeks": config.mixed.young_weeks,
+            "shift_change": config.mixed.shift_change,
+            "shift_z": config.mixed.shift_z,
+        }
     if name == "seasonal_naive":
         return {"season_length": config.season_length}
     return {}
@@ -121,7 +153,11 @@ def run_prior(config: ModelConfig, histories: Mapping[Any, pd.DataFrame]) -> Net
     if config.name not in NETWORK_MODELS and not young:
         return None
     return network_prior(
-        histories, min_weeks=config.pooled.min_weeks, ramp_weeks=config.pooled.ramp_weeks
+        histories,
+        min_weeks=config.pooled.min_weeks,
+        ramp_weeks=config.pooled.ramp_weeks,
+        ramp_level_weeks=config.pooled.ramp_level_weeks,
+        ramp_floor=config.pooled.ramp_floor,
     )
 
 

@@ -11,9 +11,10 @@ import numpy as np
 import pandas as pd
 
 from forecasting.columns import Y
-from forecasting.config import ModelConfig
+from forecasting.config import NETWORK_MODELS, ModelConfig
 from forecasting.models.base import MODEL_ERRORS, Model, check_sample_args, validate_history
 from forecasting.models.ensemble import Ensemble
+from forecasting.models.mixed import MixedModel
 from forecasting.models.network import NetworkPrior
 from forecasting.models.registry import (
     BASELINES,
@@ -85,8 +86,11 @@ def too_short(y: np.ndarray, members: tuple[str, ...], config: ModelConfig) -> s
     """
     if all(m in BASELINES for m in members):
         return None
-    if len(y) < config.min_history_weeks:
-        return f"only {len(y)} weeks of history (< {config.min_history_weeks})"
+    # network models borrow the network's shape and ramp-up: they cope with short series
+    network = all(m in NETWORK_MODELS for m in members)
+    min_weeks = config.pooled.min_history_weeks if network else config.min_history_weeks
+    if len(y) < min_weeks:
+        return f"only {len(y)} weeks of history (< {min_weeks})"
     nonzero = int((y > 0).sum())
     if nonzero < MIN_NONZERO_WEEKS:
         return f"only {nonzero} non-zero weeks (< {MIN_NONZERO_WEEKS})"
@@ -159,6 +163,8 @@ def forecast_series(
         else:
             if np.isfinite(paths).all():
                 name, dropped = choice.members[0], None
+                if isinstance(model, MixedModel):
+                    name = model.label
                 if isinstance(model, Ensemble):
                     name = model.label
                     if model.dropped_:

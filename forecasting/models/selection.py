@@ -20,6 +20,7 @@ scores ``auto`` and ``ensemble`` with the same rule, from the windows closed bef
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,8 @@ LEADERBOARD_FILE = "leaderboard.csv"
 MANIFEST_FILE = "backtest_manifest.json"
 _CACHE: dict[tuple[str, int], Selection] = {}
 _CACHE_LOCK = threading.Lock()
+_WARNED: set[str] = set()  # backtest folders already warned about in this process
+logger = logging.getLogger(__name__)
 
 
 def pooled_scores(
@@ -208,6 +211,8 @@ def choose_model(
             else f"the backtest in {selection.source} ranks none of the candidate models"
         )
         reason = f"{where}; {name} used the default {'+'.join(members)}"
+        if selection is None:
+            _warn_once(config, members)
         return ModelChoice(members, None, reason, reason)
     assert selection is not None  # non-empty scores come from a backtest
     members, weights = choose_members(scores, size)
@@ -215,3 +220,16 @@ def choose_model(
     shown = ", ".join(f"{m} {scores[m]:.2f}" for m in members)
     note = f"{name}: lowest pooled backtest MASE on {where} ({shown}; {selection.source})"
     return ModelChoice(members, weights, f"{note}; {short}" if short else note)
+
+
+def _warn_once(config: ModelConfig, members: tuple[str, ...]) -> None:
+    """One warning line per process and backtest folder: auto/ensemble found no backtest."""
+    with _CACHE_LOCK:
+        if config.backtest_dir in _WARNED:
+            return
+        _WARNED.add(config.backtest_dir)
+    logger.warning(
+        '[model] name = "%s" needs a backtest in %s and there is none, so %s forecasts '
+        'instead: run `lymphcast backtest` first, or set [model] name = "mixed" (the default).',
+        config.name, config.backtest_dir, "+".join(members),
+    )  # fmt: skip
