@@ -112,6 +112,7 @@ def oracle_run(
     """``suite.run_weekly`` with ``stages`` taken from ``truth`` (module docstring)."""
     import forecasting.demand.sessions as sessions
     import forecasting.week as week
+    import forecasting.week.assembly as assembly  # where assemble looks these names up
     from forecasting import DataLayout, ingest_exports, load_inputs
     from forecasting.models.runner import SeriesForecast
 
@@ -130,7 +131,7 @@ def oracle_run(
 
     histories: dict = {}
     real_histories, real_learn, real_demand = (
-        week.clinic_histories, week.learn_pathways, week.clinic_demand,
+        assembly.clinic_histories, assembly.learn_pathways, assembly.clinic_demand,
     )  # fmt: skip
 
     def record_histories(*args, **kwargs):
@@ -166,10 +167,10 @@ def oracle_run(
             return real_demand(history, procedure_paths, weights, **kwargs)
 
     with ExitStack() as stack:
-        stack.enter_context(mock.patch.object(week, "clinic_histories", record_histories))
-        stack.enter_context(mock.patch.object(week, "clinic_demand", demand))
+        stack.enter_context(mock.patch.object(assembly, "clinic_histories", record_histories))
+        stack.enter_context(mock.patch.object(assembly, "clinic_demand", demand))
         if "pathways" in stages:
-            stack.enter_context(mock.patch.object(week, "learn_pathways", true_pathways))
+            stack.enter_context(mock.patch.object(assembly, "learn_pathways", true_pathways))
         result = week.run_week(
             inputs, config, forecaster=forecaster if "procedures" in stages else None
         )

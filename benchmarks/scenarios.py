@@ -24,6 +24,7 @@ from forecasting import week
 from forecasting.config import load_config
 from forecasting.demo import generate_demo
 from forecasting.ingest import ingest, load_processed, write_processed
+from forecasting.models import run_prior
 from forecasting.planning.scenarios import run_scenario
 from forecasting.planning.shifts import clinic_weeks, plan_shifts
 
@@ -48,7 +49,7 @@ def main() -> None:
         inputs = week.cut_inputs(*load_processed(root / "processed"), as_of=AS_OF)
         histories = inputs.histories()
         start = time.perf_counter()
-        prior = week.run_prior(config.model, histories)
+        prior = run_prior(config.model, histories)
         forecasts = {}
         for keys in week.by_clinic(histories).values():
             mine = {k: histories[k] for k in keys}

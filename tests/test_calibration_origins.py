@@ -9,12 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting import week
 from forecasting.config import Config
 from forecasting.demand.calibration import origin_clinics, origin_weeks
 from forecasting.ingest.folder import ingest
 from forecasting.ingest.store import load_bookings, load_processed, write_processed
-from forecasting.week import cut_inputs, run_week, session_calibration
+from forecasting.week import assembly, cut_inputs, run_week, session_calibration
 
 END = date(2025, 7, 7)
 AS_OF = END - timedelta(weeks=13)  # 12 realised weeks after the cut-off to score
@@ -47,7 +46,7 @@ def frames(demo_exports, tmp_path_factory) -> dict[str, pd.DataFrame]:
 
 @pytest.fixture
 def too_sure(monkeypatch):
-    monkeypatch.setattr(week, "clinic_demand", _too_sure(week.clinic_demand))
+    monkeypatch.setattr(assembly, "clinic_demand", _too_sure(assembly.clinic_demand))
 
 
 def _run(frames, settings, as_of=AS_OF):

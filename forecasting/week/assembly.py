@@ -1,0 +1,175 @@
+"""Session demand and staffing per clinic from the week's procedure forecasts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from forecasting import columns as C
+from forecasting.config import Config
+from forecasting.demand.bookings import (
+    COUNT,
+    WeeklyBooks,
+    adjust_for_bookings,
+    pickup_curve,
+    scheduled_share,
+)
+from forecasting.demand.calibration import (
+    Calibration,
+    rescale_paths,
+)
+from forecasting.demand.history import clinic_histories
+from forecasting.demand.pathways import learn_pathways
+from forecasting.demand.sessions import clinic_demand
+from forecasting.demand.summary import DemandSummary
+from forecasting.models import (
+    SeriesForecast,
+)
+from forecasting.series import SeriesKey, series_rng
+from forecasting.staffing.hours import rostered_hours_by_clinic, staffing_table
+from forecasting.staffing.problems import clinic_problems
+from forecasting.staffing.skill_staffing import default_roster, default_staffing, staff_by_skill
+from forecasting.week.forecasts import by_clinic
+from forecasting.week.inputs import WeeklyInputs
+from forecasting.week.results import (
+    MODEL_COLUMNS,
+    WeeklyResult,
+    _forecast_frame,
+    _horizon_total,
+    _summary_rows,
+    _with_calibration,
+)
+
+
+def assemble(
+    inputs: WeeklyInputs,
+    forecasts: Mapping[SeriesKey, SeriesForecast],
+    config: Config,
+    calibration: Calibration | None = None,
+) -> WeeklyResult:
+    """Session demand and staffing per clinic from the procedure forecasts.
+
+    With a ``calibration`` (forecasting/demand/calibration.py) the session paths' spread
+    around each week's median is rescaled before the summary and staffing read them.
+
+    Pathways are learned from the history before the cut-off (:mod:`forecasting.demand.pathways`);
+    procedure paths are combined with the bookings known at the cut-off
+    (:mod:`forecasting.demand.bookings`); session paths are committed + forecast-driven +
+    non-surgical demand with over-dispersed count noise (:mod:`forecasting.demand.sessions`);
+    staffing comes from those paths (:mod:`forecasting.staffing`).
+
+    Each clinic's problems, with their fix, are in ``WeeklyResult.problems``
+    (:func:`forecasting.staffing.problems.clinic_problems`): a clinic without roster rows is
+    forecast with roster 0; one without history before the cut-off (only bookings, every row
+    rejected, on the roster only) gets no rows; the others' figures do not change.
+    """
+    horizon = config.horizon_weeks
+    weeks = inputs.forecast_weeks(horizon)
+    clinics = inputs.clinics
+    past = clinic_histories(inputs.procedures, inputs.sessions, inputs.cutoff_week)
+    learned = learn_pathways(past, config.pathways, config.demand)
+    pickup = pickup_curve(
+        inputs.bookings, inputs.procedures, inputs.cutoff_week, horizon, config.demand
+    )
+    # Grouped once for all clinics (not filtered per clinic).
+    known = WeeklyBooks.of(inputs.bookings, COUNT, weeks)
+    scheduled = WeeklyBooks.of(inputs.scheduled, C.SCHEDULED, weeks)
+    share = scheduled_share(scheduled, {k: f.paths.mean(axis=0) for k, f in forecasts.items()})
+    booked = {c for books in (known, scheduled) for (c, _), n in books.counts.items() if n.any()}
+    problems = tuple(
+        clinic_problems(inputs.procedures, inputs.sessions, inputs.roster, booked,
+                        inputs.rejected, weeks, config)
+    )  # fmt: skip
+    # hours of the therapists who give MLD (every therapist when the roster has no skills)
+    roster_hours = rostered_hours_by_clinic(default_roster(inputs.roster, config), clinics, weeks)
+    staffing_config = default_staffing(config)
+    clinic_keys = by_clinic(forecasts)
+    rows: list[dict] = []  # forecast.csv columns per series
+    committed_rows: list[pd.DataFrame] = []
+    staffing: list[pd.DataFrame] = []
+    totals: list[dict] = []
+    notes: dict[str, str] = {}
+    booking_method: dict[str, str] = {}
+    session_paths: dict[str, np.ndarray] = {}
+    for clinic in clinics:
+        keys = clinic_keys.get(clinic, [])
+        paths, booking_method[clinic] = adjust_for_bookings(
+            {k[1]: forecasts[k].paths for k in keys},
+            clinic,
+            weeks,
+            known=known,
+            pickup=pickup,
+            scheduled=scheduled,
+            rng=series_rng(config.seed, (clinic, "bookings")),
+            share=share,
+        )
+        for procedure, values in paths.items():
+            rows.append(_summary_rows(clinic, weeks, C.procedure_series(procedure), values))
+        demand = clinic_demand(
+            past[clinic],
+            paths,
+            learned.clinic_weights(clinic),
+            n_paths=config.n_paths,
+            horizon=horizon,
+            dispersion=learned.dispersion,
+            excess=learned.excess_variance,
+            config=config.demand,
+            rng=series_rng(config.seed, (clinic, "sessions")),
+        )
+        if demand.note:
+            notes[clinic] = demand.note
+        if calibration is not None:
+            demand = replace(demand, paths=rescale_paths(demand.paths, calibration))
+        rows.append(_summary_rows(clinic, weeks, C.SESSIONS, demand.paths))
+        committed_rows.append(
+            pd.DataFrame(
+                {
+                    C.CLINIC: clinic,
+                    C.WEEK: weeks,
+                    "committed": demand.committed,
+                    "non_surgical": demand.non_surgical,
+                }
+            )
+        )
+        totals.append(_horizon_total(clinic, demand.paths))
+        session_paths[clinic] = demand.paths
+        staffing.append(
+            staffing_table(clinic, weeks, demand.paths, roster_hours[clinic], staffing_config)
+        )
+    models = pd.DataFrame(
+        [
+            {
+                C.CLINIC: k[0],
+                C.PROCEDURE: k[1],
+                "model": f.model,
+                "fallback_reason": f.fallback_reason,
+                "fit_seconds": round(f.fit_seconds, 3),
+                "selection": f.selection,
+                "warm_started": f.warm_started,
+            }
+            for k, f in sorted(forecasts.items())
+        ],
+        columns=MODEL_COLUMNS,
+    )
+    forecast = _forecast_frame(rows)
+    by_skill = staff_by_skill(staffing, inputs.roster, config, weeks)
+    return WeeklyResult(
+        forecast=forecast.sort_values([C.CLINIC, C.SERIES, C.WEEK]).reset_index(drop=True),
+        committed=pd.concat(committed_rows, ignore_index=True)
+        if committed_rows
+        else pd.DataFrame(),
+        staffing=by_skill.staffing,
+        models=models,
+        notes=notes,
+        pathways=learned.table(config.pathways),
+        horizon_totals=pd.DataFrame(totals, columns=[C.CLINIC, C.MEAN, C.P10, C.P50, C.P90]),
+        demand=_with_calibration(
+            DemandSummary.of(learned, config.pathways, booking_method), calibration
+        ),
+        problems=problems + by_skill.problems,
+        skills=by_skill.cover,
+        session_paths=session_paths,
+    )
