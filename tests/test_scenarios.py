@@ -227,3 +227,14 @@ def test_a_roster_or_staffing_scenario_restaffs_the_base_paths_as_assembling_aga
     slow = assemble(*apply_scenario(scenario, inputs, forecasts, CONFIG))
     pd.testing.assert_frame_equal(fast.staffing, slow.staffing)
     assert fast.problems == slow.problems
+
+
+def test_a_scale_scenario_reuses_the_base_weeks_learning_and_gives_the_same_week():
+    inputs, forecasts = _inputs(), _forecasts()
+    base = assemble(inputs, forecasts, CONFIG)
+    scenario = _scenario(scale=[{"procedure": "all", "factor": 1.3, "from": 2}])
+    fast = run_scenario("s", scenario, inputs, forecasts, CONFIG, base=base).result
+    slow = assemble(*apply_scenario(scenario, inputs, forecasts, CONFIG))
+    pd.testing.assert_frame_equal(fast.staffing, slow.staffing)
+    pd.testing.assert_frame_equal(fast.forecast, slow.forecast)
+    assert fast.context is base.context

@@ -241,7 +241,10 @@ def run_scenario(
     s_inputs, s_forecasts, s_config = apply_scenario(scenario, inputs, forecasts, config, regions)
     if base is not None and base.session_paths and not (scenario.scale or scenario.open):
         return ScenarioRun(name, scenario, restaff(base, s_inputs, s_config))
-    return ScenarioRun(name, scenario, assemble(s_inputs, s_forecasts, s_config, calibration))
+    # the history is the base's unless a clinic opens: what demand learned from it is too
+    context = base.context if base is not None and not scenario.open else None
+    result = assemble(s_inputs, s_forecasts, s_config, calibration, context=context)
+    return ScenarioRun(name, scenario, result)
 
 
 def restaff(base: WeeklyResult, inputs: WeeklyInputs, config: Config) -> WeeklyResult:

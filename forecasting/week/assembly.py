@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -12,6 +12,7 @@ from forecasting import columns as C
 from forecasting.config import Config
 from forecasting.demand.bookings import (
     COUNT,
+    PickupCurve,
     WeeklyBooks,
     adjust_for_bookings,
     pickup_curve,
@@ -21,8 +22,8 @@ from forecasting.demand.calibration import (
     Calibration,
     rescale_paths,
 )
-from forecasting.demand.history import clinic_histories
-from forecasting.demand.pathways import learn_pathways
+from forecasting.demand.history import ClinicHistory, clinic_histories
+from forecasting.demand.pathways import LearnedPathways, learn_pathways
 from forecasting.demand.sessions import clinic_demand
 from forecasting.demand.summary import DemandSummary
 from forecasting.models import (
@@ -44,13 +45,46 @@ from forecasting.week.results import (
 )
 
 
+@dataclass(frozen=True, eq=False)
+class DemandContext:
+    """What demand needs from the history alone (no forecast): the same for every scenario
+    that leaves the history and bookings as they are, so a scenario reuses the base's."""
+
+    past: dict[str, ClinicHistory]
+    learned: LearnedPathways
+    pickup: PickupCurve
+    known: WeeklyBooks
+    scheduled: WeeklyBooks
+
+
+def demand_context(inputs: WeeklyInputs, config: Config) -> DemandContext:
+    """Clinic histories, learned pathways, booking pickup and the booked counts of the week."""
+    horizon = config.horizon_weeks
+    weeks = inputs.forecast_weeks(horizon)
+    past = clinic_histories(inputs.procedures, inputs.sessions, inputs.cutoff_week)
+    return DemandContext(
+        past=past,
+        learned=learn_pathways(past, config.pathways, config.demand),
+        pickup=pickup_curve(
+            inputs.bookings, inputs.procedures, inputs.cutoff_week, horizon, config.demand
+        ),
+        # Grouped once for all clinics (not filtered per clinic).
+        known=WeeklyBooks.of(inputs.bookings, COUNT, weeks),
+        scheduled=WeeklyBooks.of(inputs.scheduled, C.SCHEDULED, weeks),
+    )
+
+
 def assemble(
     inputs: WeeklyInputs,
     forecasts: Mapping[SeriesKey, SeriesForecast],
     config: Config,
     calibration: Calibration | None = None,
+    context: DemandContext | None = None,
 ) -> WeeklyResult:
     """Session demand and staffing per clinic from the procedure forecasts.
+
+    ``context``: :func:`demand_context` of these inputs and config, when already at hand (a
+    scenario reuses its base week's, ``WeeklyResult.context``); None computes it.
 
     With a ``calibration`` (forecasting/demand/calibration.py) the session paths' spread
     around each week's median is rescaled before the summary and staffing read them.
@@ -69,14 +103,9 @@ def assemble(
     horizon = config.horizon_weeks
     weeks = inputs.forecast_weeks(horizon)
     clinics = inputs.clinics
-    past = clinic_histories(inputs.procedures, inputs.sessions, inputs.cutoff_week)
-    learned = learn_pathways(past, config.pathways, config.demand)
-    pickup = pickup_curve(
-        inputs.bookings, inputs.procedures, inputs.cutoff_week, horizon, config.demand
-    )
-    # Grouped once for all clinics (not filtered per clinic).
-    known = WeeklyBooks.of(inputs.bookings, COUNT, weeks)
-    scheduled = WeeklyBooks.of(inputs.scheduled, C.SCHEDULED, weeks)
+    context = context or demand_context(inputs, config)
+    past, learned, pickup = context.past, context.learned, context.pickup
+    known, scheduled = context.known, context.scheduled
     share = scheduled_share(scheduled, {k: f.paths.mean(axis=0) for k, f in forecasts.items()})
     booked = {c for books in (known, scheduled) for (c, _), n in books.counts.items() if n.any()}
     problems = tuple(
@@ -172,4 +201,5 @@ def assemble(
         problems=problems + by_skill.problems,
         skills=by_skill.cover,
         session_paths=session_paths,
+        context=context,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -44,6 +45,9 @@ class WeeklyResult:
     # per clinic: the session sample paths (n_paths, horizon) staffing read; regional roll-ups
     # and plans sum them (forecasting/planning/)
     session_paths: dict[str, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
+    # what demand learned from the history alone (week/assembly.DemandContext): a scenario
+    # that leaves the history as it is reuses it instead of learning it again
+    context: Any = field(default=None, compare=False, repr=False)
 
 
 def _horizon_total(clinic: str, paths: np.ndarray) -> dict:
