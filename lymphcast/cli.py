@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -111,18 +113,44 @@ def _progress_logging() -> None:
     logger.propagate = False
 
 
-def _start_guarded_server() -> None:
-    """Start Prefect's temporary server tied to this process (it dies with the run)."""
-    from flows.server_guard import guard_temporary_server
+def _spawn_server() -> Any:
+    """Spawn Prefect's temporary server now, tied to this process (it dies with the run).
+
+    Not waited for here: its start-up overlaps the imports of the flow (see
+    :func:`_temporary_api`). None when the run has a Prefect API already.
+    """
+    from flows.server_guard import start_temporary_server
 
     try:
-        guard_temporary_server()
-    except RuntimeError as err:  # Prefect's start-up timeout or a server that exited
+        return start_temporary_server()
+    except OSError as err:
         raise LymphcastError(
-            f"Prefect's temporary API server did not start ({str(err)[:200]}); start one with "
-            "`prefect server start` and set PREFECT_API_URL, or raise "
-            "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS."
+            f"Prefect's temporary API server could not be started ({err}); start one with "
+            "`prefect server start` and set PREFECT_API_URL."
         ) from None
+
+
+@contextmanager
+def _temporary_api(server: Any) -> Iterator[None]:
+    """Wait for the spawned server, point Prefect at it for the block, stop it after."""
+    if server is None:
+        yield
+        return
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    try:
+        try:
+            url = server.wait_ready()
+        except RuntimeError as err:  # it exited, or did not answer in time
+            raise LymphcastError(
+                f"Prefect's temporary API server did not start ({str(err)[:300]}); start one "
+                "with `prefect server start` and set PREFECT_API_URL, or raise "
+                "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS."
+            ) from None
+        with temporary_settings({PREFECT_API_URL: url}):
+            yield
+    finally:
+        server.stop()
 
 
 def _drain_events() -> None:
@@ -259,40 +287,42 @@ def weekly(
         from flows.runners import check_dask_scheduler, check_prefect_api
 
         check_prefect_api()
-        _start_guarded_server()
         runner = task_runner or ("dask" if dask_address else cfg.orchestration.task_runner)
         address = dask_address or cfg.orchestration.dask_address
         if runner == "dask" and address:
             check_dask_scheduler(address, cfg.orchestration.dask_connect_timeout_seconds)
+        server = _spawn_server()
     except LymphcastError as err:
         raise _fail(err) from None
     _progress_logging()
     day = as_of.date() if as_of else date.today()
     typer.echo(f"lymphcast weekly: data cut-off {day.isoformat()} (starting Prefect)...", err=True)
     started = time.perf_counter()
-    from flows.weekly import weekly_staffing
+    from flows.weekly import weekly_staffing  # imported while the server starts up
 
     _quiet_expected_failures()
 
     try:
-        path = weekly_staffing(
-            as_of=day,
-            config_path=str(config) if config else None,
-            raw=str(raw),
-            processed=str(processed),
-            reports=str(reports),
-            task_runner=task_runner,
-            dask_address=dask_address,
-        )
+        with _temporary_api(server):
+            try:
+                path = weekly_staffing(
+                    as_of=day,
+                    config_path=str(config) if config else None,
+                    raw=str(raw),
+                    processed=str(processed),
+                    reports=str(reports),
+                    task_runner=task_runner,
+                    dask_address=dask_address,
+                )
+            finally:
+                _drain_events()  # while the server still runs
     except LymphcastError as err:
-        _drain_events()
         from flows.notices import notice_path
 
         notice = notice_path(reports, day)
         if notice.is_file():
             typer.secho(f"failure notice: {notice.resolve()}", err=True)
         raise _fail(err) from None
-    _drain_events()
     typer.echo(f"done in {time.perf_counter() - started:.0f} s", err=True)
     typer.echo(f"report: {Path(path).resolve()}")
     from forecasting.staffing.problems import published_problems
