@@ -273,6 +273,7 @@ def weekly(
     from forecasting.config import load_config
     from forecasting.errors import ConfigError
     from forecasting.ingest import discover
+    from forecasting.layout import DataLayout
 
     config = _default_config(config)
     apply_quiet_defaults()
@@ -284,6 +285,21 @@ def weekly(
                 f"--task-runner {task_runner!r} is not known; use threads, processes or dask."
             )
         _preflight(cfg, processed, reports)
+        day = as_of.date() if as_of else date.today()
+        from flows import up_to_date
+
+        layout = DataLayout(raw=raw, processed=processed, reports=reports)
+        run_key = up_to_date.run_key(layout, cfg, config, day, date.today())
+        current = up_to_date.published(layout, run_key, day)
+        if current is not None:
+            typer.echo(
+                f"lymphcast weekly: nothing changed since the run that published this report "
+                f"(same exports, settings, code and cut-off {day.isoformat()}); Prefect not "
+                f"started. Delete {layout.run_stamp(day)} to run it again.",
+                err=True,
+            )
+            _finish(current)
+            return
         from flows.runners import check_dask_scheduler, check_prefect_api
 
         check_prefect_api()
@@ -295,7 +311,6 @@ def weekly(
     except LymphcastError as err:
         raise _fail(err) from None
     _progress_logging()
-    day = as_of.date() if as_of else date.today()
     typer.echo(f"lymphcast weekly: data cut-off {day.isoformat()} (starting Prefect)...", err=True)
     started = time.perf_counter()
     from flows.weekly import weekly_staffing  # imported while the server starts up
@@ -324,6 +339,15 @@ def weekly(
             typer.secho(f"failure notice: {notice.resolve()}", err=True)
         raise _fail(err) from None
     typer.echo(f"done in {time.perf_counter() - started:.0f} s", err=True)
+    try:
+        up_to_date.record(layout, run_key, day, Path(path))
+    except (OSError, LymphcastError) as err:  # only the next re-run's shortcut is lost
+        typer.secho(f"note: could not record this run for the next one ({err})", err=True)
+    _finish(Path(path))
+
+
+def _finish(path: Path) -> None:
+    """Print the report's path and its clinic problems (exit 3 when there are any)."""
     typer.echo(f"report: {Path(path).resolve()}")
     from forecasting.staffing.problems import published_problems
 
