@@ -7,11 +7,13 @@
 Generates demo exports once (not timed; kept in --workdir for later runs), then runs plain
 `lymphcast weekly` in a subprocess, as the README says (default configuration from
 lymphcast.toml, no PREFECT_API_URL: the command starts Prefect's temporary server itself, on a
-Prefect home whose database exists, as on any Monday after the first), three times:
+Prefect home whose database exists, as on any Monday after the first), four times:
 
 1. cold: empty processed/reports/cache directories;
-2. warm: the same inputs again (Prefect cache, persisted results);
-3. next week: ``--as-of`` one week later (one more week of data: changed series refit).
+2. warm: the same inputs again (the command finds its run stamp and does not start Prefect);
+3. warm, Prefect cache: the same with the run stamp deleted (Prefect starts; every task is a
+   cache hit on the persisted results);
+4. next week: ``--as-of`` one week later (one more week of data: changed series refit).
 
 Each run's wall time, the peak memory of its process tree (RSS summed over the process and
 its descendants, sampled every 0.2 s), the CPU seconds of the tree (children reaped by the
@@ -19,7 +21,7 @@ run) and the time between the command's progress lines (start-up, Prefect's serv
 ingest, loading, forecasts, demand/staffing and report, shutdown) are printed, and the table
 is written to ``benchmarks/results/scale-<clinics>.md``.
 
-With ``--server`` the same three runs follow against a pre-started `prefect server start`
+With ``--server`` the same four runs follow against a pre-started `prefect server start`
 (start-up printed, not counted: the figure of a machine that keeps a server running); for
 those, the time inside each task is read back from the Prefect API. Orchestration overhead is
 the flow run's wall time minus the union of the intervals during which some task was running;
@@ -157,14 +159,17 @@ def _print_run(label: str, run: Run, stats: dict | None = None) -> None:
         print_task_stats(stats)
 
 
-RUNS = (("cold", AS_OF), ("warm", AS_OF), ("next week", AS_OF + timedelta(7)))
+# "warm, Prefect cache": the same re-run with the run stamp deleted, so the command starts
+# Prefect and the flow reuses every cached task (what a warm run cost before the stamp).
+CACHED = "warm, Prefect cache"
+RUNS = (("cold", AS_OF), ("warm", AS_OF), (CACHED, AS_OF), ("next week", AS_OF + timedelta(7)))
 
 
 def _series(clinics: int) -> int:
     return clinics * len(PROCEDURE_TYPES)
 
 
-def _three_runs(raw: Path, run_dir: Path, env: dict, task_runner: str | None, runs: tuple,
+def _runs(raw: Path, run_dir: Path, env: dict, task_runner: str | None, runs: tuple,
                 api: str | None = None) -> dict[str, tuple[Run, dict | None]]:  # fmt: skip
     common = ["--raw", str(raw), "--processed", str(run_dir / "processed"),
               "--reports", str(run_dir / "reports")]  # fmt: skip
@@ -172,6 +177,9 @@ def _three_runs(raw: Path, run_dir: Path, env: dict, task_runner: str | None, ru
         common += ["--task-runner", task_runner]
     results = {}
     for label, as_of in runs:
+        if label == CACHED:
+            for stamp in (run_dir / "reports").glob(".*.run.json"):
+                stamp.unlink()
         run = _weekly(["--as-of", as_of.isoformat(), *common], env)
         stats = last_run_stats(api) if api else None
         results[label] = (run, stats)
@@ -249,7 +257,7 @@ def main() -> None:
     workdir = args.workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     raw = _data(workdir, args.clinics)
-    runs = RUNS[: 2 if args.skip_next_week else 3]
+    runs = RUNS[: 3 if args.skip_next_week else 4]
     load = os.getloadavg()[0]
     print(f"machine: {os.cpu_count()} cores, load average before the runs {load:.1f}")
 
@@ -257,7 +265,7 @@ def main() -> None:
     run_dir = workdir / "run-users"
     shutil.rmtree(run_dir, ignore_errors=True)
     env = _users_env(workdir / "prefect-home-users")
-    users = _three_runs(raw, run_dir, env, args.task_runner, runs)
+    users = _runs(raw, run_dir, env, args.task_runner, runs)
 
     server: dict = {}
     if args.server:
@@ -266,7 +274,7 @@ def main() -> None:
         shutil.rmtree(run_dir, ignore_errors=True)
         run_dir.mkdir()
         with prefect_server(run_dir) as (api, env):
-            server = _three_runs(raw, run_dir, env, args.task_runner, runs, api)
+            server = _runs(raw, run_dir, env, args.task_runner, runs, api)
         cold_stats = server["cold"][1]
         projection(cold_stats, _series(args.clinics), os.cpu_count() or 1)
 
