@@ -24,10 +24,17 @@ from forecasting.layout import DataLayout
 
 
 def run_key(
-    layout: DataLayout, config: Config, config_path: Path | None, as_of: date, today: date
+    layout: DataLayout,
+    config: Config,
+    config_path: Path | None,
+    as_of: date,
+    today: date,
+    scenarios: list[str] | None = None,
 ) -> str:
-    """Digest of everything a weekly run reads besides its own earlier outputs."""
+    """Digest of everything a weekly run reads besides its own earlier outputs (``scenarios``:
+    the ``--scenario`` selection; None for every configured one)."""
     return caching.digest(
+        json.dumps(sorted(scenarios) if scenarios else None),
         "weekly-run",
         caching.files_digest(discover(layout.raw)),
         caching.config_digest(config),

@@ -46,11 +46,15 @@ from forecasting import week
 from forecasting.calendar import iso_week_label
 from forecasting.columns import PROCEDURE_TYPES
 from forecasting.config import Config, OrchestrationConfig, load_config
+from forecasting.demand.calibration import Calibration
 from forecasting.errors import LymphcastError
-from forecasting.ingest import IngestManifest, discover, ingest_exports
+from forecasting.ingest import IngestManifest, discover, ingest_exports, skipped_paths
 from forecasting.layout import DataLayout
 from forecasting.models import SeriesForecast, run_prior
 from forecasting.models.warm_start import load_warm_starts, save_warm_starts
+from forecasting.planning.scenarios import check_scenario, unknown_scenarios
+from forecasting.planning.week_plans import WeekPlans, plan_week
+from forecasting.progress import begin
 from forecasting.report import load_archive, publish_week
 from forecasting.series import SeriesKey
 
@@ -115,12 +119,28 @@ def forecast_task(
     return out
 
 
+@task(name="calibrate-intervals", cache_policy=NO_CACHE)
+def calibration_task(inputs: Any, archived: Any, config: Config, cache_key: str) -> Calibration:
+    """Session-interval calibration: archive errors and the in-run rolling origins' refits."""
+    _pause_point("calibrate-intervals")
+    return week.session_calibration(inputs, archived, config)
+
+
 @task(name="demand-and-staffing", cache_policy=NO_CACHE)
 def assemble_task(
     inputs: Any, forecasts: Any, config: Config, cache_key: str, calibration: Any = None
 ) -> week.WeeklyResult:
     _pause_point("demand-and-staffing")
     return week.assemble(inputs, forecasts, config, calibration)
+
+
+@task(name="plans", cache_policy=NO_CACHE)
+def plans_task(
+    inputs: Any, forecasts: Any, result: Any, config: Config, cache_key: str, **kwargs: Any
+) -> WeekPlans:
+    """What-if scenarios, next week's shifts and region roll-ups (forecasting/planning/)."""
+    _pause_point("plans")
+    return plan_week(inputs, forecasts, result, config, **kwargs)
 
 
 @task(name="publish-report", cache_policy=NO_CACHE, retry_condition_fn=_transient)
@@ -160,6 +180,9 @@ class _Tasks:
             timeout_seconds=per_clinic if in_main_thread else None, **cached
         )
         self.assemble = assemble_task.with_options(timeout_seconds=limits.assemble, **cached)
+        # The in-run calibration refits a few clinics at past cut-offs: the assemble limit.
+        self.calibrate = calibration_task.with_options(timeout_seconds=limits.assemble, **cached)
+        self.plans = plans_task.with_options(timeout_seconds=limits.assemble, **cached)
         self.report = report_task.with_options(timeout_seconds=limits.report, **io, **cached)
 
 
@@ -189,7 +212,13 @@ def _report_outputs(final: Path, archive: Path) -> list[Path]:
 
 @flow(name="weekly-staffing-tasks", log_prints=False)
 def weekly_tasks(
-    as_of: date, config: Config, raw: str, processed: str, reports: str, config_path: str | None
+    as_of: date,
+    config: Config,
+    raw: str,
+    processed: str,
+    reports: str,
+    config_path: str | None,
+    scenarios: list[str] | None = None,
 ) -> str:
     """The pipeline's tasks (run as a subflow of ``weekly-staffing``); returns the report path."""
     tasks = _Tasks(config, Path(processed))
@@ -197,9 +226,9 @@ def weekly_tasks(
     code, settings = caching.code_version(), caching.config_digest(config)
     today = date.today()
 
-    ingest_key = caching.digest(
-        "ingest", caching.files_digest(discover(layout.raw)), settings, today.isoformat(), code
-    )
+    exports = caching.files_digest(discover(layout.raw))
+    skipped = [f"{s.path}: {s.reason}" for s in skipped_paths(layout.raw)]  # in the manifest
+    ingest_key = caching.digest("ingest", exports, *skipped, settings, today.isoformat(), code)
     stamp = layout.ingest_stamp
     fresh = caching.stamp_matches(stamp, ingest_key, layout.processed_outputs())
     manifest = tasks.ingest.with_options(refresh_cache=not fresh)(
@@ -208,6 +237,10 @@ def weekly_tasks(
     caching.write_stamp(stamp, ingest_key, layout.processed_outputs())
 
     inputs = tasks.load(layout, as_of)
+    chosen = list(config.scenarios) if scenarios is None else list(scenarios)
+    unknown_scenarios(chosen, config)
+    for name in chosen:  # a scenario that cannot apply fails the run before any fit
+        check_scenario(name, config.scenarios[name], inputs, config)
     histories = inputs.histories()
     progress.info(
         "forecasting %d procedure series for %d clinics (%s, %d weeks, %d paths)",
@@ -239,6 +272,7 @@ def weekly_tasks(
         for clinic, mine in by_clinic.items()
     }
     forecasts: dict[SeriesKey, SeriesForecast] = {}
+    running = begin("forecasts", len(keys), "series")  # a clinic's series once its task is read
     while futures:
         # Drop each future once read: on Dask its result is then freed on the worker (held
         # futures kept every clinic's paths in worker memory until the run ended).
@@ -246,7 +280,9 @@ def weekly_tasks(
         future = futures.pop(clinic)
         limit = tasks.forecast_timeout * len(by_clinic[clinic])
         forecasts.update(_within(future, limit, clinic, config.orchestration.dask_address))
+        running.advance(len(by_clinic[clinic]))
         del future
+    running.end()
     save_warm_starts(layout.processed, inputs.cutoff_week, config, forecasts)
     fallbacks = sum(1 for f in forecasts.values() if f.fallback_reason)
     warm_fits = sum(1 for f in forecasts.values() if f.warm_started)
@@ -257,7 +293,11 @@ def weekly_tasks(
 
     frames = (inputs.procedures, inputs.sessions, inputs.roster, inputs.bookings, inputs.scheduled)
     archived = load_archive(layout.forecasts, before=as_of).forecasts
-    calibration = week.session_calibration(inputs, archived, config)
+    calibration_key = caching.digest(
+        "calibration", str(inputs.cutoff_week), *map(caching.frame_digest, frames),
+        caching.frame_digest(archived), settings, selection, code,
+    )  # fmt: skip
+    calibration = tasks.calibrate(inputs, archived, config, cache_key=calibration_key)
     assemble_key = caching.digest(
         "assemble", str(inputs.cutoff_week), *map(caching.frame_digest, frames),
         *(series_keys[k] for k in keys), settings, code, str(calibration.manifest()),
@@ -266,9 +306,15 @@ def weekly_tasks(
         inputs, forecasts, config, cache_key=assemble_key, calibration=calibration
     )
 
+    plans_key = caching.digest("plans", assemble_key, *chosen)
+    plans = tasks.plans(
+        inputs, forecasts, result, config, cache_key=plans_key, scenarios=chosen,
+        calibration=calibration,
+    )  # fmt: skip
+
     final, archive = layout.report_dir(as_of), layout.forecast_archive(as_of)
     report_key = caching.digest(
-        "report", assemble_key, manifest.to_json(), str(config_path),
+        "report", plans_key, manifest.to_json(), str(config_path),
         str(final.resolve()), str(archive.resolve()), code,
     )  # fmt: skip
     report_stamp = layout.report_stamp(as_of)
@@ -281,6 +327,7 @@ def weekly_tasks(
         config=config,
         ingest_manifest=manifest,
         config_path=Path(config_path) if config_path else None,
+        plans=plans,
     )
     _pause_point("after-publish")
     caching.write_stamp(report_stamp, report_key, _report_outputs(final, archive))
@@ -380,6 +427,7 @@ def weekly_staffing(
     reports: str = "reports",
     task_runner: Literal["threads", "processes", "dask"] | None = None,
     dask_address: str | None = None,
+    scenarios: list[str] | None = None,
 ) -> str:
     """Weekly MLD session forecast and therapist staffing report; returns the report path.
 
@@ -391,6 +439,7 @@ def weekly_staffing(
         reports: Directory of weekly reports.
         task_runner: Overrides ``orchestration.task_runner``.
         dask_address: Overrides ``orchestration.dask_address`` (implies the Dask runner).
+        scenarios: The ``[scenarios]`` to run beside the base plan; None: every configured one.
     """
     as_of = as_of or date.today()
     config = load_config(Path(config_path) if config_path else None)
@@ -403,7 +452,7 @@ def weekly_staffing(
         _tidy(DataLayout(processed=Path(processed), reports=reports_dir), label)
         run = weekly_tasks.with_options(task_runner=make_task_runner(orch))
         with _api_for_workers(orch):
-            path = run(as_of, config, raw, processed, reports, config_path)
+            path = run(as_of, config, raw, processed, reports, config_path, scenarios)
         notice_path(reports_dir, as_of).unlink(missing_ok=True)
     deliver_report(config, path)  # [delivery] e-mails and webhook; never fails the run
     return path

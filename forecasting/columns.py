@@ -19,6 +19,7 @@ THERAPIST = "therapist_id"
 WEEKLY_HOURS = "weekly_hours"
 START_DATE = "start_date"
 END_DATE = "end_date"
+SKILLS = "skills"  # optional: the therapist's skills, "mld;deep_tissue" (absent: the default one)
 
 # Long-format series (utilsforecast convention)
 UID = "unique_id"
@@ -32,8 +33,12 @@ P10 = "p10"
 P50 = "p50"
 P90 = "p90"
 QUANTILES = {P10: 0.1, P50: 0.5, P90: 0.9}
+# forecast archive only: the factor a row's session interval was calibrated with (1.0: none)
+SPREAD_FACTOR = "spread_factor"
 
 PROCEDURE_TYPES = ("liposuction", "abdominoplasty", "bbl", "breast_reduction", "other")
+# Drivers of services that procedures do not explain (referrals exports, not read yet)
+REFERRAL_TYPES = ("fracture_immobilisation", "injury", "post_surgical_scar")
 
 PROCEDURES_WEEKLY_COLUMNS = [CLINIC, PROCEDURE, WEEK, COMPLETED, SCHEDULED]
 SESSIONS_WEEKLY_COLUMNS = [CLINIC, WEEK, SESSIONS]

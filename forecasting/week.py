@@ -27,7 +27,15 @@ from forecasting.demand.bookings import (
     pickup_curve,
     scheduled_snapshot,
 )
-from forecasting.demand.calibration import Calibration, from_archive, rescale_paths
+from forecasting.demand.calibration import (
+    Calibration,
+    archive_scores,
+    combine,
+    origin_clinics,
+    origin_scores,
+    origin_weeks,
+    rescale_paths,
+)
 from forecasting.demand.cutoff import check_cutoff
 from forecasting.demand.history import clinic_histories
 from forecasting.demand.pathways import learn_pathways
@@ -45,9 +53,12 @@ from forecasting.models import (
     run_prior,
     summarise_paths,
 )
+from forecasting.progress import Progress, stage
 from forecasting.series import SeriesKey, procedure_histories, series_rng, series_uid
 from forecasting.staffing.hours import rostered_hours_by_clinic, staffing_table
 from forecasting.staffing.problems import ClinicProblem, unrostered
+from forecasting.staffing.skill_staffing import default_roster, default_staffing, staff_by_skill
+from forecasting.staffing.skills import SkillCover
 
 # WeeklyResult.models: per series the model used, why a fallback was used, the fit's wall time,
 # how auto/ensemble chose, and whether the fit started from last week's parameters
@@ -186,6 +197,8 @@ def run_week(
     config: Config,
     warm_starts: Mapping[SeriesKey, dict] | None = None,
     forecaster: Forecaster | None = None,
+    progress: Progress | None = None,
+    archived: pd.DataFrame | None = None,
 ) -> WeeklyResult:
     """Histories, forecasts, session demand and staffing for every clinic of ``inputs``.
 
@@ -195,7 +208,12 @@ def run_week(
         warm_starts: Per series, Prophet's state from an earlier cut-off
             (:func:`forecasting.models.warm_start.load_warm_starts`); None fits cold.
         forecaster: Replaces the configured model per series (a benchmark feeding known
-            rates, say): ``forecaster(key, history, config) -> SeriesForecast``.
+            rates, say): ``forecaster(key, history, config) -> SeriesForecast``; its
+            session intervals are then left as modelled (not calibrated).
+        archived: Earlier runs' archived session forecasts for the calibration
+            (:func:`session_calibration`); None: in-run rolling origins only.
+        progress: Hears of each clinic's series forecast (stage "forecasts"; default
+            ``forecasting.progress``'s receiver for the process).
 
     Returns:
         WeeklyResult: the forecast.csv and staffing.csv frames and how they were made.
@@ -205,13 +223,17 @@ def run_week(
     """
     histories = inputs.histories()
     forecasts: dict[SeriesKey, SeriesForecast] = {}
-    if forecaster is not None:
-        forecasts = {k: forecaster(k, h, config) for k, h in sorted(histories.items())}
     prior = run_prior(config.model, histories) if forecaster is None else None
-    for keys in by_clinic(histories).values() if forecaster is None else ():
-        mine = {k: histories[k] for k in keys}
-        forecasts.update(forecast_clinic(mine, config, warm_starts, prior))
-    return assemble(inputs, forecasts, config)
+    with stage("forecasts", len(histories), "series", progress) as running:
+        for keys in by_clinic(histories).values():
+            mine = {k: histories[k] for k in keys}
+            if forecaster is not None:
+                forecasts.update({k: forecaster(k, mine[k], config) for k in keys})
+            else:
+                forecasts.update(forecast_clinic(mine, config, warm_starts, prior))
+            running.advance(len(keys))
+    calibration = session_calibration(inputs, archived, config) if forecaster is None else None
+    return assemble(inputs, forecasts, config, calibration)
 
 
 @dataclass(frozen=True)
@@ -230,6 +252,11 @@ class WeeklyResult:
     horizon_totals: pd.DataFrame = field(default_factory=pd.DataFrame)
     # one clinic's problems (forecasting/staffing/problems.py): the run goes on for the others
     problems: tuple[ClinicProblem, ...] = ()
+    # per clinic x week x skill: hours needed, rostered, covered, gap, idle (staffing/skills.py)
+    skills: SkillCover | None = None
+    # per clinic: the session sample paths (n_paths, horizon) staffing read; regional roll-ups
+    # and plans sum them (forecasting/planning/)
+    session_paths: dict[str, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
 
 
 def _horizon_total(clinic: str, paths: np.ndarray) -> dict:
@@ -268,16 +295,52 @@ def _forecast_frame(parts: list[dict]) -> pd.DataFrame:
 
 
 def session_calibration(
-    inputs: WeeklyInputs, archived: pd.DataFrame, config: Config
+    inputs: WeeklyInputs, archived: pd.DataFrame | None, config: Config
 ) -> Calibration:
-    """This run's session-interval calibration from earlier runs' archived forecasts.
+    """This run's session-interval calibration (forecasting/demand/calibration.py).
+
+    Errors of earlier runs' archived forecasts (a) and of this run's own computation repeated
+    at ``[calibration] origins`` past cut-offs on the data known then (b: the configured
+    model, pathways and bookings as of each origin, ``origin_clinics`` clinics at most per
+    origin), stacked with equal weight per error.
 
     Args:
-        archived: ``forecasting.report.load_archive(layout.forecasts, before=as_of).forecasts``.
+        archived: ``forecasting.report.load_archive(layout.forecasts, before=as_of).forecasts``,
+            or None when there is no archive (a notebook, a fresh clone).
     """
-    return from_archive(
-        archived, inputs.sessions, inputs.cutoff_week, config.horizon_weeks, config.calibration
+    horizon, cal = config.horizon_weeks, config.calibration
+    archive = np.full((0, horizon), np.nan)
+    if archived is not None:
+        archive = archive_scores(archived, inputs.sessions, inputs.cutoff_week, horizon)
+    weeks = pd.to_datetime(inputs.procedures[C.WEEK])
+    first = weeks.min() if len(weeks) else inputs.cutoff_week
+    origins = origin_weeks(inputs.cutoff_week, first, config.model.min_history_weeks, cal)
+    cheaper = config.model_copy(update={"n_paths": min(config.n_paths, cal.origin_paths)})
+    at_origins = {o: _forecast_at(inputs, o, i, cheaper) for i, o in enumerate(origins)}
+    rolling = origin_scores(at_origins, inputs.sessions, inputs.cutoff_week, horizon)
+    return combine(archive, rolling, cal, [o.date().isoformat() for o in origins])
+
+
+def _forecast_at(
+    inputs: WeeklyInputs, origin: pd.Timestamp, index: int, config: Config
+) -> pd.DataFrame:
+    """forecast.csv of the run's computation at a past cut-off, for a sample of clinics."""
+    cut = cut_inputs(
+        inputs.procedures, inputs.sessions, inputs.roster, origin.date(), bookings=inputs.bookings
     )
+    clinics = set(origin_clinics(cut.clinics, index, config.seed, config.calibration))
+    everyone = cut.histories()
+    prior = run_prior(config.model, everyone)  # the network as of the origin
+    mine = {k: h for k, h in everyone.items() if k[0] in clinics}
+    forecasts = {k: forecast_one(k, h, config, prior=prior) for k, h in sorted(mine.items())}
+    only = {
+        name: frame.loc[frame[C.CLINIC].astype(str).isin(clinics)]
+        for name, frame in (
+            ("procedures", cut.procedures), ("sessions", cut.sessions), ("roster", cut.roster),
+            ("bookings", cut.bookings), ("scheduled", cut.scheduled),
+        )
+    }  # fmt: skip
+    return assemble(replace(cut, **only), forecasts, config).forecast
 
 
 def _with_calibration(summary: DemandSummary, calibration: Calibration | None) -> DemandSummary:
@@ -320,7 +383,9 @@ def assemble(
     # Grouped once for all clinics (not filtered per clinic).
     known = WeeklyBooks.of(inputs.bookings, COUNT, weeks)
     scheduled = WeeklyBooks.of(inputs.scheduled, C.SCHEDULED, weeks)
-    roster_hours = rostered_hours_by_clinic(inputs.roster, clinics, weeks)
+    # hours of the therapists who give MLD (every therapist when the roster has no skills)
+    roster_hours = rostered_hours_by_clinic(default_roster(inputs.roster, config), clinics, weeks)
+    staffing_config = default_staffing(config)
     clinic_keys = by_clinic(forecasts)
     rows: list[dict] = []  # forecast.csv columns per series
     committed_rows: list[pd.DataFrame] = []
@@ -328,6 +393,7 @@ def assemble(
     totals: list[dict] = []
     notes: dict[str, str] = {}
     booking_method: dict[str, str] = {}
+    session_paths: dict[str, np.ndarray] = {}
     for clinic in clinics:
         keys = clinic_keys.get(clinic, [])
         paths, booking_method[clinic] = adjust_for_bookings(
@@ -368,8 +434,9 @@ def assemble(
             )
         )
         totals.append(_horizon_total(clinic, demand.paths))
+        session_paths[clinic] = demand.paths
         staffing.append(
-            staffing_table(clinic, weeks, demand.paths, roster_hours[clinic], config.staffing)
+            staffing_table(clinic, weeks, demand.paths, roster_hours[clinic], staffing_config)
         )
     models = pd.DataFrame(
         [
@@ -387,12 +454,13 @@ def assemble(
         columns=MODEL_COLUMNS,
     )
     forecast = _forecast_frame(rows)
+    by_skill = staff_by_skill(staffing, inputs.roster, config, weeks)
     return WeeklyResult(
         forecast=forecast.sort_values([C.CLINIC, C.SERIES, C.WEEK]).reset_index(drop=True),
         committed=pd.concat(committed_rows, ignore_index=True)
         if committed_rows
         else pd.DataFrame(),
-        staffing=pd.concat(staffing, ignore_index=True) if staffing else pd.DataFrame(),
+        staffing=by_skill.staffing,
         models=models,
         notes=notes,
         pathways=learned.table(config.pathways),
@@ -400,5 +468,7 @@ def assemble(
         demand=_with_calibration(
             DemandSummary.of(learned, config.pathways, booking_method), calibration
         ),
-        problems=problems,
+        problems=problems + by_skill.problems,
+        skills=by_skill.cover,
+        session_paths=session_paths,
     )

@@ -20,7 +20,7 @@ from typing import Annotated, Any
 import typer
 
 from flows.environment import apply_quiet_defaults
-from forecasting.errors import LymphcastError
+from forecasting.errors import ConfigError, LymphcastError
 
 app = typer.Typer(
     help=(
@@ -172,8 +172,10 @@ def demo(
 ) -> None:
     """Write realistic synthetic clinic exports (procedures, MLD sessions, roster)."""
     from forecasting.demo import generate_demo
+    from lymphcast.checks import check_output_dir
 
     try:
+        check_output_dir(out)
         result = generate_demo(
             out, clinics=clinics, years=years, seed=seed, end=end.date() if end else None
         )
@@ -183,7 +185,7 @@ def demo(
     typer.echo(f"wrote {len(result.files)} demo exports ({total:,} rows) to {out}")
 
 
-def _print_ingest_table(files: list) -> None:
+def _print_ingest_table(files: list, skipped: list | tuple = ()) -> None:
     def clean(text: str) -> str:  # a file name must not drive the terminal
         return "".join(c if c.isprintable() else "?" for c in text)
 
@@ -209,6 +211,8 @@ def _print_ingest_table(files: list) -> None:
     for f in files:
         if f.status != "ok" and f.error:
             typer.secho(f"skipped: {clean(f.error)}", err=True, fg=typer.colors.YELLOW)
+    for s in skipped:  # paths that are not files to read (listed in the manifest)
+        typer.secho(f"skipped: {clean(s.path)}: {s.reason}.", err=True, fg=typer.colors.YELLOW)
 
 
 @app.command()
@@ -222,11 +226,16 @@ def ingest(raw: RawOpt = Path("data/raw"), processed: ProcessedOpt = Path("data/
     from forecasting.ingest import ingest as run_ingest
     from forecasting.ingest import write_processed
     from forecasting.layout import DataLayout
+    from lymphcast.checks import check_run_paths
+    from lymphcast.progress import console_progress
 
     try:
-        cfg = load_config(_default_config(config))
-        result = run_ingest(raw, cfg.ingest, date.today())
-        _print_ingest_table(result.files)
+        config = _default_config(config)
+        check_run_paths(config, raw, processed)  # before any reading
+        cfg = load_config(config)
+        with console_progress():
+            result = run_ingest(raw, cfg.ingest, date.today())
+        _print_ingest_table(result.files, result.skipped)
         if not result.usable:
             raise LymphcastError(f"No export in {raw} could be used; see the reasons above.")
         manifest = write_processed(result, processed)
@@ -263,6 +272,14 @@ def weekly(
             "--task-runner dask). Default: a local cluster when the runner is dask.",
         ),
     ] = None,
+    scenario: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--scenario",
+            help="Run only this [scenarios.NAME] of lymphcast.toml beside the base plan "
+            "(repeat for more). Default: every configured scenario.",
+        ),
+    ] = None,
 ) -> None:
     """The weekly job (Prefect flow `weekly-staffing`): ingest, forecast, staffing, report.
 
@@ -274,22 +291,28 @@ def weekly(
     from forecasting.errors import ConfigError
     from forecasting.ingest import discover
     from forecasting.layout import DataLayout
+    from lymphcast.checks import check_run_paths
+    from lymphcast.progress import console_progress
 
     config = _default_config(config)
     apply_quiet_defaults()
     try:
+        check_run_paths(config, raw, processed, reports)  # every path before any work
         cfg = load_config(config)  # refuse a bad config before Prefect starts
         discover(raw)
         if task_runner is not None and task_runner not in ("threads", "processes", "dask"):
             raise ConfigError(
                 f"--task-runner {task_runner!r} is not known; use threads, processes or dask."
             )
+        from forecasting.planning.scenarios import unknown_scenarios
+
+        unknown_scenarios(list(scenario or []), cfg)
         _preflight(cfg, processed, reports)
         day = as_of.date() if as_of else date.today()
         from flows import up_to_date
 
         layout = DataLayout(raw=raw, processed=processed, reports=reports)
-        run_key = up_to_date.run_key(layout, cfg, config, day, date.today())
+        run_key = up_to_date.run_key(layout, cfg, config, day, date.today(), scenario)
         current = up_to_date.published(layout, run_key, day)
         if current is not None:
             typer.echo(
@@ -320,15 +343,17 @@ def weekly(
     try:
         with _temporary_api(server):
             try:
-                path = weekly_staffing(
-                    as_of=day,
-                    config_path=str(config) if config else None,
-                    raw=str(raw),
-                    processed=str(processed),
-                    reports=str(reports),
-                    task_runner=task_runner,
-                    dask_address=dask_address,
-                )
+                with console_progress():  # bars on a terminal, a line per stage in a log
+                    path = weekly_staffing(
+                        as_of=day,
+                        config_path=str(config) if config else None,
+                        raw=str(raw),
+                        processed=str(processed),
+                        reports=str(reports),
+                        task_runner=task_runner,
+                        dask_address=dask_address,
+                        scenarios=list(scenario) if scenario else None,
+                    )
             finally:
                 _drain_events()  # while the server still runs
     except LymphcastError as err:
@@ -376,8 +401,13 @@ def report(
     import webbrowser
 
     from forecasting.report.folders import find_report
+    from lymphcast.checks import check_input_dir
 
     try:
+        check_input_dir(
+            reports, "--reports", "run `lymphcast weekly` first, or pass --reports with the "
+            "folder that holds the reports.",
+        )  # fmt: skip
         path = find_report(reports, week)
     except LymphcastError as err:
         raise _fail(err) from None
@@ -476,8 +506,17 @@ def backtest(
         run_backtest,
         write_backtest,
     )
+    from forecasting.backtest.engine import check_arguments
     from forecasting.config import load_config
-    from lymphcast.checks import check_output_dir
+    from forecasting.models.selection import MANIFEST_FILE
+    from lymphcast.checks import (
+        PROCESSED_FIX,
+        check_config_file,
+        check_input_dir,
+        check_input_file,
+        check_output_dir,
+    )
+    from lymphcast.progress import console_progress
 
     def names(text: str | None) -> list[str]:
         return [n.strip() for n in (text or "").split(",") if n.strip()]
@@ -485,35 +524,46 @@ def backtest(
     if staffing:
         _staffing_backtest(config, processed, folds, step, out)
         return
-    try:
-        cfg = load_config(_default_config(config))
+    try:  # every argument and path before any reading or computing
+        config = _default_config(config)
+        check_config_file(config)
+        cfg = load_config(config)
+        chosen = names(models) or [*cfg.model.candidates, "auto", "ensemble"]
+        check_arguments(
+            chosen, horizon=horizon, folds=folds, selection_folds=selection_folds, step=step,
+            season=season, n_paths=paths,
+        )  # fmt: skip
+        if workers is not None and workers < 1:
+            raise ConfigError(f"--workers must be at least 1 (got {workers}).")
         default = Path("backtests") / series.stem if series else Path(cfg.model.backtest_dir)
         target = out or default
-        check_output_dir(target)  # before any reading or computing
+        check_output_dir(target, replaced_unless=MANIFEST_FILE)
         if series is not None:
+            check_input_file(series, "--series")
             frame = load_series_csv(series)
         else:
+            check_input_dir(processed, "--processed", PROCESSED_FIX)
             frame = load_procedure_series(processed, as_of.date() if as_of else None)
-        chosen = names(models) or [*cfg.model.candidates, "auto", "ensemble"]
         typer.echo(
             f"backtesting {frame['unique_id'].nunique()} series with {', '.join(chosen)}...",
             err=True,
         )
-        result = run_backtest(
-            frame,
-            models=chosen,
-            horizon=horizon,
-            folds=folds,
-            selection_folds=selection_folds,
-            step=step,
-            season=season,
-            n_paths=paths,
-            seed=cfg.seed if seed is None else seed,
-            config=cfg.model,
-            holiday_country=cfg.holiday_country,
-            regressors=names(regressors),
-            workers=workers,
-        )
+        with console_progress():
+            result = run_backtest(
+                frame,
+                models=chosen,
+                horizon=horizon,
+                folds=folds,
+                selection_folds=selection_folds,
+                step=step,
+                season=season,
+                n_paths=paths,
+                seed=cfg.seed if seed is None else seed,
+                config=cfg.model,
+                holiday_country=cfg.holiday_country,
+                regressors=names(regressors),
+                workers=workers,
+            )
         files = write_backtest(result, target)
     except LymphcastError as err:
         raise _fail(err) from None
@@ -529,18 +579,26 @@ def _staffing_backtest(
     from forecasting.backtest.staffing import run_staffing_backtest, write_staffing_backtest
     from forecasting.config import load_config
     from forecasting.ingest import load_bookings, load_processed
-    from lymphcast.checks import check_output_dir
+    from lymphcast.checks import PROCESSED_FIX, check_config_file, check_input_dir, check_output_dir
+    from lymphcast.progress import console_progress
 
-    try:
-        cfg = load_config(_default_config(config))
+    try:  # every argument and path before any reading or computing
+        config = _default_config(config)
+        check_config_file(config)
+        cfg = load_config(config)
+        for option, value in (("--folds", folds), ("--step", step)):
+            if value is not None and value < 1:
+                raise ConfigError(f"{option} must be at least 1 (got {value}).")
         target = out or Path("backtests") / "staffing"
         check_output_dir(target)
+        check_input_dir(processed, "--processed", PROCESSED_FIX)
         procedures, sessions, roster = load_processed(processed)
         typer.echo(f"replaying {folds} past weeks (staffing decisions)...", err=True)
-        result = run_staffing_backtest(
-            procedures, sessions, roster, cfg, bookings=load_bookings(processed),
-            folds=folds, step=step or 4,
-        )  # fmt: skip
+        with console_progress():
+            result = run_staffing_backtest(
+                procedures, sessions, roster, cfg, bookings=load_bookings(processed),
+                folds=folds, step=step or 4,
+            )  # fmt: skip
         files = write_staffing_backtest(result, target)
     except LymphcastError as err:
         raise _fail(err) from None

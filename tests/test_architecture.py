@@ -15,7 +15,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 LIBRARY = ROOT / "forecasting"
-SHARED = {"columns", "config", "errors", "io", "calendar", "series", "layout", "metrics", "workers"}
+SHARED = {
+    "columns", "config", "errors", "io", "calendar", "series", "layout", "metrics", "workers",
+    "progress",
+}  # fmt: skip
 # part -> the other parts (besides the shared modules and itself) it may import
 ALLOWED: dict[str, set[str]] = {
     "ingest": set(),
@@ -26,7 +29,10 @@ ALLOWED: dict[str, set[str]] = {
     "week": {"ingest", "models", "demand", "staffing"},
     "backtest": {"ingest", "models", "demand", "staffing", "week"},
     # reads results (the ingest's manifest, the week's); never models, never the backtest
-    "report": {"ingest", "staffing", "week"},
+    "report": {"ingest", "staffing", "week", "planning"},
+    # plans from the week's results (shifts, scenarios, regions): it reads forecasts
+    # (models' SeriesForecast) and calibrations (demand's), and never fits a model
+    "planning": {"models", "demand", "staffing", "week"},
 }
 # shared module -> the shared modules it may import (they sit below every stage)
 SHARED_ALLOWED: dict[str, set[str]] = {
@@ -35,6 +41,7 @@ SHARED_ALLOWED: dict[str, set[str]] = {
     "io": {"errors"},
     "calendar": set(),
     "workers": set(),
+    "progress": set(),
     "config": {"columns", "errors"},
     "metrics": {"columns"},
     "series": {"columns", "calendar"},

@@ -48,15 +48,27 @@ def test_too_wide_paths_are_narrowed():
 
 def test_too_few_errors_leaves_intervals_and_says_so():
     rng = np.random.default_rng(3)
-    paths, q10, q50, q90, past = _too_narrow(rng, 5)
+    paths, q10, q50, q90, past = _too_narrow(rng, 2)  # 24 errors: under 30 even pooled
     cal = calibrate(scaled_errors(past, q50, q10, q90), "archive", CalibrationConfig())
     assert not cal.calibrated and cal.source == "none"
     assert cal.factors == (1.0,) * H
     np.testing.assert_array_equal(rescale_paths(paths, cal), paths)
-    assert cal.sentence() == (
-        "Session intervals are not calibrated: 60 past forecast errors, need 30 per horizon week."
+    assert (
+        cal.sentence() == "Session intervals are not calibrated: 24 past forecast errors, need 30."
     )
     assert cal.manifest()["calibrated"] is False
+
+
+def test_too_few_errors_per_week_pools_weeks_into_bands():
+    """5 origins x 12 weeks: 5 errors a week, pooled into the most bands of >= 30 (two of 6)."""
+    rng = np.random.default_rng(3)
+    paths, q10, q50, q90, past = _too_narrow(rng, 5)
+    cal = calibrate(scaled_errors(past, q50, q10, q90), "archive", CalibrationConfig())
+    assert cal.calibrated and cal.band_weeks == (6, 6) and cal.n_errors == 60
+    assert len(set(cal.factors[:6])) == 1 and len(set(cal.factors[6:])) == 1
+    assert all(1.4 < f < 2.8 for f in cal.factors)  # truth twice as wide, 30 errors a band
+    assert cal.manifest()["weeks_per_band"] == [6, 6]
+    assert "horizon weeks pooled into 2 bands" in cal.sentence()
 
 
 def test_disabled_is_not_calibrated():
@@ -86,9 +98,13 @@ def test_nan_gaps_count_only_happened_weeks():
     scores = np.full((40, 3), np.nan)
     scores[:, 0] = 1.0
     scores[:35, 1] = 2.0
-    scores[:10, 2] = 3.0  # week 3 has too few
+    scores[:10, 2] = 3.0  # week 3 has too few of its own: all three weeks share one band
     cal = calibrate(scores, "archive", CalibrationConfig())
-    assert not cal.calibrated and cal.n_errors == 85
+    assert cal.calibrated and cal.n_errors == 85 and cal.band_weeks == (3,)
+    scores[:, :] = np.nan
+    scores[:29, 0] = 1.0
+    cal = calibrate(scores, "archive", CalibrationConfig())
+    assert not cal.calibrated and cal.n_errors == 29
 
 
 def test_archive_scores_by_horizon_week_from_past_runs():
@@ -144,3 +160,37 @@ def test_report_settings_show_the_sentence():
     shown = dict(ReportSettings(calibration="Session p10-p90 widened by 1.3x.").shown())
     assert shown["calibration"] == "Session p10-p90 widened by 1.3x."
     assert "calibration" not in dict(ReportSettings().shown())
+
+
+def test_calibrated_archive_is_scored_on_the_modelled_scale(tmp_path):
+    """An archived interval widened 2x is scored as if unwidened: the factors do not drift."""
+    import pandas as pd
+
+    from forecasting.report.accuracy import archived_forecast, load_archive
+
+    weeks = pd.date_range("2026-01-05", periods=2, freq="W-MON")
+    forecast = pd.DataFrame(
+        {
+            "clinic_id": "A",
+            "week": list(weeks) * 2,
+            "series": ["sessions", "sessions", "procedure:bbl", "procedure:bbl"],
+            "mean": 10.0,
+            "p10": [6.0, 6.0, 1.0, 1.0],
+            "p50": 10.0,
+            "p90": [14.0, 18.0, 3.0, 3.0],
+        }
+    )
+    record = {"calibrated": True, "factors_by_horizon_week": [2.0, 4.0]}
+    frame = archived_forecast(forecast, record)
+    assert frame["spread_factor"].tolist() == [2.0, 4.0, 1.0, 1.0]
+    assert archived_forecast(forecast, {})["spread_factor"].tolist() == [1.0] * 4
+    frame.to_parquet(tmp_path / "2026-01-02.parquet")
+    forecast.to_parquet(tmp_path / "2025-12-26.parquet")  # written before the column existed
+    archived = load_archive(tmp_path, before=pd.Timestamp("2026-02-01").date()).forecasts
+    assert set(archived["spread_factor"]) == {1.0, 2.0, 4.0}
+    sessions = pd.DataFrame({"clinic_id": "A", "week": weeks, "sessions": [18.0, 2.0]})
+    scores = archive_scores(archived, sessions, pd.Timestamp("2026-01-19"), horizon=2)
+    # 2026-01-02 run: week 1 8 above over a calibrated half-width of 4 (x2: modelled 2): 2 x 2;
+    # week 2 8 below over 4, x4. The older run was not calibrated: plain scores.
+    np.testing.assert_allclose(sorted(scores[:, 0]), [2.0, 4.0])
+    np.testing.assert_allclose(sorted(scores[:, 1]), [2.0, 8.0])

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.weekly import _run_lock
-from forecasting.errors import LymphcastError, OutputError
+from forecasting.errors import ConfigError, LymphcastError
 from forecasting.layout import DataLayout
 from lymphcast.checks import check_output_dir
 from lymphcast.cli import app
@@ -18,9 +18,9 @@ from lymphcast.cli import app
 
 def test_out_holding_a_file_is_refused(tmp_path):
     (tmp_path / "f").write_text("x")
-    with pytest.raises(OutputError, match="is a file, not a folder"):
+    with pytest.raises(ConfigError, match="is a file, not a folder"):
         check_output_dir(tmp_path / "f")
-    with pytest.raises(OutputError, match="would be inside"):
+    with pytest.raises(ConfigError, match="would be inside"):
         check_output_dir(tmp_path / "f" / "sub")
     check_output_dir(tmp_path / "new" / "deeper")  # missing folders are fine
 
@@ -30,7 +30,7 @@ def test_backtest_refuses_out_before_reading_data(tmp_path):
     result = CliRunner().invoke(
         app, ["backtest", "--out", str(tmp_path / "out"), "--processed", str(tmp_path / "none")]
     )
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "is a file, not a folder" in result.output
     assert "Traceback" not in result.output
 
@@ -42,7 +42,7 @@ def test_staffing_backtest_refuses_out_first(tmp_path):
         ["backtest", "--staffing", "--out", str(tmp_path / "out"),
          "--processed", str(tmp_path / "none")],
     )  # fmt: skip
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "is a file, not a folder" in result.output
 
 

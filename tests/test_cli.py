@@ -58,10 +58,10 @@ def test_demo_bad_argument_exits_2(tmp_path):
 
 
 def test_ingest_nothing_usable_exits_1(tmp_path):
-    (tmp_path / "procedures_x.csv").write_bytes(b"\x00\x01garbage")
-    result = runner.invoke(
-        app, ["ingest", "--raw", str(tmp_path), "--processed", str(tmp_path / "p")]
-    )
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "procedures_x.csv").write_bytes(b"\x00\x01garbage")
+    result = runner.invoke(app, ["ingest", "--raw", str(raw), "--processed", str(tmp_path / "p")])
     assert result.exit_code == 1
     assert "procedures_x.csv" in result.output
     assert not (tmp_path / "p").exists()

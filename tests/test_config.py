@@ -9,7 +9,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_shipped_toml_equals_defaults():
-    assert load_config(ROOT / "lymphcast.toml") == Config()
+    """Every setting the shipped file writes is the default; only its example scenarios (which
+    name no clinic, so they apply to any network) are extra."""
+    shipped = load_config(ROOT / "lymphcast.toml")
+    assert shipped.model_copy(update={"scenarios": {}}) == Config()
+    assert list(shipped.scenarios) == ["lipo-campaign", "shorter-sessions"]
+    assert all(s.at == "network" for sc in shipped.scenarios.values() for s in sc.scale)
+    assert not any(sc.open or sc.leaves or sc.joins for sc in shipped.scenarios.values())
 
 
 def test_none_gives_defaults():

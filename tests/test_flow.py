@@ -24,7 +24,11 @@ def run(demo_exports, tmp_path_factory, prefect_harness):
     raw = root / "raw"
     demo = demo_exports(raw, clinics=3, years=3, seed=1, end=date(2025, 7, 1))
     config = root / "lymphcast.toml"
-    config.write_text("n_paths = 200\nhorizon_weeks = 8\n")
+    config.write_text(
+        "n_paths = 200\nhorizon_weeks = 8\n"
+        "[scenarios.more-lipo]\n"
+        'scale = [{ procedure = "liposuction", factor = 1.5, from = 2 }]\n'
+    )
     before = {p.name: p.read_bytes() for p in raw.iterdir()}
     report = weekly_staffing(
         as_of=AS_OF,
@@ -66,6 +70,28 @@ def test_outputs_follow_design_columns(run):
         assert f'href="{clinic_page_path(clinic)}"' in html
         assert page.count("data:image/png;base64,") >= 3
     assert "data:image/png;base64," not in html  # charts live on the clinic pages
+
+
+def test_plans_what_if_shifts_and_their_sheets(run):
+    """The scenario's What if section, each clinic's shifts, shifts.csv and the xlsx sheets."""
+    from openpyxl import load_workbook
+
+    out = run["root"] / "reports" / "2025-W23"
+    html = (out / "index.html").read_text()
+    assert 'id="what-if"' in html and "more-lipo" in html
+    assert "liposuction x1.50 at network from forecast week 2" in html
+    assert "The network would need" in html
+    shifts = pd.read_csv(out / "shifts.csv")
+    assert list(shifts.columns) == ["clinic_id", "therapist_id", "date", "start", "end", "skill"]
+    assert set(shifts["date"]) <= {f"2025-06-0{d}" for d in range(2, 7)}  # Mon-Fri of W23
+    for clinic in sorted(shifts["clinic_id"].unique()):
+        assert "Next week's shifts" in (out / clinic_page_path(clinic)).read_text()
+    manifest = json.loads((out / "run_manifest.json").read_text())["plans"]
+    assert manifest["scenarios"]["more-lipo"]["scale"][0]["from"] == 2
+    network = [r for r in manifest["comparison"] if r["clinic_id"] == "(network)"][0]
+    assert network["hours_needed"] >= network["hours_needed_base"]
+    sheets = load_workbook(out / "staffing.xlsx", read_only=True).sheetnames
+    assert sheets == ["Summary", "Staffing", "What if more-lipo", "Shifts"]
 
 
 def test_manifest_and_archive(run):

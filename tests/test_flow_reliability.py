@@ -199,6 +199,7 @@ def test_unchanged_rerun_is_cached_and_a_deleted_report_is_rebuilt(
     forecasts = [v for k, v in cached.items() if k.startswith("forecast-")]
     assert len(forecasts) == 2 and set(forecasts) == {"Cached"}
     assert cached["ingest"] == cached["demand-and-staffing"] == cached["publish-report"] == "Cached"
+    assert cached["calibrate-intervals"] == "Cached"  # the in-run origins are not refitted
     assert "Cached" not in states(first).values()
 
     (report / "forecast.csv").unlink()  # an output deleted by hand is rebuilt, not trusted

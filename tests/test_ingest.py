@@ -38,7 +38,7 @@ def raw(tmp_path):
         "Date of Service;Clinic;Procedure Name;Status;Patient Name;MRN;DOB\n"
         "03/05/2025;a;Lipo 360;completed;Jane Roe;M123;01/02/1980\n"
         "03/13/2025;a;Tummy Tuck;;John Doe;M124;01/02/1981\n"
-        "2025-03-14;a;Facelift;completed;Ann Poe;M125;01/02/1982\n"
+        "2025-03-14;a;Contour Zed;completed;Ann Poe;M125;01/02/1982\n"
         "14/14/2025;a;BBL;completed;Bad Date;M126;01/02/1983\n"
         "07/01/2026;a;BBL;completed;Future;M127;01/02/1983\n"
         "07/08/2025;a;BBL;scheduled;Booked;M128;01/02/1983\n",
@@ -283,7 +283,7 @@ def test_ingest_cli_table_and_exit_codes(raw, tmp_path, monkeypatch):
     runner = CliRunner()
     out = runner.invoke(app, ["ingest", "--raw", str(raw), "--processed", str(tmp_path / "p")])
     assert out.exit_code == 0, out.output
-    lines = out.output.splitlines()
+    lines = out.stdout.splitlines()  # the table; stderr has the progress line
     assert lines[0].split() == ["file", "kind", "read", "accepted", "quarantined", "status"]
     row = next(line.split() for line in lines if line.startswith("sessions_a.csv"))
     assert row == ["sessions_a.csv", "sessions", "6", "4", "2", "ok"]

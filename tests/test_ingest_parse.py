@@ -215,3 +215,65 @@ def test_configured_short_names_are_whole_words() -> None:
     synonyms = procedure_synonyms({"bbl": ["GFT", "Brazilian gluteoplasty"]})
     names = pd.Series(["GFT", "gft left", "GFTX", "Brazilian gluteoplasty (rev)"])
     assert map_procedures(names, synonyms).tolist() == ["bbl", "bbl", "other", "bbl"]
+
+
+# One case list per procedure family: standard medical names, abbreviations, CPT codes and the
+# common non-English names (see DEFAULT_PROCEDURE_SYNONYMS for the sources of the codes).
+FAMILIES = {
+    "liposuction": [
+        "Suction-assisted lipectomy", "Liposuction, abdomen", "Tumescent liposuction",
+        "Power-assisted liposuction (PAL)", "UAL flanks", "Laser-assisted lipo (LAL)", "RFAL",
+        "BodyTite", "Water-jet assisted WAL", "VASER", "Lipoaspiration", "Fettabsaugung",
+        "Lipoescultura", "CPT 15876", "15877", "15878-RT", "15879",
+    ],
+    "abdominoplasty": [
+        "Abdominoplasty", "Mini tummy tuck", "Lipoabdominoplasty", "Panniculectomy",
+        "Abdominal lipectomy", "Dermolipectomy", "Abdominoplastie", "Abdominoplastia",
+        "Bauchdeckenstraffung", "15830", "CPT 15847",
+    ],
+    "bbl": [
+        "BBL", "Brazilian butt lift", "Brazilian bum lift", "Gluteal fat grafting",
+        "Gluteoplasty", "Buttock augmentation with fat", "Fat transfer to buttocks",
+        "Fat grafting to the buttocks", "Buttock lipofilling", "Levantamiento de glúteos",
+    ],
+    "breast_reduction": [
+        "Breast reduction", "Reduction mammaplasty", "Bilateral reduction mammoplasty",
+        "Mammaplasty, reduction", "Mastopexy", "Breast lift", "Male breast reduction",
+        "Gynecomastia excision", "Gynaecomastia", "Brustverkleinerung",
+        "Réduction mammaire", "Mamoplastia de reducción", "19318", "19316", "CPT 19300",
+    ],
+    "other": [
+        "Lipoma excision", "Liposarcoma resection", "Cryolipolysis", "CoolSculpting flanks",
+        "Injection lipolysis", "Kybella", "Augmentation mammaplasty", "Rhinoplasty",
+        "Brachioplasty", "Facelift", "Thigh lift", "Body lift", "Lower body lift",
+        "Belt lipectomy", "Circumferential lipectomy", "CPT 15836", "Salpingectomy", "158770",
+    ],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_vocabulary_covers_each_family(family) -> None:
+    from forecasting.ingest.parse import map_procedures, procedure_synonyms
+
+    names = pd.Series(FAMILIES[family])
+    mapped = map_procedures(names, procedure_synonyms({}))
+    wrong = {n: m for n, m in zip(names, mapped, strict=True) if m != family}
+    assert not wrong, wrong
+
+
+def test_known_other_names_are_not_unknown() -> None:
+    """A lipoma excision is `other` by the vocabulary; a made-up name is unknown (missing)."""
+    from forecasting.ingest.parse import match_procedures, procedure_synonyms
+
+    names = pd.Series(["Lipoma excision", "Zap Body Sculpt", "Nasal Zed"])
+    matched = match_procedures(names, procedure_synonyms({"other": ["Nasal Zed"]}))
+    assert matched.isna().tolist() == [False, True, False]
+    assert matched.dropna().tolist() == ["other", "other"]
+
+
+def test_configured_synonyms_win_over_built_in_ones() -> None:
+    from forecasting.ingest.parse import map_procedures, procedure_synonyms
+
+    synonyms = procedure_synonyms({"liposuction": ["Lipoma"], "bbl": ["Sculpt"]})
+    names = pd.Series(["Lipoma excision", "Zap Body Sculpt"])
+    assert map_procedures(names, synonyms).tolist() == ["liposuction", "bbl"]

@@ -95,7 +95,8 @@ def test_killed_at_every_task_boundary_then_restarted(setup):
     out = root / "killed"
     first = pd.read_csv(reference / "reports" / WEEK / "forecast.csv")["clinic_id"].min()
     steps = [
-        "ingest", "load-inputs", f"forecast:{first}:bbl", "demand-and-staffing",
+        "ingest", "load-inputs", f"forecast:{first}:bbl", "calibrate-intervals",
+        "demand-and-staffing",
         "publish-report", "after-publish",
     ]  # fmt: skip
     for step in steps:

@@ -19,8 +19,8 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 
 import pandas as pd
 
@@ -34,6 +34,7 @@ from forecasting.config import ModelConfig
 from forecasting.errors import ConfigError, InputError
 from forecasting.models import BASE_MODELS
 from forecasting.models.base import one_blas_thread
+from forecasting.progress import Progress, stage
 from forecasting.workers import process_pool
 
 ALWAYS_RUN = ("seasonal_naive", "historic_mean")
@@ -42,6 +43,26 @@ ALWAYS_RUN = ("seasonal_naive", "historic_mean")
 
 def _pool(workers: int) -> ProcessPoolExecutor:
     return process_pool(workers, initializer=one_blas_thread)
+
+
+def _run_jobs(
+    jobs: list, workers: int, windows: list[int], advance: Callable[[int], None]
+) -> list[list[dict]]:
+    """Phase 1 of every series, in job order; ``advance`` hears of each series' windows as the
+    series finishes (in a pool: in the order they finish)."""
+    if workers == 1:
+        results = []
+        with one_blas_thread():
+            for job, n in zip(jobs, windows, strict=True):
+                results.append(series_job(job))
+                advance(n)
+        return results
+    with _pool(workers) as pool:
+        futures = {pool.submit(series_job, job): i for i, job in enumerate(jobs)}
+        for done in as_completed(futures):
+            done.result()  # a failed series stops the backtest, as a map would
+            advance(windows[futures[done]])
+        return [f.result() for f in futures]
 
 
 def _check_models(models: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -55,13 +76,44 @@ def _check_models(models: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ..
     return tuple(singles), meta
 
 
+_OPTIONS = {"n_paths": "paths"}  # argument -> the CLI option that sets it
+
+
 def _check_sizes(**sizes: int) -> None:
     for label, value in sizes.items():
         least = 0 if label == "selection_folds" else 1
         if value < least:
             raise ConfigError(
-                f"--{label.replace('_', '-')} must be at least {least} (got {value})."
+                f"--{_OPTIONS.get(label, label).replace('_', '-')} must be at least {least} "
+                f"(got {value})."
             )
+
+
+def check_arguments(
+    models: Sequence[str],
+    *,
+    horizon: int = 13,
+    folds: int = 8,
+    selection_folds: int = 1,
+    step: int | None = None,
+    season: int = 1,
+    n_paths: int = 200,
+) -> None:
+    """The checks :func:`run_backtest` makes of its arguments, for a caller to make before it
+    reads the series (the CLI, so a bad --models or --folds costs no reading).
+
+    Raises:
+        ConfigError: an unknown model name or a size out of range, naming the option.
+    """
+    _check_sizes(
+        horizon=horizon,
+        folds=folds,
+        selection_folds=selection_folds,
+        season=season,
+        n_paths=n_paths,
+        step=horizon if step is None else step,
+    )
+    _check_models(models)
 
 
 def run_backtest(
@@ -79,6 +131,7 @@ def run_backtest(
     holiday_country: str | None = "US",
     regressors: Sequence[str] = (),
     workers: int | None = None,
+    progress: Progress | None = None,
 ) -> BacktestResult:
     """Rolling-origin backtest of ``models`` on every series of ``series``.
 
@@ -100,6 +153,9 @@ def run_backtest(
         holiday_country: Prophet's holiday calendar, or None.
         regressors: Columns of ``series`` used as Prophet regressors (known in advance).
         workers: Processes (default: CPU count; 1 runs in this process).
+        progress: Hears of the windows done, series by series as they finish (stage
+            "backtest", series x windows), then of ``auto`` / ``ensemble`` per series (stage
+            "selection"); default ``forecasting.progress``'s receiver for the process.
 
     Raises:
         ConfigError: Unknown model name, a bad size, or a horizon not shorter than the
@@ -107,14 +163,10 @@ def run_backtest(
         InputError: ``series`` fails :func:`validate_series`, or a regressor is missing.
     """
     started = time.perf_counter()
-    _check_sizes(
-        horizon=horizon,
-        folds=folds,
-        selection_folds=selection_folds,
-        season=season,
-        n_paths=n_paths,
-        step=horizon if step is None else step,
-    )
+    check_arguments(
+        models, horizon=horizon, folds=folds, selection_folds=selection_folds, step=step,
+        season=season, n_paths=n_paths,
+    )  # fmt: skip
     singles, meta = _check_models(models)
     frame = validate_series(series)
     missing = [r for r in regressors if r not in frame.columns]
@@ -154,17 +206,16 @@ def run_backtest(
             raise InputError("No series is long enough for one fold; use a shorter --horizon.")
         jobs = [(u, groups[u], spec, i) for i, u in enumerate(uids)]
         workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
-        if workers == 1:
-            with one_blas_thread():
-                results = [series_job(j) for j in jobs]
-        else:
-            with _pool(workers) as pool:
-                results = list(pool.map(series_job, jobs, chunksize=1))
+        windows = [len(fold_ends(len(groups[u]), spec)) for u in uids]
+        with stage("backtest", sum(windows), "windows", progress) as running:
+            results = _run_jobs(jobs, workers, windows, running.advance)
         rows = [r for part in results for r in part]
         if meta:
             choices = meta_choices(pd.DataFrame([scalars(r) for r in rows]), spec)
-            for i, u in enumerate(uids):
-                rows += meta_rows(u, groups[u], results[i], spec, i, choices)
+            with stage("selection", len(uids), "series", progress) as running:
+                for i, u in enumerate(uids):
+                    rows += meta_rows(u, groups[u], results[i], spec, i, choices)
+                    running.advance()
     rows = [r for r in rows if r.get("scored", True)]
     leaderboard, by_series, windows, forecasts = result_tables(rows)
     settings = {

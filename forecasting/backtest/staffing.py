@@ -39,6 +39,7 @@ from forecasting.config import Config
 from forecasting.errors import ConfigError
 from forecasting.metrics import mase_scale
 from forecasting.models import make_model
+from forecasting.progress import NO_PROGRESS, Progress, stage
 from forecasting.series import series_rng
 from forecasting.staffing.hours import recommended_hours
 from forecasting.week import Forecaster, WeeklyResult, cut_inputs, run_week
@@ -186,7 +187,7 @@ def replay(
 ) -> WeeklyResult:
     """The weekly run's demand and staffing at a past cut-off, with only the data known then."""
     inputs = cut_inputs(procedures, sessions, roster, cutoff.date(), bookings=bookings)
-    return run_week(inputs, config, forecaster=forecast)
+    return run_week(inputs, config, forecaster=forecast, progress=NO_PROGRESS)
 
 
 def run_staffing_backtest(
@@ -201,6 +202,7 @@ def run_staffing_backtest(
     step: int = 4,
     methods: Sequence[str] = METHODS,
     forecast: Forecaster | None = None,
+    progress: Progress | None = None,
 ) -> StaffingBacktest:
     """Replay past cut-offs and score each method's staffing against realised sessions.
 
@@ -216,6 +218,8 @@ def run_staffing_backtest(
         step: weeks between default cut-offs.
         methods: subset of :data:`METHODS`.
         forecast: procedure forecaster (default: the weekly run's ``forecast_one``).
+        progress: Hears of each replayed week (stage "replays"; default
+            ``forecasting.progress``'s receiver for the process).
 
     Returns:
         Per clinic-week rows and a per-method summary.
@@ -230,14 +234,18 @@ def run_staffing_backtest(
         cuts = [pd.Timestamp(c) - pd.Timedelta(days=pd.Timestamp(c).weekday()) for c in cutoffs]
     end = pd.Timestamp(sessions[C.WEEK].max()) + pd.Timedelta(weeks=1)
     parts: list[pd.DataFrame] = []
-    for cutoff in cuts:
-        result = replay(
-            procedures, sessions, roster, config, cutoff, bookings=bookings, forecast=forecast
-        )
-        weeks = pd.date_range(cutoff, periods=horizon, freq="W-MON")
-        weeks = weeks[weeks < end]
-        for clinic in sorted(result.staffing[C.CLINIC].unique()):
-            parts += _clinic_rows(methods, result, sessions, clinic, cutoff, weeks, config, horizon)
+    with stage("replays", len(cuts), "weeks", progress) as running:
+        for cutoff in cuts:
+            result = replay(
+                procedures, sessions, roster, config, cutoff, bookings=bookings, forecast=forecast
+            )
+            weeks = pd.date_range(cutoff, periods=horizon, freq="W-MON")
+            weeks = weeks[weeks < end]
+            for clinic in sorted(result.staffing[C.CLINIC].unique()):
+                parts += _clinic_rows(
+                    methods, result, sessions, clinic, cutoff, weeks, config, horizon
+                )
+            running.advance()
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=WEEK_COLUMNS)
     c_short, c_idle = costs(config)
     return StaffingBacktest(frame, summarise(frame), cuts, c_short, c_idle)

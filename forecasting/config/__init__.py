@@ -11,7 +11,7 @@ import re
 import tomllib
 from pathlib import Path
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from forecasting.columns import PROCEDURE_TYPES
 from forecasting.config.base import Probability, Strict
@@ -32,6 +32,14 @@ from forecasting.config.model import (
 from forecasting.config.orchestration import OrchestrationConfig, TaskTimeouts
 from forecasting.config.pathways import Pathway, default_pathways
 from forecasting.config.report import ReportConfig
+from forecasting.config.scenarios import Scenario
+from forecasting.config.services import (
+    DEFAULT_SERVICE,
+    NAME_PATTERN,
+    Service,
+    resolve_services,
+)
+from forecasting.config.shifts import ShiftsConfig
 from forecasting.config.staffing import StaffingConfig
 from forecasting.errors import ConfigError
 
@@ -39,6 +47,7 @@ __all__ = [
     "BaselineName",
     "CalibrationConfig",
     "Config",
+    "DEFAULT_SERVICE",
     "DeliveryConfig",
     "DemandConfig",
     "EtsSettings",
@@ -53,12 +62,16 @@ __all__ = [
     "ProphetSettings",
     "ReportConfig",
     "SarimaxSettings",
+    "Service",
+    "Scenario",
+    "ShiftsConfig",
     "StaffingConfig",
     "StlEtsSettings",
     "TaskTimeouts",
     "default_pathways",
     "from_dict",
     "load_config",
+    "resolve_services",
 ]
 
 
@@ -76,7 +89,44 @@ class Config(Strict):
     orchestration: OrchestrationConfig = OrchestrationConfig()
     delivery: DeliveryConfig = DeliveryConfig()
     calibration: CalibrationConfig = CalibrationConfig()
+    shifts: ShiftsConfig = ShiftsConfig()
+    scenarios: dict[str, Scenario] = Field(default_factory=dict)
     pathways: dict[str, Pathway] = Field(default_factory=default_pathways)
+    # [services.<name>] (config/services.py); empty: MLD alone, as [staffing] and [pathways] say
+    services: dict[str, Service] = Field(default_factory=dict)
+
+    @field_validator("services")
+    @classmethod
+    def _service_names(cls, v: dict[str, Service]) -> dict[str, Service]:
+        bad = sorted(k for k in v if not re.fullmatch(NAME_PATTERN, k))
+        if bad:
+            raise ValueError(f"service name(s) {bad}: use lower case, digits and underscores")
+        return v
+
+    @model_validator(mode="after")
+    def _service_skills_known(self) -> Config:
+        """Every service's skill is a roster skill the ingest recognises (by its own name)."""
+        known = self.ingest.skill_synonyms
+        missing = [s.skill for s in self.service_settings.values() if s.skill not in known]
+        if not missing:
+            return self
+        added = {**known, **{str(skill): [] for skill in dict.fromkeys(missing)}}
+        return self.model_copy(
+            update={"ingest": self.ingest.model_copy(update={"skill_synonyms": added})}
+        )
+
+    @property
+    def service_settings(self) -> dict[str, Service]:
+        """Every service with its settings filled in, ``mld`` first (``resolve_services``)."""
+        return resolve_services(self.services, self.staffing)
+
+    @field_validator("scenarios")
+    @classmethod
+    def _scenario_names(cls, value: dict[str, Scenario]) -> dict[str, Scenario]:
+        for name in value:
+            if not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", name):
+                raise ValueError(f"scenario name '{name}' must be 1-40 letters, digits, '-' or '_'")
+        return value
 
     @field_validator("pathways")
     @classmethod

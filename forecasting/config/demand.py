@@ -52,12 +52,26 @@ class CalibrationConfig(Strict):
 
     The spread of the session paths around their median is rescaled per horizon week so that
     the central ``coverage`` interval (p10-p90 by default) would have held the past errors;
-    p50 is unchanged. With fewer than ``min_errors`` errors the intervals stay as modelled.
+    p50 is unchanged. Errors come from earlier runs' archived forecasts and from ``origins``
+    in-run rolling origins (the run's own model refitted at past cut-offs); horizon weeks are
+    pooled into bands when a week has fewer than ``min_errors`` errors, and with fewer than
+    ``min_errors`` in all weeks together the intervals stay as modelled.
     """
 
     enabled: bool = Field(default=True, description="calibrate session intervals")
     min_errors: int = Field(default=30, ge=1, description="errors needed per horizon week")
-    origins: int = Field(default=4, ge=0, le=52, description="in-run rolling origins")
+    origins: int = Field(
+        default=4, ge=0, le=52, description="in-run rolling origins (past cut-offs); 0: off"
+    )
+    origin_step_weeks: int = Field(
+        default=13, ge=1, le=104, description="weeks between in-run origins (cut-off - k x step)"
+    )
+    origin_clinics: int = Field(
+        default=8, ge=1, description="clinics forecast at each origin at most (seeded sample)"
+    )
+    origin_paths: int = Field(
+        default=200, ge=50, le=10000, description="sample paths of the origins' forecasts"
+    )
     method: Literal["conformal", "empirical"] = "conformal"
     coverage: Probability = Field(default=0.8, description="central interval to calibrate")
     max_factor: float = Field(default=4.0, gt=1.0, description="largest widening allowed")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import Field, field_validator
@@ -30,7 +31,7 @@ class IngestConfig(Strict):
     column_synonyms: dict[
         Literal[
             "date", "clinic_id", "procedure", "count", "status", "booked_on", "service",
-            "therapist_id", "weekly_hours", "start_date", "end_date",
+            "therapist_id", "weekly_hours", "start_date", "end_date", "skills",
         ],
         list[str],
     ] = Field(default_factory=dict, description="extra header names per field")  # fmt: skip
@@ -39,6 +40,11 @@ class IngestConfig(Strict):
         default_factory=lambda: ["lymph", "mld", "drainage"],
         min_length=1,
         description="a session counts when its service contains one of these (any case)",
+    )
+    skill_synonyms: dict[str, list[str]] = Field(
+        default_factory=lambda: {"mld": ["lymph", "drainage"]},
+        description="roster skill -> other names for it (the skill's own name always matches); "
+        "every service's skill is added",
     )
     min_year: int = Field(
         default=2000, ge=1900, le=2100, description="rows dated before this year are quarantined"
@@ -63,6 +69,14 @@ class IngestConfig(Strict):
         ge=1,
         description="a procedure name counted as other is named only with this many rows",
     )
+
+    @field_validator("skill_synonyms")
+    @classmethod
+    def _skill_names(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        bad = sorted(k for k in v if not re.fullmatch(r"[a-z][a-z0-9_]*", k))
+        if bad:
+            raise ValueError(f"skill name(s) {bad}: use lower case, digits and underscores")
+        return v
 
     @field_validator("procedure_synonyms")
     @classmethod

@@ -28,6 +28,13 @@ class ReportConfig(Strict):
         le=256,
         description="processes that draw the report's charts: 0 = one per CPU, 1 = in-process",
     )
+    other_names_warn_share: float = Field(
+        default=0.05,
+        ge=0,
+        le=1,
+        description="warn when more of a clinic's procedures than this share have names the "
+        "vocabulary does not know (counted as other)",
+    )
 
 
 # An address as SMTP sends it: no spaces, commas, angle brackets or line breaks (no header

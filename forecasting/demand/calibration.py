@@ -1,17 +1,31 @@
-"""Session intervals calibrated from past forecast errors (conformal factors per horizon week)."""
+"""Session intervals calibrated from past forecast errors (conformal factors per horizon week).
+
+Errors come from two sources, stacked with equal weight per error: (a) earlier runs' archived
+session forecasts that have come true, and (b) in-run rolling origins, the run's own
+computation repeated at past cut-offs on the data known then (:func:`origin_weeks`,
+:func:`origin_clinics`, :func:`origin_scores`; the forecasts themselves are made by
+``forecasting.week``, which knows the models).
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from forecasting.columns import CLINIC, P10, P50, P90, SESSIONS, WEEK
+from forecasting.columns import CLINIC, P10, P50, P90, SERIES, SESSIONS, SPREAD_FACTOR, WEEK
 from forecasting.config import CalibrationConfig
 
 ISSUED = "issued"  # as-of date of the run that made an archived forecast (report.accuracy)
+ARCHIVE, ROLLING_ORIGIN = "archive", "rolling_origin"
+_SOURCE_TEXT = {
+    ARCHIVE: "the forecast archive",
+    ROLLING_ORIGIN: "in-run rolling origins",
+    f"{ARCHIVE}+{ROLLING_ORIGIN}": "the forecast archive and in-run rolling origins",
+}
 
 
 @dataclass(frozen=True)
@@ -19,14 +33,19 @@ class Calibration:
     """Spread factors per horizon week (1..H) and what they rest on.
 
     ``factors[h - 1]`` multiplies the distance of every session path from its median in
-    horizon week ``h``; 1.0 everywhere when not calibrated.
+    horizon week ``h``; 1.0 everywhere when not calibrated. ``band_weeks``: how many
+    consecutive horizon weeks share each factor (all 1 when every week had ``needed`` errors
+    of its own). ``errors``: errors per source; ``origins``: the in-run origins' first weeks.
     """
 
     factors: tuple[float, ...]
     n_errors: int
-    source: str  # "archive", "rolling_origin" or "none"
+    source: str  # "archive", "rolling_origin", "archive+rolling_origin", "none" or "disabled"
     calibrated: bool
     needed: int
+    band_weeks: tuple[int, ...] = ()
+    errors: tuple[tuple[str, int], ...] = ()
+    origins: tuple[str, ...] = ()
 
     def manifest(self) -> dict:
         """The run-manifest record of the calibration."""
@@ -36,27 +55,43 @@ class Calibration:
             "n_errors": self.n_errors,
             "min_errors": self.needed,
             "factors_by_horizon_week": [round(f, 4) for f in self.factors],
+            **({"weeks_per_band": list(self.band_weeks)} if self.band_weeks else {}),
+            **({"errors_by_source": dict(self.errors)} if self.errors else {}),
+            **({"rolling_origins": list(self.origins)} if self.origins else {}),
         }
 
     def sentence(self) -> str:
         """One plain sentence for the report's "Data and models" section."""
+        if self.source == "disabled":
+            return "Session intervals are as modelled ([calibration] enabled = false)."
         if not self.calibrated:
             return (
                 f"Session intervals are not calibrated: {self.n_errors} past forecast errors, "
-                f"need {self.needed} per horizon week."
+                f"need {self.needed}."
             )
         first, last = self.factors[0], self.factors[-1]
         verb = "widened" if max(self.factors) > 1.0 else "narrowed"
-        source = "the forecast archive" if self.source == "archive" else "in-run rolling origins"
+        source = _SOURCE_TEXT.get(self.source, self.source)
+        bands = len(self.band_weeks)
+        pooled = (
+            f", horizon weeks pooled into {bands} band{'s' if bands > 1 else ''}"
+            if self.band_weeks and bands < len(self.factors)
+            else ""
+        )
         return (
             f"Session p10-p90 {verb} by {first:.1f}x at week 1 to {last:.1f}x at week "
-            f"{len(self.factors)}, from {self.n_errors} past forecast errors ({source})."
+            f"{len(self.factors)}, from {self.n_errors} past forecast errors ({source}{pooled})."
         )
 
 
-def uncalibrated(horizon: int, n_errors: int, config: CalibrationConfig) -> Calibration:
+def uncalibrated(
+    horizon: int, n_errors: int, config: CalibrationConfig, errors: tuple = (), origins=()
+) -> Calibration:
     """Intervals as modelled (factors 1.0), saying how many errors there were."""
-    return Calibration((1.0,) * horizon, n_errors, "none", False, config.min_errors)
+    source = "none" if config.enabled else "disabled"
+    return Calibration(
+        (1.0,) * horizon, n_errors, source, False, config.min_errors, (), errors, tuple(origins)
+    )
 
 
 def scaled_errors(
@@ -80,7 +115,11 @@ def archive_scores(
 
     Args:
         archived: ``clinic_id, week, issued, p10, p50, p90`` of earlier runs' ``sessions``
-            series (``forecasting.report.accuracy.load_archive``).
+            series (``forecasting.report.accuracy.load_archive``), optionally
+            ``spread_factor``: the factor each archived interval was calibrated with; scores
+            are multiplied by it, so they measure the modelled (uncalibrated) spread that this
+            run's factors multiply (without it a calibrated archive would pull the next
+            factors towards 1).
         sessions: ``clinic_id, week, sessions`` actuals; only weeks before ``cutoff_week``.
         cutoff_week: the current run's first forecast week.
         horizon: H; horizon week h of a forecast is its h-th week after its own first week.
@@ -110,6 +149,8 @@ def archive_scores(
         joined[P10].to_numpy(float),
         joined[P90].to_numpy(float),
     )
+    if SPREAD_FACTOR in joined:  # archived intervals were calibrated: back to the modelled scale
+        score = score * joined[SPREAD_FACTOR].fillna(1.0).to_numpy(float)
     table = joined.assign(score=score).pivot_table(
         index=[CLINIC, ISSUED], columns="h", values="score", aggfunc="first"
     )
@@ -125,25 +166,54 @@ def _quantile(scores: np.ndarray, level: float, method: str) -> float:
     return float(np.quantile(scores, level))
 
 
-def calibrate(scores: np.ndarray, source: str, config: CalibrationConfig) -> Calibration:
+def _bands(counts: np.ndarray, needed: int) -> list[np.ndarray] | None:
+    """Horizon weeks split into the most consecutive bands that each hold ``needed`` errors
+    (one band per week when every week does), or None when all weeks together hold fewer."""
+    weeks = np.arange(counts.size)
+    for n_bands in range(counts.size, 0, -1):
+        bands = np.array_split(weeks, n_bands)
+        if all(int(counts[band].sum()) >= needed for band in bands):
+            return bands
+    return None
+
+
+def calibrate(
+    scores: np.ndarray,
+    source: str,
+    config: CalibrationConfig,
+    errors: tuple[tuple[str, int], ...] = (),
+    origins: Sequence[str] = (),
+) -> Calibration:
     """Spread factors per horizon week from scaled errors (errors x horizon weeks, NaN gaps).
 
     Each week's factor is the ``coverage`` quantile of its scores, clipped to
-    [min_factor, max_factor]; with fewer than ``min_errors`` errors in any week the run is not
-    calibrated.
+    [min_factor, max_factor]. When a week has fewer than ``min_errors`` errors, consecutive
+    horizon weeks are pooled into the most bands that each hold ``min_errors`` (all weeks
+    share one factor at worst); with fewer than ``min_errors`` errors in all weeks together the
+    run is not calibrated.
     """
     scores = np.asarray(scores, dtype=float)
     horizon = scores.shape[1]
     counts = np.sum(np.isfinite(scores), axis=0)
     total = int(counts.sum())
-    if not config.enabled or horizon == 0 or int(counts.min()) < config.min_errors:
-        return uncalibrated(horizon, total, config)
-    factors = []
-    for h in range(horizon):
-        column = scores[:, h]
-        q = _quantile(column[np.isfinite(column)], config.coverage, config.method)
-        factors.append(float(np.clip(q, config.min_factor, config.max_factor)))
-    return Calibration(tuple(factors), total, source, True, config.min_errors)
+    bands = _bands(counts, config.min_errors) if horizon else None
+    if not config.enabled or bands is None:
+        return uncalibrated(horizon, total, config, errors, origins)
+    factors = np.ones(horizon)
+    for band in bands:
+        pooled = scores[:, band].ravel()
+        q = _quantile(pooled[np.isfinite(pooled)], config.coverage, config.method)
+        factors[band] = float(np.clip(q, config.min_factor, config.max_factor))
+    return Calibration(
+        tuple(float(f) for f in factors),
+        total,
+        source,
+        True,
+        config.min_errors,
+        tuple(len(band) for band in bands),
+        errors,
+        tuple(origins),
+    )
 
 
 def rescale_paths(paths: np.ndarray, calibration: Calibration) -> np.ndarray:
@@ -168,3 +238,68 @@ def from_archive(
 ) -> Calibration:
     """The calibration of this run from earlier runs' archived session forecasts (source a)."""
     return calibrate(archive_scores(archived, sessions, cutoff_week, horizon), "archive", config)
+
+
+def origin_weeks(
+    cutoff_week: pd.Timestamp,
+    first_week: pd.Timestamp,
+    min_history_weeks: int,
+    config: CalibrationConfig,
+) -> list[pd.Timestamp]:
+    """The in-run rolling origins: ``cutoff_week - k x origin_step_weeks`` for k = 1..origins,
+    latest first, keeping those with at least ``min_history_weeks`` of data before them."""
+    if not config.enabled:
+        return []
+    step = pd.Timedelta(weeks=config.origin_step_weeks)
+    earliest = pd.Timestamp(first_week) + pd.Timedelta(weeks=min_history_weeks)
+    candidates = [pd.Timestamp(cutoff_week) - k * step for k in range(1, config.origins + 1)]
+    return [origin for origin in candidates if origin >= earliest]
+
+
+def origin_clinics(
+    clinics: Sequence[str], index: int, seed: int, config: CalibrationConfig
+) -> list[str]:
+    """The clinics forecast at origin number ``index``: all of them, or a seeded sample of
+    ``origin_clinics`` (a different one at each origin) in a larger network."""
+    ordered = sorted(clinics)
+    if len(ordered) <= config.origin_clinics:
+        return ordered
+    rng = np.random.default_rng([seed, index, len(ordered)])
+    chosen = rng.choice(len(ordered), size=config.origin_clinics, replace=False)
+    return [ordered[i] for i in sorted(chosen)]
+
+
+def origin_scores(
+    forecasts: Mapping[pd.Timestamp, pd.DataFrame],
+    sessions: pd.DataFrame,
+    cutoff_week: pd.Timestamp,
+    horizon: int,
+) -> np.ndarray:
+    """Scaled errors (clinics x origins, horizon weeks) of the in-run origins' forecasts.
+
+    Args:
+        forecasts: per origin (its first forecast week), the ``forecast.csv`` frame the run's
+            computation made with the data known then (only its ``sessions`` rows are read).
+        sessions: ``clinic_id, week, sessions`` actuals before ``cutoff_week``.
+    """
+    parts = []
+    for origin, frame in forecasts.items():
+        rows = frame.loc[frame[SERIES] == SESSIONS, [CLINIC, WEEK, P10, P50, P90]]
+        if not rows.empty:
+            parts.append(rows.assign(**{ISSUED: origin, WEEK: pd.to_datetime(rows[WEEK])}))
+    if not parts:
+        return np.full((0, horizon), np.nan)
+    return archive_scores(pd.concat(parts, ignore_index=True), sessions, cutoff_week, horizon)
+
+
+def combine(
+    archive: np.ndarray, rolling: np.ndarray, config: CalibrationConfig, origins: Sequence[str]
+) -> Calibration:
+    """The calibration from archive (a) and in-run rolling-origin (b) errors, stacked with equal
+    weight per error (each is one clinic's forecast of one horizon week that came true)."""
+    n_archive = int(np.isfinite(archive).sum())
+    n_rolling = int(np.isfinite(rolling).sum())
+    used = [name for name, n in ((ARCHIVE, n_archive), (ROLLING_ORIGIN, n_rolling)) if n]
+    errors = ((ARCHIVE, n_archive), (ROLLING_ORIGIN, n_rolling))
+    scores = np.vstack([archive, rolling])
+    return calibrate(scores, "+".join(used) or "none", config, errors, origins)

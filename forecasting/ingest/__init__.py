@@ -12,18 +12,28 @@ from forecasting.ingest.folder import (
     discover,
     ingest,
     ingest_exports,
+    skipped_paths,
 )
-from forecasting.ingest.manifest import FileEntry, IngestManifest
+from forecasting.ingest.manifest import (
+    ClinicOtherNames,
+    FileEntry,
+    IngestManifest,
+    OtherName,
+    SkippedPath,
+)
 from forecasting.ingest.store import load_bookings, load_processed, write_processed
 
 __all__ = [
     "BOOKINGS_COLUMNS",
     "KINDS",
     "READABLE_SUFFIXES",
+    "ClinicOtherNames",
     "FileEntry",
     "FileResult",
     "IngestManifest",
     "IngestResult",
+    "OtherName",
+    "SkippedPath",
     "aggregate_bookings",
     "aggregate_procedures",
     "aggregate_sessions",
@@ -34,5 +44,6 @@ __all__ = [
     "load_bookings",
     "load_processed",
     "read_file",
+    "skipped_paths",
     "write_processed",
 ]

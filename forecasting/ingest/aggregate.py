@@ -21,7 +21,7 @@ from forecasting.calendar import mondays
 BOOKED_WEEK = "booked_week"
 COUNT = "count"
 BOOKINGS_COLUMNS = [C.CLINIC, C.PROCEDURE, C.WEEK, BOOKED_WEEK, COUNT]
-_ROWS = "rows"  # raw rows behind a daily total (for rows_superseded)
+ROWS = "rows"  # raw rows behind a daily total (for rows_superseded)
 _COUNTED = "counted"  # sessions: an MLD appointment attended or missed (holds an hour)
 
 
@@ -40,7 +40,7 @@ def reduce_sessions(rows: pd.DataFrame) -> pd.DataFrame:
 
 def counted_rows(daily: pd.DataFrame) -> int:
     """Raw session rows behind the daily totals that hold a therapist hour."""
-    return int(daily.loc[daily[_COUNTED], _ROWS].sum())
+    return int(daily.loc[daily[_COUNTED], ROWS].sum())
 
 
 def _reduce(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -57,13 +57,13 @@ def _reduce(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
         sizes.append(len(distinct) + 1)
     if rows.empty or np.prod(sizes, dtype=float) >= 2.0**62:  # no rows, or no room for a key
         grouped = rows.groupby(keys, dropna=False, sort=True, observed=True)
-        return grouped.agg(**{COUNT: ("count", "sum"), _ROWS: ("count", "size")}).reset_index()
+        return grouped.agg(**{COUNT: ("count", "sum"), ROWS: ("count", "size")}).reset_index()
     _, first, group = np.unique(
         np.ravel_multi_index(codes, sizes), return_index=True, return_inverse=True
     )
     out = rows[keys].iloc[first].reset_index(drop=True)
     out[COUNT] = np.bincount(group, weights=rows["count"].to_numpy(float), minlength=len(first))
-    out[_ROWS] = np.bincount(group, minlength=len(first)).astype(np.int64)
+    out[ROWS] = np.bincount(group, minlength=len(first)).astype(np.int64)
     return out
 
 
@@ -106,7 +106,7 @@ def survivors(
             for first, last in newer:
                 lo, hi = pd.Timestamp(first).to_datetime64(), pd.Timestamp(last).to_datetime64()
                 drop |= here & (dates >= lo) & (dates <= hi)
-        out.append((int(frame.loc[drop, _ROWS].sum()), frame.loc[~drop]))
+        out.append((int(frame.loc[drop, ROWS].sum()), frame.loc[~drop]))
     return out
 
 
@@ -165,13 +165,16 @@ def roster(parts: list[tuple[str, pd.DataFrame]]) -> tuple[pd.DataFrame, list[in
     for name, frame in sorted(parts, key=lambda p: p[0]):
         for clinic in frame[C.CLINIC].unique():
             latest[str(clinic)] = name
+    # the skills column only when an export has one (else the roster is as it always was)
+    with_skills = any(C.SKILLS in frame for _, frame in parts)
+    columns = [*C.ROSTER_COLUMNS, C.SKILLS] if with_skills else C.ROSTER_COLUMNS
     kept, superseded = [], []
     for name, frame in parts:
         keep = frame[C.CLINIC].map(latest).eq(name).to_numpy()
-        kept.append(frame.loc[keep, C.ROSTER_COLUMNS])
+        kept.append(frame.loc[keep].reindex(columns=columns))
         superseded.append(int((~keep).sum()))
     if not kept or all(k.empty for k in kept):
-        empty = pd.DataFrame(columns=C.ROSTER_COLUMNS).astype({C.WEEKLY_HOURS: "float64"})
+        empty = pd.DataFrame(columns=columns).astype({C.WEEKLY_HOURS: "float64"})
         return _ns(empty, [C.START_DATE, C.END_DATE]), superseded
     out = pd.concat([k for k in kept if len(k)], ignore_index=True)
     out = out.astype({C.CLINIC: str, C.THERAPIST: str, C.WEEKLY_HOURS: "float64"})

@@ -52,6 +52,10 @@ FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
         "weekly_hours": ("weekly_hours", "hours", "contracted_hours", "hours_per_week"),
         "start_date": ("start_date", "start", "hire_date", "started"),
         "end_date": ("end_date", "end", "leaving_date", "termination_date"),
+        "skills": (
+            "skills", "skill", "qualifications", "certifications", "competencies", "trained_in",
+            "services_given",
+        ),
     },
 }  # fmt: skip
 REQUIRED = {

@@ -25,20 +25,28 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecasting import columns as C
 from forecasting.config import IngestConfig
 from forecasting.ingest import aggregate as agg
 from forecasting.ingest.fields import DATE_FIELDS, FIELDS, REQUIRED, Vocabulary, matches
 from forecasting.ingest.manifest import FileEntry
+from forecasting.ingest.other_names import NAME, unknown_daily
 from forecasting.ingest.parse import DAY_FIRST, MONTH_FIRST, date_order_evidence
 from forecasting.ingest.read import ReadError, read_table
-from forecasting.ingest.schema import DUPLICATE, row_reasons, schema, typed_frame
+from forecasting.ingest.schema import (
+    DUPLICATE,
+    UNKNOWN_NAME,
+    UNKNOWN_SKILLS,
+    row_reasons,
+    schema,
+    typed_frame,
+)
 from forecasting.layout import DataLayout
 
 __all__ = ["LINE", "READABLE_SUFFIXES", "REASON", "FileResult", "read_file"]
 
 READABLE_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx"}
 LINE, REASON = "line", "reason"
+NUL_REASON = "row holds NUL bytes (damaged in the export)"
 _IN_PROCESSED = DataLayout(processed=Path())  # file names relative to the processed folder
 
 
@@ -52,6 +60,8 @@ class FileResult:
             count; roster rows as typed.
         coverage: clinic_id, first, last date of the accepted rows (re-export rule).
         quarantined: Rejected rows: line, recognised columns as read, reason.
+        unknown: Daily totals of the completed and scheduled procedure rows whose name no
+            synonym matches (``other_names.unknown_daily``; procedures only).
     """
 
     path: str
@@ -66,6 +76,7 @@ class FileResult:
     accepted: pd.DataFrame | None = None
     coverage: pd.DataFrame | None = None
     quarantined: pd.DataFrame | None = None
+    unknown: pd.DataFrame | None = None
 
     @property
     def name(self) -> str:
@@ -90,6 +101,7 @@ def _rejected(result: FileResult, message: str, quarantined: pd.DataFrame | None
         rows_accepted=result.rows_read - n,
         quarantined=quarantined,
         accepted=None,
+        unknown=None,
     )
 
 
@@ -157,13 +169,19 @@ def read_file(path: Path, config: IngestConfig, today: date) -> FileResult:
     misaligned = pd.DataFrame(
         {LINE: np.array([b[0] for b in table.bad_rows], dtype=np.int64)}
         | {c: "" for c in text.columns}
-        | {REASON: [_field_count(b[1], len(table.headers)) for b in table.bad_rows]}
+        | {
+            REASON: [
+                NUL_REASON if b[2] else _field_count(b[1], len(table.headers))
+                for b in table.bad_rows
+            ]
+        }
     )
     if result.rows_read == 0:
         return _rejected(result, f"{name} has a header but no data rows; re-export it with data.")
 
     def everything() -> pd.DataFrame:  # every row, for a file rejected as a whole
-        rows = pd.concat([_quarantine(text, table.lines, ""), misaligned], ignore_index=True)
+        damaged = np.where(table.nul, NUL_REASON, "")
+        rows = pd.concat([_quarantine(text, table.lines, damaged), misaligned], ignore_index=True)
         return rows.astype({LINE: "int64"})
 
     if kind is None:
@@ -221,6 +239,17 @@ def _reasoned(frame: pd.DataFrame, reason: str) -> pd.DataFrame:
     return frame.assign(**{REASON: frame[REASON].where(frame[REASON] != "", reason)})
 
 
+def _unknown_skills(unknown: pd.Series, config: IngestConfig) -> dict:
+    """Roster skill names that are no known skill: named with enough rows, else only counted."""
+    rows = pd.Series([n for names in unknown for n in dict.fromkeys(names)], dtype=object)
+    counts = rows.value_counts()
+    named = counts >= config.other_name_min_rows  # a rarer name may identify someone
+    return {
+        "skills_unknown": sorted(str(n) for n in counts.index[named]),
+        "skill_names_withheld": int((~named).sum()),
+    }
+
+
 def _validated(result, table, text, kind, order, config, today, misaligned, identity):
     """Type, validate and reduce the rows of a readable export (``read_file``'s second half).
 
@@ -232,6 +261,7 @@ def _validated(result, table, text, kind, order, config, today, misaligned, iden
         duplicate = pd.util.hash_pandas_object(table.frame(identity), index=False).duplicated()
     typed, notes = typed_frame(text, kind, order, config, duplicate)
     reasons = row_reasons(typed, _schema(kind, config, today))
+    reasons = reasons.where(~table.nul, NUL_REASON)  # a damaged row: its other values too
     bad = (reasons != "").to_numpy()
     quarantined = (
         pd.concat(
@@ -241,7 +271,7 @@ def _validated(result, table, text, kind, order, config, today, misaligned, iden
         .pipe(_int_lines)
         .sort_values(LINE, kind="stable", ignore_index=True)
     )
-    ok = typed.loc[~bad].drop(columns=[DUPLICATE], errors="ignore")
+    ok = typed.loc[~bad].drop(columns=[DUPLICATE, UNKNOWN_SKILLS], errors="ignore")
     result = replace(
         result,
         notes={**result.notes, **notes},
@@ -251,16 +281,19 @@ def _validated(result, table, text, kind, order, config, today, misaligned, iden
         coverage=agg.coverage(ok) if kind != "roster" else None,
     )
     if kind == "procedures":
-        rows = ok.loc[ok[C.PROCEDURE] == "other", "procedure_name"].value_counts()
+        rows = ok.loc[ok[UNKNOWN_NAME], NAME].value_counts()
         named = rows >= config.other_name_min_rows  # rarer names may identify a patient
         result.notes["procedures_counted_as_other"] = sorted(rows.index[named].tolist())
         result.notes["other_names_withheld"] = int((~named).sum())
+        result.unknown = unknown_daily(ok)
         result.accepted = agg.reduce_procedures(ok)
     elif kind == "sessions":
         result.accepted = agg.reduce_sessions(ok)
         result.notes["rows_not_counted"] = len(ok) - agg.counted_rows(result.accepted)
     else:
         result.accepted = ok
+        if UNKNOWN_SKILLS in typed:
+            result.notes |= _unknown_skills(typed.loc[~bad, UNKNOWN_SKILLS], config)
     if result.rows_accepted == 0:
         return replace(
             result,

@@ -10,6 +10,8 @@ clinic. Superseded rows are counted as accepted and reported as ``rows_supersede
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import date
 from functools import partial
@@ -20,37 +22,93 @@ import pandas as pd
 from forecasting.config import Config, IngestConfig
 from forecasting.errors import InputError
 from forecasting.ingest import aggregate as agg
+from forecasting.ingest.fields import KINDS, squash
 from forecasting.ingest.files import READABLE_SUFFIXES, FileResult, read_file
+from forecasting.ingest.manifest import ClinicOtherNames, SkippedPath
+from forecasting.ingest.other_names import clinic_other_names
 from forecasting.ingest.result import IngestResult
 from forecasting.ingest.store import write_processed
 from forecasting.layout import DataLayout
+from forecasting.progress import Progress, stage
 from forecasting.workers import process_pool, worker_count
 
 __all__ = [
     "IngestResult", "aggregate_bookings", "aggregate_procedures", "aggregate_sessions",
-    "combine_roster", "discover", "ingest", "ingest_exports",
+    "combine_roster", "discover", "ingest", "ingest_exports", "skipped_paths",
 ]  # fmt: skip
 
 
 def discover(raw_dir: Path) -> list[Path]:
-    """Raw export files (.csv, .txt, .tsv, .xlsx) in ``raw_dir`` (not recursive), by name."""
-    files = [p for p in _listing(raw_dir) if p.suffix.lower() in READABLE_SUFFIXES]
+    """Raw export files (.csv, .txt, .tsv, .xlsx) in ``raw_dir`` (not recursive), by name.
+
+    Paths that cannot be read as files are left out (``skipped_paths`` says why).
+    """
+    files = [p for p in _listing(raw_dir)[0] if p.suffix.lower() in READABLE_SUFFIXES]
     if not files:
+        skipped = _listing(raw_dir)[1]
+        why = f" (skipped {skipped[0].path}: {skipped[0].reason})" if skipped else ""
         raise InputError(
-            f"Raw data directory {raw_dir} holds no .csv or .xlsx export; add the clinic exports "
-            "or run `lymphcast demo` to write example exports."
+            f"Raw data directory {raw_dir} holds no .csv or .xlsx export{why}; add the clinic "
+            "exports or run `lymphcast demo` to write example exports."
         )
     return files
 
 
-def _listing(raw_dir: Path) -> list[Path]:
+def skipped_paths(raw_dir: Path) -> list[SkippedPath]:
+    """Paths of ``raw_dir`` that are not read, with why: a link whose target is missing, a
+    folder named like an export, something that is not a regular file, a file that cannot
+    be opened. Hidden files and other folders are passed over without a word."""
+    return _listing(raw_dir)[1]
+
+
+def _listing(raw_dir: Path) -> tuple[list[Path], list[SkippedPath]]:
     raw_dir = Path(raw_dir)
     if not raw_dir.is_dir():
         raise InputError(
             f"Raw data directory {raw_dir} does not exist; create it and put the clinic exports "
             "there, or run `lymphcast demo` to write example exports."
         )
-    return sorted(p for p in raw_dir.iterdir() if p.is_file() and not p.name.startswith("."))
+    files, skipped = [], []
+    for path in sorted(raw_dir.iterdir()):
+        if path.name.startswith("."):
+            continue
+        reason = _skip_reason(path)
+        if reason is None:
+            files.append(path)
+        elif reason:
+            skipped.append(SkippedPath(path=path.relative_to(raw_dir).as_posix(), reason=reason))
+    return files, skipped
+
+
+def _named_like_export(path: Path) -> bool:
+    key = squash(path.name)
+    return path.suffix.lower() in READABLE_SUFFIXES or any(
+        key.startswith(kind.rstrip("s")) for kind in KINDS
+    )
+
+
+def _skip_reason(path: Path) -> str | None:
+    """None for a file to read; why a path is skipped; "" for one passed over silently."""
+    if path.is_symlink() and not path.exists():
+        return "a link whose target does not exist; point it at the export or remove it"
+    if path.is_dir():
+        if not _named_like_export(path):
+            return ""  # an archive or other folder: the ingest does not look inside
+        return (
+            "a folder, not a file: the ingest reads only the files directly in the raw "
+            "folder; move the exports out of it"
+        )
+    if not path.is_file():
+        return "not a regular file (a pipe, socket or device); copy the export in as a file"
+    if not _readable(path):
+        return (
+            "the file cannot be opened (no read permission); let the user running lymphcast read it"
+        )
+    return None
+
+
+def _readable(path: Path) -> bool:
+    return os.access(path, os.R_OK)
 
 
 def _parts(files: list[FileResult], kind: str) -> list[FileResult]:
@@ -95,7 +153,9 @@ def combine_roster(files: list[FileResult]) -> pd.DataFrame:
 _BYTES_PER_WORKER = 32 << 20  # starting a worker process costs about as much as reading 32 MB
 
 
-def _read_files(paths: list[Path], config: IngestConfig, today: date) -> list[FileResult]:
+def _read_files(
+    paths: list[Path], config: IngestConfig, today: date, progress: Progress | None = None
+) -> list[FileResult]:
     """``read_file`` of each path, in path order, up to ``config.workers`` files at a time.
 
     In worker processes, since reading an export is mostly Python (pandas, validation) that
@@ -109,12 +169,24 @@ def _read_files(paths: list[Path], config: IngestConfig, today: date) -> list[Fi
     """
     size = sum(_size(p) for p in paths)
     workers = worker_count(config.workers, min(len(paths), size // _BYTES_PER_WORKER))
-    if workers < 2:
-        return [read_file(p, config, today) for p in paths]
-    chunk = max(1, len(paths) // (workers * 8))  # few messages, and the workers end together
     read = partial(read_file, config=config, today=today)
-    with process_pool(workers) as pool:
-        return list(pool.map(read, paths, chunksize=chunk))
+    with stage("ingest", len(paths), "files", progress) as running:
+        if workers < 2:
+            results = _counted(map(read, paths), running.advance)
+        else:
+            chunk = max(1, len(paths) // (workers * 8))  # few messages, the workers end together
+            with process_pool(workers) as pool:
+                results = _counted(pool.map(read, paths, chunksize=chunk), running.advance)
+        running.note(f"{sum(f.rows_read for f in results):,} rows read")
+    return results
+
+
+def _counted(results: Iterable[FileResult], advance: Callable[[int], None]) -> list[FileResult]:
+    out = []
+    for result in results:
+        out.append(result)
+        advance(1)
+    return out
 
 
 def _size(path: Path) -> int:
@@ -124,22 +196,28 @@ def _size(path: Path) -> int:
         return 0
 
 
-def ingest(raw_dir: Path, config: IngestConfig, today: date) -> IngestResult:
+def ingest(
+    raw_dir: Path, config: IngestConfig, today: date, progress: Progress | None = None
+) -> IngestResult:
     """Read every file in ``raw_dir``; pure apart from reading files.
 
     Files that are not CSV or XLSX are listed as rejected (so the run says what it skipped).
+    ``progress`` hears of each file read (stage "ingest"; default ``forecasting.progress``'s
+    receiver for the process).
 
     Raises:
         InputError: ``raw_dir`` is missing or holds no CSV/XLSX export.
     """
     discover(raw_dir)
-    files = _read_files(_listing(raw_dir), config, today)
+    listed, skipped = _listing(raw_dir)
+    files = _read_files(listed, config, today, progress)
     superseded: dict[int, int] = {}
     rows: dict[str, pd.DataFrame] = {}
     for kind in ("procedures", "sessions"):
         parts, done = _surviving(files, kind)
         superseded.update({id(f): n for f, (n, _) in zip(parts, done, strict=True)})
         rows[kind] = _concat([r for _, r in done])
+    other_names = _other_names(files, rows["procedures"], config.other_name_min_rows)
     parts = _parts(files, "roster")
     roster, dropped = agg.roster([(f.name, f.accepted) for f in parts])
     superseded.update({id(f): n for f, n in zip(parts, dropped, strict=True)})
@@ -155,10 +233,26 @@ def ingest(raw_dir: Path, config: IngestConfig, today: date) -> IngestResult:
         sessions_weekly=agg.weekly_sessions(rows["sessions"]),
         roster=roster,
         bookings=agg.bookings(rows["procedures"]),
+        skipped=skipped,
+        other_names=other_names,
     )
 
 
-def ingest_exports(layout: DataLayout, config: Config, today: date | None = None) -> IngestResult:
+def _other_names(
+    files: list[FileResult], procedures: pd.DataFrame, min_rows: int
+) -> list[ClinicOtherNames]:
+    """Per clinic, its unknown procedure names (re-exports resolved as for the counts)."""
+    parts = [f for f in _parts(files, "procedures") if f.unknown is not None]
+    if not any(len(f.unknown) for f in parts if f.unknown is not None):
+        return []  # every name known: the usual case
+    # every export's coverage counts: a newer export without unknown names still wins its days
+    done = agg.survivors([(f.name, f.unknown, f.coverage) for f in parts])
+    return clinic_other_names(_concat([rows for _, rows in done]), procedures, min_rows)
+
+
+def ingest_exports(
+    layout: DataLayout, config: Config, today: date | None = None, progress: Progress | None = None
+) -> IngestResult:
     """Ingest every export of ``layout.raw`` and write the processed files; return the result.
 
     Args:
@@ -166,11 +260,12 @@ def ingest_exports(layout: DataLayout, config: Config, today: date | None = None
         config: The run's configuration (its ``[ingest]`` settings are used).
         today: Completed procedures and attended sessions after this day are quarantined
             (default: today).
+        progress: Hears of each file read (see :func:`ingest`).
 
     Raises:
         InputError: no export could be used (the first file's reason is named).
     """
-    result = ingest(layout.raw, config.ingest, today or date.today())
+    result = ingest(layout.raw, config.ingest, today or date.today(), progress)
     if not result.usable:
         first = next((f.error for f in result.files if f.error), "no usable rows")
         raise InputError(f"No export in {layout.raw} could be used ({first}).")

@@ -57,29 +57,56 @@ SESSION_STATUS = {
     "pending": "scheduled",
 }  # fmt: skip
 DEFAULT_PROCEDURE_SYNONYMS: dict[str, tuple[str, ...]] = {
-    # Checked in this order (abdominoplasty's "abdominal lipectomy" before liposuction's
-    # "lipectomy"). A needle is a substring of the squashed name (accents, case, spaces and
-    # punctuation removed); a needle starting with "=" is a whole word of the name: short
-    # abbreviations and CPT codes, which as substrings would match unrelated names.
+    # Checked in this order (``other`` first: known names of no tracked type, some of which
+    # look like one; abdominoplasty's "abdominal lipectomy" before liposuction's "lipectomy").
+    # A needle is a substring of the squashed name (accents, case, spaces and punctuation
+    # removed); a needle starting with "=" is a whole word of the name: short abbreviations
+    # and CPT codes, which as substrings would match unrelated names.
     # CPT codes (AMA CPT, integumentary and breast sections): 15876-15879 suction-assisted
     # lipectomy (head and neck, trunk, upper, lower extremity); 15830 excision of excess skin
     # and fat of the abdomen (panniculectomy) and 15847 its abdominoplasty add-on; 19318
-    # reduction mammaplasty; 19316 mastopexy. A BBL (gluteal fat grafting) has no code of its own.
+    # reduction mammaplasty; 19316 mastopexy; 19300 mastectomy for gynecomastia (male breast
+    # reduction); 15832 and 15836 excision of excess skin of the thigh and arm (thigh and arm
+    # lifts, other). A BBL (gluteal fat grafting) has no code of its own: the fat grafting
+    # codes, 15771-15774, also cover breasts and face, so they are not mapped. Names in
+    # English plus common French, Spanish and German ones (lipoaspiration, abdominoplastie/-ia,
+    # Fettabsaugung, Bauchdeckenstraffung, Brustverkleinerung, mamoplastia de reduccion).
+    "other": (
+        # Known procedures of no tracked type (the "other" pathway): lifts and contouring of
+        # other areas (a body lift or belt lipectomy is circumferential, more than a tummy
+        # tuck), face and breast augmentation; and "lipo" inside names that are not
+        # liposuction: a lipoma or liposarcoma excision, non-surgical fat reduction
+        # (cryolipolysis, injection lipolysis) with no MLD course.
+        "facelift", "rhytidectomy", "necklift", "thighlift", "thighplasty", "brachioplasty",
+        "armlift", "bodylift", "beltlipectomy", "circumferentiallipectomy", "rhinoplasty",
+        "blepharoplasty", "otoplasty", "breastaugmentation", "augmentationmammaplasty",
+        "augmentationmammoplasty", "breastimplant", "=15832", "=15836",
+        "lipoma", "liposarcoma", "cryolipolysis", "coolsculpt", "injectionlipolysis",
+        "lipolysisinjection", "lipodissolve", "kybella", "deoxycholic",
+    ),
     "bbl": (
-        "bbl", "brazilianbuttlift", "buttlift", "buttocklift", "gluteal", "buttockaugmentation",
-        "fattransfertothebuttock", "fattransfertobuttock",
+        "bbl", "brazilianbuttlift", "brazilianbumlift", "buttlift", "bumlift", "buttocklift",
+        "gluteal", "gluteo", "buttockaugmentation", "buttaugmentation", "fattransfertothebuttock",
+        "fattransfertobuttock", "fattransferbuttock", "fatgrafttobuttock", "fatgraftingtobuttock",
+        "fatgraftbuttock", "fatgraftingbuttock", "fatgrafttothebuttock", "fatgraftingtothebuttock",
+        "buttockfat", "buttocklipofilling",
+        "lipofillingbuttock", "lipofillingofthebuttock", "lipofillingtothebuttock",
     ),
     "abdominoplasty": (
         "abdominoplast", "tummytuck", "panniculectomy", "abdominallipectomy", "dermolipectomy",
-        "=15830", "=15847",
+        "bauchdeckenstraffung", "bauchstraffung", "plastiaabdominal", "=15830", "=15847",
     ),
     "breast_reduction": (
         "breastreduction", "mastopexy", "breastlift", "reductionmammaplasty",
-        "reductionmammoplasty", "reductionmammoplastie", "=19318", "=19316",
+        "reductionmammoplasty", "reductionmammoplastie", "mammaplastyreduction",
+        "mammoplastyreduction", "mammareduction", "mammareduktion", "reductionmammaire",
+        "brustverkleinerung", "bruststraffung", "mamoplastiadereduccion", "reducciondemama",
+        "gynecomastia", "gynaecomastia", "gynecomastie", "=19318", "=19316", "=19300",
     ),
     "liposuction": (
         "liposuction", "liposuccion", "lipo", "liposculpt", "lipectomy", "suctionassisted",
-        "vaser", "=sal", "=pal", "=ual", "=lal", "=15876", "=15877", "=15878", "=15879",
+        "fettabsaugung", "vaser", "bodytite", "waterjet", "=sal", "=pal", "=ual", "=lal",
+        "=rfal", "=wal", "=15876", "=15877", "=15878", "=15879",
     ),
 }  # fmt: skip
 _WORD = "="  # prefix of a needle that must be a whole word of the name
@@ -300,18 +327,28 @@ def procedure_synonyms(extra: dict[str, list[str]]) -> dict[str, tuple[str, ...]
     return {p: merged[p] for p in configured + [p for p in merged if p not in configured]}
 
 
-def map_procedures(values: pd.Series, synonyms: dict[str, tuple[str, ...]]) -> pd.Series:
-    """Procedure type per row; a name no synonym matches is ``other``."""
+def match_procedures(values: pd.Series, synonyms: dict[str, tuple[str, ...]]) -> pd.Series:
+    """Procedure type per row; missing (NaN) where no synonym matches (an unknown name).
 
-    def one(name: str) -> str:
+    ``other`` is a type too: a name matched by one of its synonyms (built in, such as a
+    lipoma excision, or configured) is known, and counted as ``other`` without a warning.
+    """
+
+    def one(name: str) -> str | None:
         key, words = squash(name), set(words_of(name))
         for procedure, needles in synonyms.items():
             for n in needles:
                 if n.startswith(_WORD) and n[1:] in words or n and n[0] != _WORD and n in key:
                     return procedure
-        return "other"
+        return None
 
     return pd.Series(_by_unique(values, one, object), index=values.index)
+
+
+def map_procedures(values: pd.Series, synonyms: dict[str, tuple[str, ...]]) -> pd.Series:
+    """Procedure type per row; a name no synonym matches is ``other``."""
+    matched = match_procedures(values, synonyms)
+    return matched.where(matched.notna(), "other")
 
 
 def contains_any(values: pd.Series, needles: list[str]) -> pd.Series:
@@ -320,3 +357,46 @@ def contains_any(values: pd.Series, needles: list[str]) -> pd.Series:
     return pd.Series(
         _by_unique(values, lambda t: any(k in squash(t) for k in keys), bool), index=values.index
     )
+
+
+_SKILL_SEPARATORS = re.compile(r"[;,|/+&]")
+
+
+def skill_needles(synonyms: dict[str, list[str]]) -> dict[str, tuple[str, ...]]:
+    """Needles per roster skill: its own name, then its other names (as procedure names)."""
+    return {skill: tuple(_needle(n) for n in (skill, *names)) for skill, names in synonyms.items()}
+
+
+def map_skills(
+    values: pd.Series, needles: dict[str, tuple[str, ...]]
+) -> tuple[pd.Series, pd.Series]:
+    """Known skills per roster cell, and the names in it that name no known skill.
+
+    A cell lists names separated by ``;``, ``,``, ``|``, ``/``, ``+`` or ``&``; each name maps
+    to the first skill a needle of which it matches (a name of 4 characters or fewer as a whole
+    word, a longer one as a substring). Returns ``skills``: the known skills joined by ``;`` in
+    the cell's order ("" when it names none), None for an empty cell (not given); and
+    ``unknown``: per row, a tuple of the names as written that match no skill.
+    """
+
+    def one_name(name: str) -> str | None:
+        key, words = squash(name), set(words_of(name))
+        for skill, candidates in needles.items():
+            for n in candidates:
+                if n.startswith(_WORD) and n[1:] in words or n and n[0] != _WORD and n in key:
+                    return skill
+        return None
+
+    def one(cell: str) -> tuple[str | None, tuple[str, ...]]:
+        names = [n.strip() for n in _SKILL_SEPARATORS.split(str(cell)) if n.strip()]
+        if not names:
+            return None, ()
+        mapped = [(n, one_name(n)) for n in names]
+        known = dict.fromkeys(skill for _, skill in mapped if skill is not None)
+        return ";".join(known), tuple(n for n, skill in mapped if skill is None)
+
+    codes, uniques = pd.factorize(values.astype(str), use_na_sentinel=False)
+    pairs = [one(u) for u in uniques]
+    skills = pd.Series([pairs[c][0] for c in codes], index=values.index, dtype=object)
+    unknown = pd.Series([pairs[c][1] for c in codes], index=values.index, dtype=object)
+    return skills, unknown

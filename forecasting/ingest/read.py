@@ -31,6 +31,7 @@ _DELIMITERS = (",", ";", "\t", "|")
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 _ZIP_MAGIC = b"PK\x03\x04"
 _BLOCK_SIZE = 16 << 20  # pyarrow block: larger than any plausible single row
+NUL = "\x00"
 
 
 class ReadError(InputError):
@@ -46,7 +47,10 @@ class RawTable:
         cells: Data rows as an Arrow table of strings, column ``c<j>`` for header position
             ``j``; blank rows removed.
         lines: Source line (CSV) or sheet row (XLSX) of each row of ``cells``, 1-based.
-        bad_rows: (line, number of fields) of rows whose field count differs from the header's.
+        bad_rows: (line, number of fields, holds a NUL byte) of rows whose field count
+            differs from the header's.
+        nul: Per row of ``cells``, whether it held a NUL byte (removed from its cells): a
+            damaged row, quarantined with its reason while the rest of the file is used.
         sheet: Sheet read (XLSX only).
         details: How the file was read (format, encoding, delimiter), for the manifest.
     """
@@ -54,7 +58,8 @@ class RawTable:
     headers: list[str]
     cells: pa.Table
     lines: np.ndarray
-    bad_rows: list[tuple[int, int]] = field(default_factory=list)
+    bad_rows: list[tuple[int, int, bool]] = field(default_factory=list)
+    nul: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     sheet: str | None = None
     details: dict = field(default_factory=dict)
 
@@ -90,8 +95,12 @@ def _decode(name: str, data: bytes) -> tuple[str, str]:
         except UnicodeDecodeError:
             pass
     head = data[:65536]
-    controls = sum(head.count(bytes([b])) for b in (*range(0, 9), 11, 14, *range(16, 32)))
-    if b"\x00" in head or controls > len(head) // 100:
+    controls = sum(head.count(bytes([b])) for b in (*range(1, 9), 11, 14, *range(16, 32)))
+    # A few NUL bytes (a damaged write) cost only the rows that hold them (RawTable.nul);
+    # NULs on most lines mean binary content (or UTF-16 without its BOM).
+    lines = head.split(b"\n")
+    nul_lines = sum(1 for line in lines if b"\x00" in line)
+    if controls > len(head) // 100 or nul_lines > len(lines) // 2:
         raise ReadError(f"{name} is not a text CSV (binary content); export it as CSV or XLSX.")
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
@@ -135,7 +144,7 @@ def _read_csv(name: str, text: str, encoding: str, vocab: Vocabulary) -> RawTabl
         for d in _DELIMITERS
     }
     delim, header_idx = _find_header(name, rows_by_delim, vocab)
-    headers = _trim([c.strip() for c in rows_by_delim[delim][header_idx]])
+    headers = _trim([c.replace(NUL, "").strip() for c in rows_by_delim[delim][header_idx]])
     start = 0
     for _ in range(header_idx + 1):
         nl = text.find("\n", start)
@@ -152,7 +161,7 @@ def _read_csv(name: str, text: str, encoding: str, vocab: Vocabulary) -> RawTabl
     details = {"format": "csv", "encoding": encoding, "delimiter": _DELIMITER_NAMES[delim]}
     if not body or body.isspace():  # (isspace stops at the first character that is not)
         empty = pa.table({c: pa.array([], pa.string()) for c in names})
-        return _finish(headers, empty, np.array([], dtype=np.int64), [], None, details)
+        return _finish(headers, empty, np.array([], dtype=np.int64), [], None, details, False)
     try:
         table = pacsv.read_csv(
             io.BytesIO(body.encode("utf-8")),
@@ -176,7 +185,7 @@ def _read_csv(name: str, text: str, encoding: str, vocab: Vocabulary) -> RawTabl
             f"{name} could not be parsed as CSV ({str(err).splitlines()[0][:120]}); re-export it."
         ) from None
     kept, bad_rows, lines = _merge_bad_rows(table, bad, n, delim, header_idx + 1, body)
-    return _finish(headers, kept, lines, bad_rows, None, details)
+    return _finish(headers, kept, lines, bad_rows, None, details, NUL in body)
 
 
 def _source_lines(cells: pa.Table, bad: list, body: str) -> dict[str, np.ndarray]:
@@ -215,7 +224,7 @@ def _merge_bad_rows(cells: pa.Table, bad: list, n: int, delim: str, header_line:
             repaired.append(values[:n])
             repaired_lines.append(header_line + start)
         else:
-            still_bad.append((int(header_line + start), fields))
+            still_bad.append((int(header_line + start), fields, NUL in text))
     if repaired:
         extra = _table([list(col) for col in zip(*repaired, strict=True)], n)
         cells = pa.concat_tables([cells, extra])
@@ -295,7 +304,8 @@ def _read_xlsx(name: str, data: bytes, vocab: Vocabulary) -> RawTable:
     body = [(row + [""] * n)[:n] for row in grid[header_idx + 1 :]]
     cells = _table([list(col) for col in zip(*body, strict=True)] if body else [], n)
     lines = np.arange(header_idx + 2, header_idx + 2 + len(body), dtype=np.int64)
-    return _finish(headers, cells, lines, [], sheet, {"format": "xlsx", "sheet": sheet})
+    # XML cannot hold a NUL character, so a sheet's cells never do
+    return _finish(headers, cells, lines, [], sheet, {"format": "xlsx", "sheet": sheet}, False)
 
 
 def _trim(headers: list[str]) -> list[str]:
@@ -306,19 +316,29 @@ def _trim(headers: list[str]) -> list[str]:
     return list(headers[:end])
 
 
-def _finish(headers, cells, lines, bad_rows, sheet, details) -> RawTable:
+def _finish(headers, cells, lines, bad_rows, sheet, details, nul_possible) -> RawTable:
+    """The RawTable, blank rows removed; ``nul_possible``: the text holds a NUL somewhere (only
+    then are the cells searched for one)."""
+    nul = np.zeros(cells.num_rows, dtype=bool)
     if cells.num_rows:
-        filled = pa.array(np.zeros(cells.num_rows, dtype=bool))
+        for col in cells.columns if nul_possible else ():
+            nul |= pc.match_substring(col, NUL).to_numpy(zero_copy_only=False)
+        if nul.any():  # the rows are kept apart by their flag; their cells lose the NULs
+            cells = pa.table(
+                {c: pc.replace_substring(cells[c], NUL, "") for c in cells.column_names}
+            )
+        filled = pa.array(nul)
         for col in cells.columns:
             filled = pc.or_(filled, pc.not_equal(pc.utf8_trim_whitespace(col), ""))
         keep = filled.to_numpy(zero_copy_only=False)
         if not keep.all():
-            cells, lines = cells.filter(filled), lines[keep]
+            cells, lines, nul = cells.filter(filled), lines[keep], nul[keep]
     return RawTable(
         headers=[str(h).strip() for h in headers],
         cells=cells,
         lines=np.asarray(lines, dtype=np.int64),
         bad_rows=bad_rows,
+        nul=nul,
         sheet=sheet,
         details=details,
     )

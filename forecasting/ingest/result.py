@@ -8,7 +8,7 @@ import pandas as pd
 
 from forecasting.ingest import aggregate as agg
 from forecasting.ingest.files import FileResult
-from forecasting.ingest.manifest import IngestManifest
+from forecasting.ingest.manifest import ClinicOtherNames, IngestManifest, SkippedPath
 
 __all__ = ["IngestResult"]
 
@@ -26,11 +26,18 @@ class IngestResult:
     sessions_weekly: pd.DataFrame
     roster: pd.DataFrame
     bookings: pd.DataFrame = field(default_factory=_empty_bookings)
+    skipped: list[SkippedPath] = field(default_factory=list)
+    other_names: list[ClinicOtherNames] = field(default_factory=list)
 
     @property
     def manifest(self) -> IngestManifest:
-        """Each file's accounting, status and notes, as the manifest file holds them."""
-        return IngestManifest(files=[f.manifest_entry() for f in self.files])
+        """Each file's accounting, status and notes, the skipped paths and the unknown
+        procedure names per clinic, as the manifest file holds them."""
+        return IngestManifest(
+            files=[f.manifest_entry() for f in self.files],
+            skipped=self.skipped,
+            other_names=self.other_names,
+        )
 
     @property
     def usable(self) -> bool:

@@ -19,14 +19,18 @@ from forecasting.ingest.parse import (
     PROCEDURE_STATUS,
     SESSION_STATUS,
     contains_any,
-    map_procedures,
+    map_skills,
     map_status,
+    match_procedures,
     parse_dates,
     parse_numbers,
     procedure_synonyms,
+    skill_needles,
 )
 
 DUPLICATE = "_duplicate"  # helper column: exact repeat of an earlier row (identifiers included)
+UNKNOWN_SKILLS = "_unknown_skills"  # helper column: a roster cell's names that are no known skill
+UNKNOWN_NAME = "_unknown_name"  # helper column: a procedure name no synonym matches (other)
 _BAD_START, _BAD_END = "_bad_start_date", "_bad_end_date"
 
 
@@ -55,9 +59,11 @@ def typed_frame(
         out["status"] = map_status(raw_status, statuses)
     if kind == "procedures":
         out["procedure_name"] = text["procedure"].str.strip()
-        out[C.PROCEDURE] = map_procedures(
+        matched = match_procedures(
             out["procedure_name"], procedure_synonyms(config.procedure_synonyms)
         )
+        out[C.PROCEDURE] = matched.where(matched.notna(), "other")
+        out[UNKNOWN_NAME] = matched.isna().to_numpy()
         out["booked_on"] = _booked_on(text, out, order, notes)
         out[DUPLICATE] = duplicate.to_numpy()
     if kind == "sessions":
@@ -71,6 +77,9 @@ def typed_frame(
             parsed = parse_dates(raw, order)
             out[col] = parsed
             out[flag] = parsed.isna() & (raw.str.strip() != "")
+        if C.SKILLS in text:  # optional: absent, every therapist has the default skill
+            skills, unknown = map_skills(text[C.SKILLS], skill_needles(config.skill_synonyms))
+            out[C.SKILLS], out[UNKNOWN_SKILLS] = skills, unknown
     return pd.DataFrame(out, index=text.index), notes
 
 

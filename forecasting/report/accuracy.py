@@ -10,14 +10,18 @@ were actually booked. Errors are in plain words: the weighted absolute percentag
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
-from forecasting.columns import CLINIC, P10, P50, P90, SERIES, SESSIONS, WEEK
+from forecasting.columns import CLINIC, P10, P50, P90, SERIES, SESSIONS, SPREAD_FACTOR, WEEK
 from forecasting.report.text import fmt_percent
 
 ISSUED = "issued"  # the as-of date of the run that made an archived forecast
@@ -72,7 +76,9 @@ def load_archive(directory: Path, before: date, since: date | None = None) -> Ar
         if issued >= before or (since is not None and issued < since):
             continue
         try:
-            frame = pd.read_parquet(path, columns=[CLINIC, WEEK, SERIES, P10, P50, P90])
+            names = pq.read_schema(path).names
+            spread = [SPREAD_FACTOR] if SPREAD_FACTOR in names else []  # older: not calibrated
+            frame = pd.read_parquet(path, columns=[CLINIC, WEEK, SERIES, P10, P50, P90, *spread])
         except (OSError, ValueError, pa.ArrowException) as err:
             unreadable.append(
                 f"Archived forecast {path} could not be read ({type(err).__name__}); "
@@ -80,13 +86,31 @@ def load_archive(directory: Path, before: date, since: date | None = None) -> Ar
             )
             continue
         frame = frame.loc[frame[SERIES] == SESSIONS].drop(columns=SERIES)
+        if not spread:
+            frame = frame.assign(**{SPREAD_FACTOR: 1.0})
         frames.append(frame.assign(**{ISSUED: pd.Timestamp(issued)}))
     if not frames:
         return Archive(unreadable=unreadable)
     out = pd.concat(frames, ignore_index=True)
     out[CLINIC] = out[CLINIC].astype(str)
     out[WEEK] = pd.to_datetime(out[WEEK])
-    return Archive(forecasts=out[[CLINIC, WEEK, ISSUED, P10, P50, P90]], unreadable=unreadable)
+    columns = [CLINIC, WEEK, ISSUED, P10, P50, P90, SPREAD_FACTOR]
+    return Archive(forecasts=out[columns], unreadable=unreadable)
+
+
+def archived_forecast(forecast: pd.DataFrame, calibration: Mapping[str, Any]) -> pd.DataFrame:
+    """The archive file's frame: ``forecast`` plus ``spread_factor``, per row the factor its
+    session interval was calibrated with (``calibration``: the run manifest's record; 1.0 for
+    other series and uncalibrated runs), so a later run scores these errors on the modelled
+    scale (forecasting/demand/calibration.py)."""
+    factors = list(calibration.get("factors_by_horizon_week", ())) if calibration else []
+    spread = np.ones(len(forecast))
+    if factors and calibration.get("calibrated") and len(forecast):
+        weeks = pd.to_datetime(forecast[WEEK])
+        h = ((weeks - weeks.min()).dt.days // 7).to_numpy()
+        on = (forecast[SERIES] == SESSIONS).to_numpy() & (h < len(factors))
+        spread[on] = np.asarray(factors, dtype=float)[h[on]]
+    return forecast.assign(**{SPREAD_FACTOR: spread})
 
 
 def compare(

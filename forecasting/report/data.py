@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from forecasting.config import ReportConfig
+from forecasting.ingest.manifest import ClinicOtherNames, SkippedPath
 from forecasting.report.accuracy import Archive
 
 __all__ = ["ReportData", "ReportSettings"]
@@ -73,6 +74,9 @@ class ReportData:
         horizon_totals: ``clinic_id, mean, p10, p90`` of the sessions summed over the horizon.
         problems: per clinic, its problems as sentences with their fix (shown first in its
             section and named in the network summary).
+        other_names: per clinic, procedure names the vocabulary does not know (counted as
+            other; names in too few rows only counted), from the ingest manifest.
+        skipped: paths of the raw folder the ingest did not read, with why.
     """
 
     as_of: date
@@ -90,3 +94,5 @@ class ReportData:
     options: ReportConfig = field(default_factory=ReportConfig)
     horizon_totals: pd.DataFrame = field(default_factory=pd.DataFrame)
     problems: dict[str, list[str]] = field(default_factory=dict)
+    other_names: list[ClinicOtherNames] = field(default_factory=list)
+    skipped: list[SkippedPath] = field(default_factory=list)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import replace
+from itertools import accumulate
 
+from forecasting.progress import Progress, stage
 from forecasting.report.view import ReportView
 from forecasting.workers import process_pool, worker_count
 
@@ -19,23 +22,40 @@ _CHARTS_PER_WORKER = 40
 _CHUNK = 8  # charts sent to a worker at a time: few messages, and the workers finish together
 
 
-def draw_charts(view: ReportView, executor: Executor | None = None) -> ReportView:
+def draw_charts(
+    view: ReportView, executor: Executor | None = None, progress: Progress | None = None
+) -> ReportView:
     """The view with every chart drawn, by ``executor`` (e.g. ``chart_pool``) or in this process.
 
     Charts are lazy (``Chart.draw`` is a picklable call of a ``charts`` function on small
     frames), so a process pool can draw them; they come back in order, and each chart's bytes
     depend only on its own frames, so the view is the same whoever drew it. If the pool breaks
-    (a worker killed), the charts it did not return are drawn here.
+    (a worker killed), the charts it did not return are drawn here. ``progress`` hears of each
+    clinic whose charts are drawn (stage "charts"; default ``forecasting.progress``'s receiver).
     """
     todo = [c.draw for clinic in view.clinics for c in clinic.charts if c.draw is not None]
+    # Charts drawn once each clinic is done (a clinic without charts is done at once).
+    ends = list(accumulate(sum(c.draw is not None for c in cl.charts) for cl in view.clinics))
     pngs: list[bytes] = []
-    if executor is not None and todo:
-        try:
-            for png in executor.map(_call, todo, chunksize=_CHUNK):
-                pngs.append(png)
-        except BrokenProcessPool:
-            pass  # the charts returned before the pool broke are kept; the rest are drawn here
-    pngs.extend(draw() for draw in todo[len(pngs) :])
+    with stage("charts", len(view.clinics), "clinics", progress) as running:
+        reported = bisect_right(ends, 0)
+        running.advance(reported)
+
+        def keep(png: bytes) -> None:
+            nonlocal reported
+            pngs.append(png)
+            done = bisect_right(ends, len(pngs))
+            running.advance(done - reported)
+            reported = done
+
+        if executor is not None and todo:
+            try:
+                for png in executor.map(_call, todo, chunksize=_CHUNK):
+                    keep(png)
+            except BrokenProcessPool:
+                pass  # the charts returned before the pool broke are kept; the rest drawn here
+        for draw in todo[len(pngs) :]:
+            keep(draw())
     drawn = iter(pngs)
     clinics = [
         replace(c, charts=[ch.drawn(next(drawn)) if ch.draw is not None else ch for ch in c.charts])

@@ -102,6 +102,17 @@ def _pdf_trust(doc: PageFlow, view: ReportView) -> None:
     doc.text(view.quarantine, 9)
     if view.ingest.rows:
         doc.table(view.ingest, wrap={0: 30, 6: 40})
+    if view.other_names.clinics:
+        doc.text("Procedure names counted as other", 10, bold=True, keep=0.8)
+        for warning in view.other_names.warnings:
+            doc.text(f"• {warning}", 9, color="#7a3200")
+        doc.text(view.other_names.intro, 8.5, color=MUTED)
+        for c in view.other_names.clinics:
+            doc.text(f"{c.clinic}: {c.line}", 9, bold=True, keep=0.5)
+            if c.table is not None:
+                doc.table(c.table, wrap={0: 40})
+            if c.withheld:
+                doc.text(c.withheld, 8.5, color=MUTED)
     if view.settings:
         doc.text("Settings", 10, bold=True, keep=0.8)
         for key, value in view.settings:

@@ -20,11 +20,13 @@ from forecasting.calendar import iso_week_label
 from forecasting.config import Config
 from forecasting.ingest.manifest import IngestManifest
 from forecasting.layout import DataLayout
-from forecasting.report.accuracy import load_archive
+from forecasting.planning.week_plans import WeekPlans
+from forecasting.report.accuracy import archived_forecast, load_archive
 from forecasting.report.data import ReportData, ReportSettings
 from forecasting.report.drawing import chart_pool, draw_charts
 from forecasting.report.html import write_report
 from forecasting.report.pdf import write_pdf
+from forecasting.report.plans import with_plans
 from forecasting.report.safe import neutralise_formulas
 from forecasting.report.view import build_view
 from forecasting.report.xlsx import write_staffing_xlsx
@@ -74,6 +76,28 @@ def run_manifest(
     }
 
 
+def plans_manifest(plans: WeekPlans) -> dict:
+    """The scenarios as defined and compared, and the shift plan's totals per clinic."""
+    return {
+        "scenarios": {
+            run.name: run.scenario.model_dump(mode="json", by_alias=True) for run in plans.scenarios
+        },
+        "comparison": _records(plans.comparison),
+        "shift_plan": _records(plans.shifts.summary) if plans.shifts is not None else [],
+        "regions": {c: r for c, r in sorted(plans.regions.items()) if r},
+    }
+
+
+def _write_plan_csvs(staging: Path, plans: WeekPlans) -> None:
+    """shifts.csv, and regions.csv (staffing.csv's columns with ``area`` for the clinic)."""
+    if plans.shifts is not None:
+        atomic.write_csv(staging / "shifts.csv", neutralise_formulas(plans.shifts.shifts))
+    if len(plans.region_staffing):
+        columns = ["area", *(c for c in C.STAFFING_COLUMNS if c != C.CLINIC)]
+        regions = _rounded(plans.region_staffing[columns])
+        atomic.write_csv(staging / "regions.csv", neutralise_formulas(regions))
+
+
 def run_timings(result: WeeklyResult) -> dict:
     """Wall-clock seconds of each series' fit (and their total): timings.json, kept apart
     from run_manifest.json so that identical runs write identical manifests."""
@@ -121,8 +145,14 @@ def publish_week(
     config: Config,
     ingest_manifest: IngestManifest,
     config_path: Path | None = None,
+    plans: WeekPlans | None = None,
 ) -> Path:
     """Publish reports/<YYYY>-W<ww>/ whole (or not at all) and archive the forecast.
+
+    With ``plans`` (forecasting/planning/week_plans.py) the report gets its "What if" and
+    region sections and each clinic its next-week shifts; the folder gets shifts.csv (and
+    regions.csv when the clinics export names regions) and staffing.xlsx a sheet per scenario
+    and a Shifts sheet.
 
     Returns the path of the report's index.html.
     """
@@ -150,11 +180,14 @@ def publish_week(
         horizon_totals=result.horizon_totals,
         problems=problem_texts(result.problems),
         settings=report_settings(config, result),
+        other_names=ingest_manifest.other_names,
+        skipped=ingest_manifest.skipped,
     )
     # Every chart drawn once (by worker processes for a large network, which start while the
     # view is built); the page and the PDF embed the same PNG bytes.
     with chart_pool(config.report.chart_workers, 3 * len(inputs.clinics)) as pool:
         view = draw_charts(build_view(data), pool)
+    view = with_plans(view, plans, config.horizon_weeks)
     with atomic.publish_dir(final) as staging:
         # Text cells of the CSVs cannot run as spreadsheet formulas; numbers stay numbers.
         atomic.write_csv(staging / "forecast.csv", neutralise_formulas(_rounded(result.forecast)))
@@ -168,10 +201,14 @@ def publish_week(
         manifest = run_manifest(inputs, result, config, ingest_manifest, config_path)
         # The decisions as published: the Prefect artifacts are made from this record.
         manifest["report"] = view.summary_record()
+        if plans is not None:
+            manifest["plans"] = plans_manifest(plans)
+            _write_plan_csvs(staging, plans)
         atomic.write_json(staging / "run_manifest.json", manifest)
         atomic.write_json(staging / "timings.json", run_timings(result))
         write_report(staging, view)
         write_pdf(staging / "report.pdf", view)
-        write_staffing_xlsx(staging / "staffing.xlsx", view, result.staffing, inputs.as_of)
-    atomic.write_parquet(layout.forecast_archive(inputs.as_of), result.forecast)
+        write_staffing_xlsx(staging / "staffing.xlsx", view, result.staffing, inputs.as_of, plans)
+    archived = archived_forecast(result.forecast, result.demand.calibration)
+    atomic.write_parquet(layout.forecast_archive(inputs.as_of), archived)
     return final / "index.html"

@@ -10,7 +10,7 @@ the same thing. The same data gives the same view.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -23,6 +23,8 @@ from forecasting.report.clinic_charts import Chart, clinic_charts
 from forecasting.report.clinic_ids import clinic_page_path
 from forecasting.report.data import ReportData
 from forecasting.report.frames import Frames
+from forecasting.report.ingest_text import files_sentence
+from forecasting.report.plan_views import ClinicShifts, ScenarioView
 from forecasting.report.stale import stale_action, stale_banner, weeks_old
 from forecasting.report.tables import (
     Row,
@@ -33,6 +35,7 @@ from forecasting.report.tables import (
     model_table,
     staffing_table,
 )
+from forecasting.report.vocabulary import OtherNamesView, other_names_view
 from forecasting.staffing import GAP_HOURS, HOURS_NEEDED, HOURS_ROSTERED, StaffingPlan, is_short
 
 __all__ = ["ClinicView", "ReportView", "build_view"]
@@ -59,6 +62,7 @@ class ClinicView:
     staffing_note: str
     summary: Row  # this clinic's row of the network table
     lead: pd.Timestamp | None
+    shifts: ClinicShifts | None = None  # next week's shift plan (report/plans.py)
 
     @property
     def tag(self) -> str:
@@ -80,11 +84,14 @@ class ReportView:
     freshness: Table
     freshness_warnings: list[str]
     quarantine: str
+    other_names: OtherNamesView
     models: Table
     fallbacks: str
     ingest: Table
     archive_notes: list[str]
     settings: list[tuple[str, str]]
+    what_if: list[ScenarioView] = field(default_factory=list)  # report/plans.py
+    regions: Table | None = None  # region and network roll-ups, week by week
 
     @property
     def title(self) -> str:
@@ -130,24 +137,18 @@ def build_view(data: ReportData) -> ReportView:
     clinics = [_stale_clinic(c, old[c.name]) if c.name in old else c for c in clinics]
     banner = stale_banner(old)
     week = T.network_week([c.lead for c in clinics if c.lead is not None], as_of)
-    network_header = [
-        "Clinic",
-        "Action",
-        f"Sessions {week[0].lower()}{week[1:]}",
-        "Range p10–p90",
-        "Hours needed",
-        "Hours rostered",
-        "Gap (hours)",
-    ]
+    network_header = ["Clinic", "Action", f"Sessions {week[0].lower()}{week[1:]}",
+                      "Range p10–p90", "Hours needed", "Hours rostered", "Gap (hours)"]  # fmt: skip
     warnings = [f"{name}: {'; '.join(items)}." for name, items in sorted(stale.items())]
     attention = T.problems_sentence(data.problems)
+    unknown = other_names_view(data.other_names, data.options.other_names_warn_share)
     return ReportView(
         iso_week=data.iso_week,
         as_of=T.day_month(as_of, None),
         summary=([banner] if banner else [])
         + T.network_sentences(names, [c.status for c in clinics], horizon)
         + ([attention] if attention else []),
-        trust_line=_trust_line(stale, data.ingest, frames.models),
+        trust_line=_trust_line(stale, data.ingest, frames.models, unknown.trust),
         network=Table(
             header=network_header,
             rows=[c.summary for c in clinics],
@@ -162,7 +163,8 @@ def build_view(data: ReportData) -> ReportView:
         clinics=clinics,
         freshness=fresh,
         freshness_warnings=warnings,
-        quarantine=_quarantine_sentence(data.ingest),
+        quarantine=files_sentence(data.ingest, data.skipped),
+        other_names=unknown,
         models=model_table(frames.models),
         fallbacks=_fallback_sentence(frames.models),
         ingest=ingest_table(data.ingest),
@@ -328,7 +330,9 @@ def _network_accuracy(comparison: pd.DataFrame, wanted: int) -> str:
     )
 
 
-def _trust_line(stale: dict[str, list[str]], ingest: Sequence[dict], models: pd.DataFrame) -> str:
+def _trust_line(
+    stale: dict[str, list[str]], ingest: Sequence[dict], models: pd.DataFrame, names: str | None
+) -> str:
     parts = []
     if stale:
         parts.append(f"late data for {', '.join(sorted(stale))}")
@@ -339,29 +343,13 @@ def _trust_line(stale: dict[str, list[str]], ingest: Sequence[dict], models: pd.
     parts.append(f"{T.counted(quarantined, 'row')} quarantined")
     if rejected:
         parts.append(f"{T.counted(rejected, 'file')} rejected")
+    if names:
+        parts.append(names)
     fallbacks = int(_fallback_mask(models).sum()) if not models.empty else 0
     if fallbacks:
         parts.append(f"{fallbacks} of {len(models)} series on the fallback model")
     text = "; ".join(parts)
     return f"Data: {text} (see Data and models)."
-
-
-def _quarantine_sentence(ingest: Sequence[dict]) -> str:
-    if not ingest:
-        return "No ingest records for this run."
-    quarantined = sum(int(i.get("rows_quarantined") or 0) for i in ingest)
-    with_rows = sum(1 for i in ingest if int(i.get("rows_quarantined") or 0))
-    rejected = [i for i in ingest if str(i.get("status") or "") != "ok"]
-    text = (
-        f"{T.counted(quarantined, 'row')} quarantined this run"
-        + (f", in {with_rows} of {len(ingest)} files" if quarantined else "")
-        + "."
-    )
-    if rejected:
-        text += f" {T.counted(len(rejected), 'file')} rejected whole (see the Error column)."
-    if quarantined or rejected:
-        text += " Quarantined rows are kept with their reason under data/processed/quarantine/."
-    return text
 
 
 def _fallback_sentence(models: pd.DataFrame) -> str:

@@ -21,8 +21,10 @@ from openpyxl.utils import get_column_letter
 
 from forecasting.columns import CLINIC, STAFFING_COLUMNS, WEEK
 from forecasting.io import atomic_write
+from forecasting.planning.week_plans import WeekPlans
 from forecasting.report.safe import neutralise_text
 from forecasting.report.view import ReportView
+from forecasting.report.xlsx_plans import add_plan_sheets
 
 __all__ = ["write_staffing_xlsx"]
 
@@ -36,7 +38,13 @@ _WHOLE = {"sessions_target"}  # integer-valued columns
 _INPUT = "planned_hours"
 
 
-def write_staffing_xlsx(path: Path, view: ReportView, staffing: pd.DataFrame, as_of: date) -> Path:
+def write_staffing_xlsx(
+    path: Path,
+    view: ReportView,
+    staffing: pd.DataFrame,
+    as_of: date,
+    plans: WeekPlans | None = None,
+) -> Path:
     """Write staffing.xlsx: a Summary sheet (the decisions) and a Staffing sheet (the numbers).
 
     The Staffing sheet holds staffing.csv's columns plus the paid hours rostered and the hour
@@ -50,12 +58,15 @@ def write_staffing_xlsx(path: Path, view: ReportView, staffing: pd.DataFrame, as
             ``therapist_hours_p10``/``therapist_hours_p90``; not modified.
         as_of: the run's cut-off, stored as the workbook's dates (never the clock), so the same
             data gives the same bytes.
+        plans: the week's plans: a sheet per what-if scenario and a Shifts sheet
+            (report/xlsx_plans.py); None: none.
     """
     wb = Workbook()
     summary = wb.active
     summary.title = "Summary"
     _summary_sheet(summary, view)
     _staffing_sheet(wb.create_sheet("Staffing"), staffing)
+    add_plan_sheets(wb, plans)
     stamp = datetime(as_of.year, as_of.month, as_of.day)
     wb.properties.created = stamp
     wb.properties.title = view.title

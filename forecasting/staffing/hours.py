@@ -50,12 +50,7 @@ def rostered_hours_by_clinic(
     roster: pd.DataFrame, clinics: list[str], weeks: pd.DatetimeIndex
 ) -> dict[str, np.ndarray]:
     """:func:`rostered_hours` of each clinic in ``clinics``, with one pass over the roster."""
-    active = np.zeros((len(roster), len(weeks)), dtype=bool)
-    for i, monday in enumerate(weeks):
-        sunday = monday + pd.Timedelta(days=6)
-        start_ok = roster[C.START_DATE].isna() | (roster[C.START_DATE] <= sunday)
-        end_ok = roster[C.END_DATE].isna() | (roster[C.END_DATE] >= monday)
-        active[:, i] = (start_ok & end_ok).to_numpy(dtype=bool)
+    active = _active(roster, weeks)
     hours = roster[C.WEEKLY_HOURS].to_numpy(dtype=float)
     rows = roster.groupby(C.CLINIC, sort=False).indices if len(roster) else {}
     out = {}
@@ -64,6 +59,24 @@ def rostered_hours_by_clinic(
         # nansum: like pandas' sum, a missing weekly_hours adds nothing
         out[clinic] = np.array([np.nansum(hours[mine][active[mine, i]]) for i in range(len(weeks))])
     return out
+
+
+def _active(roster: pd.DataFrame, weeks: pd.DatetimeIndex) -> np.ndarray:
+    """(therapists, weeks): True where the roster row is active in the week (start/end dates)."""
+    active = np.zeros((len(roster), len(weeks)), dtype=bool)
+    for i, monday in enumerate(weeks):
+        sunday = monday + pd.Timedelta(days=6)
+        start_ok = roster[C.START_DATE].isna() | (roster[C.START_DATE] <= sunday)
+        end_ok = roster[C.END_DATE].isna() | (roster[C.END_DATE] >= monday)
+        active[:, i] = (start_ok & end_ok).to_numpy(dtype=bool)
+    return active
+
+
+def therapist_hours(roster: pd.DataFrame, weeks: pd.DatetimeIndex) -> np.ndarray:
+    """(therapists, weeks): each roster row's paid hours in each week (0 when not active, or
+    when its ``weekly_hours`` is missing), as :func:`rostered_hours` counts them."""
+    hours = np.nan_to_num(roster[C.WEEKLY_HOURS].to_numpy(dtype=float), nan=0.0)
+    return _active(roster, weeks) * hours[:, None]
 
 
 def round_to_blocks(hours: np.ndarray, block_hours: float) -> np.ndarray:

@@ -44,6 +44,17 @@ def binary_garbage(d: Path) -> None:
     (d / "procedures_garbage.csv").write_bytes(rng.integers(0, 256, 4096, dtype=np.uint8).tobytes())
 
 
+def nul_bytes(d: Path) -> None:
+    """A damaged write: NUL bytes inside two rows and one line of NULs; the rest is fine."""
+    rows = [b"date,clinic_id,procedure,patient_name"]
+    rows += [b"2025-03-03,north,BBL,Zelda Quixote" + bytes([48 + i]) for i in range(3)]
+    rows += [b"2025-03-04,nor\x00th,BBL,Zelda Quixote", b"\x00" * 40]
+    rows += [b"2025-03-05,north,Lipo\x00\x00,Zelda Quixote", b"2025-03-06,north,Lipo,Zelda Q"]
+    (d / "procedures_nul.csv").write_bytes(b"\n".join(rows) + b"\n")
+    utf16 = "date,clinic_id,procedure\n2025-03-03,north,BBL\n".encode("utf-16-le")
+    (d / "procedures_utf16_no_bom.csv").write_bytes(utf16)  # NULs on every line: not text
+
+
 def broken_xlsx(d: Path) -> None:
     whole = _xlsx({"Procedures": [["date", "clinic_id", "procedure"], ["2025-03-03", "n", "BBL"]]})
     (d / "procedures_truncated.xlsx").write_bytes(whole[: len(whole) // 2])
@@ -168,7 +179,7 @@ def classic_mac_line_endings(d: Path) -> None:
 GENERATORS: dict[str, Callable[[Path], None]] = {
     f.__name__: f
     for f in (
-        empty_file, binary_garbage, broken_xlsx, semicolon_crlf, utf8_bom, latin1_names,
+        empty_file, binary_garbage, nul_bytes, broken_xlsx, semicolon_crlf, utf8_bom, latin1_names,
         utf16_text, xlsx_title_row, xlsx_merged_header, xlsx_serial_dates_named_sheet,
         ten_thousand_column_row, ten_thousand_column_header, unsupported_files,
         csv_that_is_xlsx, classic_mac_line_endings,

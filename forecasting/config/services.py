@@ -1,0 +1,81 @@
+"""[services.<name>]: each massage service: the drivers that feed it, its session length, its skill.
+
+MLD (lymphatic drainage after surgery) is the default service, named ``mld``: built from
+``[staffing]`` (session and turnover minutes) and every procedure type, with the skill ``mld``.
+A ``[services.mld]`` table changes its settings; other tables add services. A setting left out
+takes ``[staffing]``'s value (minutes) or the service's name (skill).
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+
+from forecasting.columns import PROCEDURE_TYPES, REFERRAL_TYPES
+from forecasting.config.base import Strict
+from forecasting.config.staffing import StaffingConfig
+
+__all__ = ["DEFAULT_SERVICE", "NAME_PATTERN", "Service", "resolve_services"]
+
+DEFAULT_SERVICE = "mld"
+NAME_PATTERN = r"^[a-z][a-z0-9_]*$"  # service and skill names: lower case, digits, underscores
+_DRIVERS = (*PROCEDURE_TYPES, *REFERRAL_TYPES)
+
+
+class Service(Strict):
+    """One service.
+
+    Attributes:
+        drivers: procedure types (``liposuction``, ...) and referral types
+            (``fracture_immobilisation``, ``injury``, ``post_surgical_scar``; named now, read
+            once referrals exports exist) whose patients take this service. None: every
+            procedure type for ``mld``, none for another service.
+        session_minutes, turnover_minutes: None: ``[staffing]``'s.
+        skill: the roster skill a therapist needs to give it. None: the service's name.
+    """
+
+    drivers: list[str] | None = None
+    session_minutes: float | None = Field(default=None, gt=0, le=240)
+    turnover_minutes: float | None = Field(default=None, ge=0, le=120)
+    skill: str | None = Field(default=None, pattern=NAME_PATTERN)
+
+    @field_validator("drivers")
+    @classmethod
+    def _known_drivers(cls, v: list[str] | None) -> list[str] | None:
+        if v is None:
+            return v
+        unknown = sorted(set(v) - set(_DRIVERS))
+        if unknown:
+            raise ValueError(f"unknown driver(s) {unknown}; use {list(_DRIVERS)}")
+        return list(dict.fromkeys(v))
+
+    @property
+    def hours_per_session(self) -> float:
+        """Therapist hours one session holds (session + turnover); needs a resolved service."""
+        if self.session_minutes is None or self.turnover_minutes is None:
+            raise ValueError("resolve the service first (resolve_services)")
+        return (self.session_minutes + self.turnover_minutes) / 60.0
+
+
+def resolve_services(services: dict[str, Service], staffing: StaffingConfig) -> dict[str, Service]:
+    """Every service with each setting filled in: ``mld`` first, then the others by name.
+
+    Args:
+        services: the ``[services]`` tables as configured (``mld`` need not be among them).
+        staffing: ``[staffing]``, whose minutes a service without its own takes.
+    """
+    names = [DEFAULT_SERVICE, *sorted(n for n in services if n != DEFAULT_SERVICE)]
+    out: dict[str, Service] = {}
+    for name in names:
+        given = services.get(name, Service())
+        default_drivers = list(PROCEDURE_TYPES) if name == DEFAULT_SERVICE else []
+        out[name] = Service(
+            drivers=given.drivers if given.drivers is not None else default_drivers,
+            session_minutes=given.session_minutes
+            if given.session_minutes is not None
+            else staffing.session_minutes,
+            turnover_minutes=given.turnover_minutes
+            if given.turnover_minutes is not None
+            else staffing.turnover_minutes,
+            skill=given.skill or name,
+        )
+    return out

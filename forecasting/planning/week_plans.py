@@ -1,0 +1,148 @@
+"""The week's plans beside the base plan: what-if scenarios, region roll-ups, next week's shifts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from forecasting import columns as C
+from forecasting.config import Config
+from forecasting.demand.calibration import Calibration
+from forecasting.models.runner import SeriesForecast
+from forecasting.planning.regions import regions_of, rollup_tables
+from forecasting.planning.scenarios import ScenarioRun, run_scenario
+from forecasting.planning.shifts import ShiftPlan, clinic_weeks, plan_shifts
+from forecasting.series import SeriesKey
+from forecasting.staffing import HOURS_NEEDED, is_short
+from forecasting.staffing.hours import rostered_hours_by_clinic
+from forecasting.week import WeeklyInputs, WeeklyResult
+
+NETWORK_ROW = "(network)"
+COMPARISON_COLUMNS = [
+    "scenario", C.CLINIC, "hours_needed_base", "hours_needed", "hours_change",
+    "fte_needed_base", "fte_needed", "gap_hours_base", "gap_hours", "weeks_short_base",
+    "weeks_short",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class WeekPlans:
+    """Everything planned from the week's results (each part empty when not asked for)."""
+
+    scenarios: tuple[ScenarioRun, ...] = ()
+    comparison: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=COMPARISON_COLUMNS)
+    )
+    shifts: ShiftPlan | None = None
+    regions: dict[str, str | None] = field(default_factory=dict)
+    region_forecast: pd.DataFrame = field(default_factory=pd.DataFrame)
+    region_staffing: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def _staffing_totals(staffing: pd.DataFrame, fte_hours: float) -> pd.DataFrame:
+    """Per clinic over the horizon: hours needed, mean FTE needed, gap hours, weeks short."""
+    gap = staffing[HOURS_NEEDED] - staffing["hours_rostered"]
+    frame = staffing.assign(
+        _gap=gap.clip(lower=0), _short=[is_short(g) for g in gap], _fte=staffing["fte_needed"]
+    )
+    per = frame.groupby(C.CLINIC, sort=True).agg(
+        hours_needed=(HOURS_NEEDED, "sum"),
+        fte_needed=("_fte", "mean"),
+        gap_hours=("_gap", "sum"),
+        weeks_short=("_short", "sum"),
+    )
+    network = pd.DataFrame(
+        {
+            "hours_needed": [per["hours_needed"].sum()],
+            # the network's mean weekly FTE: the weekly hours of every clinic over FTE hours
+            "fte_needed": [frame.groupby(C.WEEK)[HOURS_NEEDED].sum().mean() / fte_hours],
+            "gap_hours": [per["gap_hours"].sum()],
+            "weeks_short": [per["weeks_short"].sum()],
+        },
+        index=[NETWORK_ROW],
+    )
+    return pd.concat([network, per])
+
+
+def compare(base: WeeklyResult, run: ScenarioRun, config: Config) -> pd.DataFrame:
+    """One row per clinic (and the network first): the scenario's staffing beside the base's.
+
+    Clinics whose numbers the scenario does not change are left out; a clinic the scenario
+    opens has no base (0).
+    """
+    fte = config.staffing.fte_hours
+    b = _staffing_totals(base.staffing, fte)
+    s = _staffing_totals(run.result.staffing, fte)
+    both = s.join(b, rsuffix="_base", how="left").fillna(0.0)
+    both["hours_change"] = both["hours_needed"] - both["hours_needed_base"]
+    now = both[["hours_needed", "gap_hours", "weeks_short"]].to_numpy()
+    before = both[["hours_needed_base", "gap_hours_base", "weeks_short_base"]].to_numpy()
+    changed = now != before
+    keep = changed.any(axis=1) | (both.index == NETWORK_ROW)
+    out = both[keep].rename_axis(C.CLINIC).reset_index()
+    out.insert(0, "scenario", run.name)
+    for col in ("weeks_short", "weeks_short_base"):
+        out[col] = out[col].astype(int)
+    return out[COMPARISON_COLUMNS]
+
+
+def plan_week(
+    inputs: WeeklyInputs,
+    forecasts: Mapping[SeriesKey, SeriesForecast],
+    result: WeeklyResult,
+    config: Config,
+    *,
+    scenarios: Sequence[str] | None = None,
+    clinics: pd.DataFrame | None = None,
+    calibration: Calibration | None = None,
+    on_step: Callable[[str], None] | None = None,
+) -> WeekPlans:
+    """Scenarios (every configured one, or those named), regions and next week's shifts.
+
+    Args:
+        inputs, forecasts, result, config, calibration: the week's run and its base plan.
+        scenarios: names from ``[scenarios]`` to run; None: all of them.
+        clinics: the ``clinics`` export (clinic_id, region, ...), or None (no regions).
+        on_step: called with each step's name when it is done (progress).
+    """
+    step = on_step or (lambda _: None)
+    names = list(config.scenarios) if scenarios is None else list(scenarios)
+    regions = regions_of(clinics, inputs.clinics)
+    runs = []
+    for name in names:
+        runs.append(
+            run_scenario(name, config.scenarios[name], inputs, forecasts, config, regions,
+                         calibration, base=result)
+        )  # fmt: skip
+        step(f"scenario {name}")
+    comparison = (
+        pd.concat([compare(result, run, config) for run in runs], ignore_index=True)
+        if runs
+        else pd.DataFrame(columns=COMPARISON_COLUMNS)
+    )
+    first_week = inputs.forecast_weeks(1)[0]
+    shifts = plan_shifts(
+        clinic_weeks(inputs.roster, result.staffing, first_week.date()),
+        config.shifts,
+        seed=config.seed,
+    )
+    step("shifts")
+    region_forecast = region_staffing = pd.DataFrame()
+    session_paths = result.session_paths
+    if session_paths and any(regions.values()):
+        weeks = inputs.forecast_weeks(config.horizon_weeks)
+        rostered = rostered_hours_by_clinic(inputs.roster, list(session_paths), weeks)
+        region_forecast, region_staffing = rollup_tables(
+            session_paths, regions, weeks, rostered, config.staffing
+        )
+        step("regions")
+    return WeekPlans(
+        scenarios=tuple(runs),
+        comparison=comparison,
+        shifts=shifts,
+        regions=regions,
+        region_forecast=region_forecast,
+        region_staffing=region_staffing,
+    )

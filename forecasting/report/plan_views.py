@@ -1,0 +1,26 @@
+"""View pieces of the week's plans: a scenario in "What if" and a clinic's next-week shifts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from forecasting.report.tables import Table
+
+
+@dataclass(frozen=True)
+class ScenarioView:
+    """One scenario in the "What if" section: what it changes, the verdict, the table."""
+
+    name: str
+    changes: str
+    sentence: str
+    table: Table
+
+
+@dataclass(frozen=True)
+class ClinicShifts:
+    """A clinic's "Next week's shifts": who works when, and what is left uncovered."""
+
+    table: Table | None
+    sentences: list[str] = field(default_factory=list)
+    summary: str = ""

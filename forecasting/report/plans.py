@@ -1,0 +1,168 @@
+"""The report's plans: the "What if" section, region roll-ups and each clinic's next-week shifts."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+import pandas as pd
+
+from forecasting import columns as C
+from forecasting.config.scenarios import Scenario
+from forecasting.planning.shifts import ShiftPlan, skill_label
+from forecasting.planning.week_plans import NETWORK_ROW, WeekPlans
+from forecasting.report.plan_views import ClinicShifts, ScenarioView
+from forecasting.report.tables import Row, Table
+from forecasting.report.view import ReportView
+
+WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def _from(start: date | int) -> str:
+    return f"from forecast week {start}" if isinstance(start, int) else f"from {start}"
+
+
+def describe(scenario: Scenario) -> str:
+    """The scenario's changes in words: "liposuction x1.20 at bayview from 2027-01-04; ..."."""
+    parts = [scenario.description] if scenario.description else []
+    for s in scenario.scale:
+        what = "every procedure type" if s.procedure == "all" else s.procedure
+        parts.append(f"{what} x{s.factor:.2f} at {s.at} {_from(s.start)}")
+    parts += [f"clinic {o.clinic} opens like {o.like} {_from(o.start)}" for o in scenario.open]
+    parts += [f"{x.therapist} leaves {x.clinic} {_from(x.start)}" for x in scenario.leaves]
+    parts += [
+        f"a therapist of {j.hours:g} h joins {j.clinic} from {j.start}" for j in scenario.joins
+    ]
+    if scenario.session_minutes is not None:
+        parts.append(f"sessions of {scenario.session_minutes:g} min")
+    if scenario.service_level is not None:
+        parts.append(f"service level {scenario.service_level:.0%}")
+    return "; ".join(parts)
+
+
+def _h(value: float) -> str:
+    return f"{value:,.0f} h"
+
+
+def _signed(value: float) -> str:
+    return f"{value:+,.0f} h" if round(value) else "0 h"
+
+
+def scenario_views(plans: WeekPlans | None, horizon_weeks: int) -> list[ScenarioView]:
+    """One view per scenario, in the order they were run."""
+    if plans is None:
+        return []
+    out = []
+    for run in plans.scenarios:
+        rows = plans.comparison[plans.comparison["scenario"] == run.name]
+        network = rows[rows[C.CLINIC] == NETWORK_ROW].iloc[0]
+        change = network["hours_change"]
+        more = "more" if change > 0 else "fewer"
+        sentence = (
+            f"The network would need {_h(abs(change))} {more} over {horizon_weeks} weeks "
+            f"({_h(network['hours_needed_base'])} -> {_h(network['hours_needed'])}); "
+            f"clinic-weeks short: {network['weeks_short_base']} -> {network['weeks_short']}."
+            if round(change)
+            else f"The network's hours stay at {_h(network['hours_needed'])}; clinic-weeks "
+            f"short: {network['weeks_short_base']} -> {network['weeks_short']}."
+        )
+        table = Table(
+            header=["Clinic", "Hours needed (base)", "Hours needed", "Change", "FTE needed",
+                    "Gap hours (base)", "Gap hours", "Weeks short (base)", "Weeks short"],
+            rows=[
+                Row(
+                    [
+                        "Network" if r[C.CLINIC] == NETWORK_ROW else str(r[C.CLINIC]),
+                        _h(r["hours_needed_base"]),
+                        _h(r["hours_needed"]),
+                        _signed(r["hours_change"]),
+                        f"{r['fte_needed']:.1f}",
+                        _h(r["gap_hours_base"]),
+                        _h(r["gap_hours"]),
+                        str(r["weeks_short_base"]),
+                        str(r["weeks_short"]),
+                    ],
+                    mark="short" if r["weeks_short"] > r["weeks_short_base"] else "",
+                )
+                for r in rows.to_dict("records")
+            ],
+            text_columns=frozenset({0}),
+        )  # fmt: skip
+        out.append(ScenarioView(run.name, describe(run.scenario), sentence, table))
+    return out
+
+
+def clinic_shifts(plan: ShiftPlan | None, clinic: str) -> ClinicShifts | None:
+    """The clinic's shift table (a row per therapist, a column per open day) and its gaps."""
+    if plan is None:
+        return None
+    mine = plan.shifts[plan.shifts[C.CLINIC] == clinic]
+    summary_rows = plan.summary[plan.summary[C.CLINIC] == clinic]
+    if not len(summary_rows):
+        return None
+    s = summary_rows.iloc[0]
+    summary = (
+        f"{s['scheduled_hours']:,.0f} h scheduled for a target of {s['target_hours']:,.0f} h; "
+        f"{s['unmet_hours']:,.1f} h uncovered, {s['overtime_hours']:,.0f} h overtime."
+    )
+    if not len(mine):
+        return ClinicShifts(None, plan.sentences.get(clinic, []), summary)
+    days = sorted(set(mine["date"]))
+    header = ["Therapist"] + [
+        f"{WEEKDAY_NAMES[date.fromisoformat(d).weekday()]} {d[5:]}" for d in days
+    ]
+    rows = []
+    for therapist, shifts in mine.groupby("therapist_id", sort=True):
+        cells = [str(therapist)]
+        for day in days:
+            today = shifts[shifts["date"] == day].sort_values("start")
+            cells.append(
+                ", ".join(f"{r.start}-{r.end} {skill_label(r.skill)}" for r in today.itertuples())
+                or "-"
+            )
+        rows.append(Row(cells))
+    table = Table(header=header, rows=rows, text_columns=frozenset(range(len(header))))
+    return ClinicShifts(table, plan.sentences.get(clinic, []), summary)
+
+
+def region_table(plans: WeekPlans | None) -> Table | None:
+    """Per region and the network, week by week: sessions p10-p90 and hours needed vs rostered."""
+    if plans is None or not len(plans.region_staffing):
+        return None
+    staffing = plans.region_staffing
+    forecast = plans.region_forecast.set_index(["area", C.WEEK])
+    rows = []
+    for r in staffing.to_dict("records"):
+        f = forecast.loc[(r["area"], r[C.WEEK])]
+        gap = r["therapist_hours_needed"] - r["hours_rostered"]
+        rows.append(
+            Row(
+                [
+                    "Network" if r["area"] == "network" else str(r["area"]),
+                    pd.Timestamp(r[C.WEEK]).strftime("%d %b"),
+                    f"{f[C.P50]:,.0f} ({f[C.P10]:,.0f}-{f[C.P90]:,.0f})",
+                    _h(r["therapist_hours_needed"]),
+                    _h(r["hours_rostered"]),
+                    _signed(gap),
+                ],
+                mark="short" if gap >= 0.5 else "",
+            )
+        )
+    return Table(
+        header=["Area", "Week", "Sessions p50 (p10-p90)", "Hours needed", "Rostered", "Gap"],
+        rows=rows,
+        text_columns=frozenset({0, 1, 2}),
+    )
+
+
+def with_plans(view: ReportView, plans: WeekPlans | None, horizon_weeks: int) -> ReportView:
+    """The view with the "What if" section, the region table and each clinic's shifts."""
+    if plans is None:
+        return view
+    clinics = [replace(c, shifts=clinic_shifts(plans.shifts, c.name)) for c in view.clinics]
+    return replace(
+        view,
+        what_if=scenario_views(plans, horizon_weeks),
+        regions=region_table(plans),
+        clinics=clinics,
+    )
