@@ -1,55 +1,64 @@
-"""Scale benchmark of the weekly run: a generated network of clinics, raw exports to report.
+"""Scale benchmark of `lymphcast weekly` as users run it, on a generated network of clinics.
 
-    .venv/bin/python benchmarks/scale.py                 # 200 clinics x 5 procedure types
-    .venv/bin/python benchmarks/scale.py --clinics 20    # a quick look
+    .venv/bin/python benchmarks/scale.py                   # 200 clinics x 5 procedure types
+    .venv/bin/python benchmarks/scale.py --server          # also against `prefect server start`
+    .venv/bin/python benchmarks/scale.py --clinics 20      # a quick look
 
-Generates demo exports once (not timed; kept in --workdir for later runs), starts
-`prefect server start` on 127.0.0.1 (a temporary PREFECT_HOME; its start-up is printed, not
-counted), then runs `lymphcast weekly` in a subprocess three times against that API:
+Generates demo exports once (not timed; kept in --workdir for later runs), then runs plain
+`lymphcast weekly` in a subprocess, as the README says (default configuration from
+lymphcast.toml, no PREFECT_API_URL: the command starts Prefect's temporary server itself, on a
+Prefect home whose database exists, as on any Monday after the first), four times:
 
 1. cold: empty processed/reports/cache directories;
-2. warm: the same inputs again (Prefect cache, persisted results);
-3. next week: ``--as-of`` one week later (one more week of data: changed series refit).
+2. warm: the same inputs again (the command finds its run stamp and does not start Prefect);
+3. warm, Prefect cache: the same with the run stamp deleted (Prefect starts; every task is a
+   cache hit on the persisted results);
+4. next week: ``--as-of`` one week later (one more week of data: changed series refit).
 
-For each run it prints the wall time, the peak memory of the process tree (sampled RSS) and,
-read back from the Prefect API, the time inside each task. Orchestration overhead is the flow
-run's wall time minus the union of the intervals during which some task was running; the
-issue's stricter reading (flow wall minus time inside model fits and report rendering) is
-printed too. A projection for 10,000 series on a Dask cluster of N workers follows from the
-measured per-series cost.
-"""
+Each run's wall time, the peak memory of its process tree (RSS summed over the process and
+its descendants, sampled every 0.2 s), the CPU seconds of the tree (children reaped by the
+run) and the time between the command's progress lines (start-up, Prefect's server and
+ingest, loading, forecasts, demand/staffing and report, shutdown) are printed, and the table
+is written to ``benchmarks/results/scale-<clinics>.md``.
+
+With ``--server`` the same four runs follow against a pre-started `prefect server start`
+(start-up printed, not counted: the figure of a machine that keeps a server running); for
+those, the time inside each task is read back from the Prefect API. Orchestration overhead is
+the flow run's wall time minus the union of the intervals during which some task was running;
+the issue's stricter reading (flow wall minus time inside model fits and report rendering) is
+printed too, and a projection for 10,000 series on a Dask cluster of N workers follows from the
+measured per-series cost."""
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-import httpx
 import psutil
 
-from flows.environment import QUIET_SERVER_ENV
-from forecasting.columns import PROCEDURE_TYPES
-
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.scale_server import (  # noqa: E402
+    last_run_stats,
+    prefect_server,
+    print_task_stats,
+    projection,
+)
+from flows.environment import QUIET_SERVER_ENV  # noqa: E402
+from forecasting.columns import PROCEDURE_TYPES  # noqa: E402
+
 AS_OF = date(2025, 6, 2)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _data(workdir: Path, clinics: int) -> Path:
@@ -69,37 +78,6 @@ def _data(workdir: Path, clinics: int) -> Path:
     size = sum(p.stat().st_size for p in raw.iterdir()) / 1e6
     print(f"raw exports: {raw} ({size:,.0f} MB)")
     return raw
-
-
-@contextmanager
-def prefect_server(run_dir: Path) -> Iterator[tuple[str, dict]]:
-    """`prefect server start` on a free port of 127.0.0.1 (PREFECT_HOME under ``run_dir``).
-
-    Yields the API URL and the environment for processes that use it; the server's process
-    group is stopped at the end.
-    """
-    env = {**os.environ, **QUIET_SERVER_ENV, "PREFECT_HOME": str(run_dir / "prefect-home")}
-    env.pop("PREFECT_API_URL", None)
-    port = _free_port()
-    api = f"http://127.0.0.1:{port}/api"
-    started = time.perf_counter()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-         "--port", str(port)],
-        env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        while True:
-            try:
-                if httpx.get(f"{api}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
-        print(f"prefect server up in {time.perf_counter() - started:.0f} s (not counted)")
-        yield api, {**env, "PREFECT_API_URL": api}
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
 
 
 class _PeakRss(threading.Thread):
@@ -125,130 +103,138 @@ class _PeakRss(threading.Thread):
             time.sleep(0.2)
 
 
-def _weekly(args: list[str], env: dict) -> tuple[float, float]:
+# (stage, the progress line of `lymphcast weekly` that ends it); a cached ingest logs nothing,
+# so Prefect's start-up, ingest and loading are one stage.
+STAGES = (
+    ("start-up", "lymphcast weekly: data cut-off"),
+    ("server, ingest, load", "  forecasting "),
+    ("forecasts", "  forecasts done"),
+    ("demand, staffing, report", "done in "),
+)
+
+
+@dataclass
+class Run:
+    """One `lymphcast weekly`: wall s, peak GB of the process tree, CPU s, stage seconds."""
+
+    wall: float
+    peak: float
+    cpu: float
+    stages: dict[str, float] = field(default_factory=dict)
+
+
+def _weekly(args: list[str], env: dict) -> Run:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "lymphcast", "weekly", *args],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     sampler = _PeakRss(proc.pid)
     sampler.start()
-    _, err = proc.communicate()
+    assert proc.stderr is not None
+    lines = [(time.perf_counter() - started, line) for line in proc.stderr]
+    proc.wait()
+    wall = time.perf_counter() - started
     sampler.stop.set()
     sampler.join()
-    if proc.returncode:
-        sys.exit(f"weekly run failed:\n{err.decode()[-3000:]}")
-    return time.perf_counter() - started, sampler.peak / 2**30
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode not in (0, 3):  # 3: completed with warnings (a clinic needs attention)
+        sys.exit("weekly run failed:\n" + "".join(line for _, line in lines)[-3000:])
+    stages, last = {}, 0.0
+    for name, marker in STAGES:
+        at = next((t for t, line in lines if line.startswith(marker)), None)
+        if at is not None:
+            stages[name], last = at - last, at
+    stages["shutdown"] = wall - last
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return Run(wall, sampler.peak / 2**30, cpu, stages)
 
 
-def _union(intervals: list[tuple[float, float]]) -> float:
-    total, end = 0.0, float("-inf")
-    for a, b in sorted(intervals):
-        if b > end:
-            total += b - max(a, end)
-            end = b
-    return total
+def _print_run(label: str, run: Run, stats: dict | None = None) -> None:
+    stages = ", ".join(f"{k} {v:.1f}" for k, v in run.stages.items())
+    print(f"\n{label}: {run.wall:.1f} s wall, peak memory {run.peak:.2f} GB, CPU {run.cpu:.0f} s "
+          f"(process tree); stages (s): {stages}", flush=True)  # fmt: skip
+    if stats is not None:
+        print_task_stats(stats)
 
 
-def _last_run_stats(api: str) -> dict:
-    """Per-task times of the latest weekly run, read back from the Prefect API."""
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import (
-        FlowFilter,
-        FlowFilterName,
-        FlowRunFilter,
-        FlowRunFilterId,
-        FlowRunFilterParentFlowRunId,
-    )
-    from prefect.client.schemas.sorting import FlowRunSort
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    with temporary_settings({PREFECT_API_URL: api}), get_client(sync_client=True) as client:
-        parent = client.read_flow_runs(
-            flow_filter=FlowFilter(name=FlowFilterName(any_=["weekly-staffing"])),
-            sort=FlowRunSort.START_TIME_DESC,
-            limit=1,
-        )[0]
-        children = client.read_flow_runs(
-            flow_run_filter=FlowRunFilter(
-                parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[parent.id])
-            )
-        )
-        ids = [parent.id, *(c.id for c in children)]
-
-        def read_all() -> list:
-            found, offset = [], 0
-            while True:
-                page = client.read_task_runs(
-                    flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=ids)),
-                    offset=offset,
-                    limit=200,
-                )
-                found += page
-                offset += len(page)
-                if len(page) < 200:
-                    return found
-
-        # The server records task runs from events, a little after they happen: wait until
-        # the count and the states stop changing.
-        tasks, deadline = read_all(), time.monotonic() + 120
-        while time.monotonic() < deadline:
-            time.sleep(3)
-            again = read_all()
-            if len(again) == len(tasks) and all(t.end_time for t in again):
-                tasks = again
-                break
-            tasks = again
-    stats: dict = {"flow_wall": (parent.end_time - parent.start_time).total_seconds()}
-    intervals, by_name, cached = [], {}, {}
-    for t in tasks:
-        if t.name.startswith("weekly-staffing-tasks"):
-            continue  # the subflow's own placeholder task run spans the whole pipeline
-        # forecast runs are named per clinic ("forecast-<clinic>"), the others "<task>-<id>"
-        name = "forecast-clinic" if t.name.startswith("forecast-") else t.name.rsplit("-", 1)[0]
-        if t.state and t.state.name == "Cached":
-            cached[name] = cached.get(name, 0) + 1
-        if t.start_time and t.end_time:
-            a, b = t.start_time.timestamp(), t.end_time.timestamp()
-            intervals.append((a, b))
-            by_name.setdefault(name, []).append((a, b))
-    stats["tasks"] = {n: (len(v), _union(v), sum(b - a for a, b in v)) for n, v in by_name.items()}
-    stats["cached"] = cached
-    stats["busy"] = _union(intervals)
-    return stats
+# "warm, Prefect cache": the same re-run with the run stamp deleted, so the command starts
+# Prefect and the flow reuses every cached task (what a warm run cost before the stamp).
+CACHED = "warm, Prefect cache"
+RUNS = (("cold", AS_OF), ("warm", AS_OF), (CACHED, AS_OF), ("next week", AS_OF + timedelta(7)))
 
 
-def _print_run(label: str, wall: float, peak: float, stats: dict) -> None:
-    flow = stats["flow_wall"]
-    print(f"\n{label}: {wall:.1f} s wall (process), flow run {flow:.1f} s, peak memory "
-          f"{peak:.2f} GB")  # fmt: skip
-    for name, (n, union, total) in sorted(stats["tasks"].items()):
-        hit = stats["cached"].get(name, 0)
-        print(f"  {name:<22} {n:>5} runs ({hit:>4} cached)  wall {union:7.1f} s  "
-              f"task-seconds {total:8.1f}")  # fmt: skip
-    idle = flow - stats["busy"]
-    print(f"  orchestration overhead (flow wall - time any task ran): {idle:.1f} s "
-          f"= {idle / flow:.0%} of the flow run")  # fmt: skip
-    fits = stats["tasks"].get("forecast-clinic", (0, 0.0, 0.0))[1]
-    render = stats["tasks"].get("publish-report", (0, 0.0, 0.0))[1]
-    strict = flow - fits - render
-    print(f"  flow wall - (model fits + report rendering): {strict:.1f} s = {strict / flow:.0%} "
-          "(counts ingest and demand/staffing as overhead)")  # fmt: skip
+def _series(clinics: int) -> int:
+    return clinics * len(PROCEDURE_TYPES)
 
 
-def _projection(stats: dict, n_series: int, cores: int) -> None:
-    fit_wall = stats["tasks"]["forecast-clinic"][1]
-    per_series = fit_wall * cores / n_series  # core-seconds per series, on `cores` cores
-    fixed = sum(v[1] for k, v in stats["tasks"].items() if k != "forecast-clinic")
-    scale = 10_000 / n_series
-    print(f"\nprojection for 10,000 series (measured: {per_series:.2f} core-s per series incl. "
-          f"Prefect's per-task cost; non-forecast tasks {fixed:.0f} s for {n_series} series, "
-          f"scaled linearly x{scale:.0f} and run on one machine):")  # fmt: skip
-    for workers in (2, 8, 16, 32, 64, 128):
-        forecast = 10_000 * per_series / workers
-        print(f"  Dask, {workers:>3} single-core workers: forecasts {forecast / 60:6.1f} min + "
-              f"ingest/demand/report {fixed * scale / 60:5.1f} min = "
-              f"{(forecast + fixed * scale) / 60:6.1f} min")  # fmt: skip
+def _runs(raw: Path, run_dir: Path, env: dict, task_runner: str | None, runs: tuple,
+                api: str | None = None) -> dict[str, tuple[Run, dict | None]]:  # fmt: skip
+    common = ["--raw", str(raw), "--processed", str(run_dir / "processed"),
+              "--reports", str(run_dir / "reports")]  # fmt: skip
+    if task_runner:
+        common += ["--task-runner", task_runner]
+    results = {}
+    for label, as_of in runs:
+        if label == CACHED:
+            for stamp in (run_dir / "reports").glob(".*.run.json"):
+                stamp.unlink()
+        run = _weekly(["--as-of", as_of.isoformat(), *common], env)
+        stats = last_run_stats(api) if api else None
+        results[label] = (run, stats)
+        _print_run(label, run, stats)
+    return results
+
+
+def _users_env(home: Path) -> dict:
+    """The environment of a user's shell: no API URL, a Prefect home with a database."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env["PREFECT_HOME"] = str(home)
+    if not (home / "prefect.db").is_file():  # a first run creates it: not a Monday's cost
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "prefect", "server", "database", "upgrade", "-y"],
+                       env={**env, **QUIET_SERVER_ENV}, check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)  # fmt: skip
+        print(f"created Prefect's database in {home} in {time.perf_counter() - started:.0f} s "
+              "(not counted)")  # fmt: skip
+    return env
+
+
+def _table(args: argparse.Namespace, users: dict, server: dict, loads: list[float]) -> str:
+    from forecasting.config import load_config
+
+    model = load_config(ROOT / "lymphcast.toml").model.name
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
+                            capture_output=True).stdout.strip()  # fmt: skip
+    cold = users["cold"][0]
+    lines = [
+        f"# Scale: `lymphcast weekly` at {args.clinics} clinics ({_series(args.clinics):,} series)",
+        "",
+        f"`python benchmarks/scale.py --clinics {args.clinics}{' --server' if server else ''}`"
+        f" at {commit} on {date.today().isoformat()}; model `{model}` (lymphcast.toml), "
+        f"runner {args.task_runner or 'threads (default)'}; {os.cpu_count()} cores, load "
+        f"average {loads[0]:.1f} before, {loads[1]:.1f} after.",
+        "",
+        "| run | wall | vs cold | peak memory | CPU s | stages (s) |"
+        + (" pre-started server: wall | peak |" if server else ""),
+        "|---|---|---|---|---|---|" + ("---|---|" if server else ""),
+    ]
+    for label, _ in RUNS:
+        if label not in users:
+            continue
+        run = users[label][0]
+        stages = "; ".join(f"{k} {v:.1f}" for k, v in run.stages.items())
+        row = (f"| {label} | {run.wall:.1f} s | {run.wall / cold.wall:.0%} | {run.peak:.2f} GB "
+               f"| {run.cpu:.0f} | {stages} |")  # fmt: skip
+        if server and label in server:
+            other = server[label][0]
+            row += f" {other.wall:.1f} s ({other.wall / server['cold'][0].wall:.0%}) | " \
+                   f"{other.peak:.2f} GB |"  # fmt: skip
+        lines.append(row)
+    lines += ["", "Bars (issue 13.5): cold <= 90 s, warm <= 10% of cold, next week <= 60% of "
+              "cold, peak memory <= 2 GB (process tree)."]  # fmt: skip
+    return "\n".join(lines) + "\n"
 
 
 def main() -> None:
@@ -258,39 +244,55 @@ def main() -> None:
         "--workdir", type=Path, default=Path(tempfile.gettempdir()) / "lymphcast-scale"
     )
     parser.add_argument(
-        "--task-runner", default="threads", choices=["threads", "processes", "dask"]
-    )
+        "--task-runner", default=None, choices=["threads", "processes", "dask"],
+        help="default: the configuration's (threads)",
+    )  # fmt: skip
+    parser.add_argument("--server", action="store_true",
+                        help="also run against a pre-started `prefect server start`")  # fmt: skip
     parser.add_argument("--skip-next-week", action="store_true", help="only the cold and warm runs")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="default benchmarks/results/scale-<clinics>.md"
+    )
     args = parser.parse_args()
     workdir = args.workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     raw = _data(workdir, args.clinics)
-    run_dir = workdir / "run"
+    runs = RUNS[: 3 if args.skip_next_week else 4]
+    load = os.getloadavg()[0]
+    print(f"machine: {os.cpu_count()} cores, load average before the runs {load:.1f}")
+
+    print("\n== `lymphcast weekly` as users run it (its own temporary Prefect server)")
+    run_dir = workdir / "run-users"
     shutil.rmtree(run_dir, ignore_errors=True)
-    run_dir.mkdir()
-    with prefect_server(run_dir) as (api, env):
-        load = os.getloadavg()
-        print(f"machine: {os.cpu_count()} cores, load average before the runs {load[0]:.1f}")
-        common = [
-            "--raw", str(raw), "--processed", str(run_dir / "processed"),
-            "--reports", str(run_dir / "reports"), "--task-runner", args.task_runner,
-        ]  # fmt: skip
-        results = {}
-        runs = [("cold", AS_OF), ("warm", AS_OF), ("next week", AS_OF + timedelta(7))]
-        for label, as_of in runs[: 2 if args.skip_next_week else 3]:
-            wall, peak = _weekly(["--as-of", as_of.isoformat(), *common], env)
-            stats = _last_run_stats(api)
-            results[label] = (wall, peak, stats)
-            _print_run(label, wall, peak, stats)
-        cold, warm = results["cold"], results["warm"]
-        n_series = cold[2]["tasks"]["forecast-clinic"][0] * len(PROCEDURE_TYPES)
-        print(f"\nload average after the runs {os.getloadavg()[0]:.1f}")
-        print(f"SUMMARY {args.clinics} clinics, {n_series} series, runner {args.task_runner}: "
-              f"cold {cold[0]:.0f} s (bar 120), peak {max(r[1] for r in results.values()):.2f} "
-              f"GB (bar 4), warm {warm[0]:.1f} s = {warm[0] / cold[0]:.0%} of cold (bar 15%), "
-              f"overhead {(cold[2]['flow_wall'] - cold[2]['busy']) / cold[2]['flow_wall']:.0%} "
-              "of the cold flow run (bar 20%)")  # fmt: skip
-        _projection(cold[2], n_series, os.cpu_count() or 1)
+    env = _users_env(workdir / "prefect-home-users")
+    users = _runs(raw, run_dir, env, args.task_runner, runs)
+    out = args.out or ROOT / "benchmarks" / "results" / f"scale-{args.clinics}.md"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(_table(args, users, {}, [load, os.getloadavg()[0]]), encoding="utf-8")
+
+    server: dict = {}
+    if args.server:
+        print("\n== against a pre-started `prefect server start`")
+        run_dir = workdir / "run-server"
+        shutil.rmtree(run_dir, ignore_errors=True)
+        run_dir.mkdir()
+        with prefect_server(run_dir) as (api, env):
+            server = _runs(raw, run_dir, env, args.task_runner, runs, api)
+        cold_stats = server["cold"][1]
+        projection(cold_stats, _series(args.clinics), os.cpu_count() or 1)
+
+    loads = [load, os.getloadavg()[0]]
+    print(f"\nload average after the runs {loads[1]:.1f}")
+    cold, warm = users["cold"][0], users["warm"][0]
+    summary = (f"SUMMARY {args.clinics} clinics: cold {cold.wall:.0f} s (bar 90), warm "
+               f"{warm.wall:.1f} s = {warm.wall / cold.wall:.0%} of cold (bar 10%)")  # fmt: skip
+    if "next week" in users:
+        nxt = users["next week"][0]
+        summary += f", next week {nxt.wall:.0f} s = {nxt.wall / cold.wall:.0%} (bar 60%)"
+    peak = max(r[0].peak for r in users.values())
+    print(summary + f", peak {peak:.2f} GB (bar 2)")
+    out.write_text(_table(args, users, server, loads), encoding="utf-8")  # with --server
+    print(f"table: {out}")
 
 
 if __name__ == "__main__":

@@ -116,6 +116,16 @@ def code_version() -> str:
     return digest(*(f"{p.parent.name}/{p.name}:{file_sha256(p)}" for p in files))
 
 
+def selection_digest(config: Config) -> str:
+    """``auto`` / ``ensemble`` pick models from the latest backtest: its files are an input."""
+    if config.model.name not in ("auto", "ensemble"):
+        return "fixed model"
+    folder = Path(getattr(config.model, "backtest_dir", "data/processed/backtest"))
+    if not folder.is_dir():
+        return "no backtest"
+    return files_digest(p for p in folder.iterdir() if p.suffix in {".csv", ".json"})
+
+
 def key_from_argument(context: Any, parameters: dict[str, Any]) -> str:
     """Prefect ``cache_key_fn``: the task's own ``cache_key`` argument."""
     return str(parameters["cache_key"])

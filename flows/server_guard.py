@@ -11,14 +11,18 @@ child, and the main thread lives exactly as long as the run. Elsewhere it does n
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
+import time
 import types
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
@@ -100,3 +104,136 @@ def drain_queued_events(timeout: float = 30.0) -> None:
 
     for worker in (EventsWorker, APILogWorker):
         worker.drain_all(timeout=timeout, at_exit=False)
+
+
+class TemporaryServer:
+    """Prefect's temporary API server, started by lymphcast early and waited for late.
+
+    The same app and settings as Prefect's own temporary server (``SubprocessASGIServer``:
+    uvicorn running ``prefect.server.api.server:create_app`` with the ephemeral flags), but
+    started without waiting, so the server's start-up (a few CPU-seconds of imports and
+    database checks) overlaps the run's own imports instead of following them, and without
+    importing Prefect's server modules into the run's process. Its console output goes to a
+    log file in Prefect's home (shutdown chatter never reaches the user's console; a failed
+    start quotes it). Tied to this process like :func:`guard_temporary_server`.
+    """
+
+    def __init__(self, home: Path, startup_timeout: float) -> None:
+        self.log_path = Path(home) / "lymphcast-temporary-server.log"
+        self.timeout = startup_timeout
+        self.port = 0
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api"
+
+    def spawn(self) -> None:
+        """Start the server process on a free port of 127.0.0.1 (does not wait for it)."""
+        self.port = _free_port()
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, **_SERVER_ENV}
+        env.pop("PREFECT_API_URL", None)
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "uvicorn", "--app-dir", _prefect_parent(), "--factory",
+                 "prefect.server.api.server:create_app", "--host", "127.0.0.1",
+                 "--port", str(self.port), "--log-level", "error", "--lifespan", "on"],
+                env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                preexec_fn=_death_signal_preexec(os.getpid()),
+            )  # fmt: skip
+        atexit.register(self.stop)
+
+    def wait_ready(self) -> str:
+        """Block until the server answers its health check; return its API URL.
+
+        Raises:
+            RuntimeError: it exited or did not answer within the start-up timeout (with the
+                end of its log).
+        """
+        import httpx
+
+        # As Prefect counts its start-up timeout: 0.1 s per poll, however long a poll takes
+        # (on a loaded machine a new database alone can take minutes of wall time).
+        waited = 0.0
+        with httpx.Client(timeout=5) as client:
+            while waited < self.timeout:
+                assert self.process is not None
+                code = self.process.poll()
+                if code == 3:  # the port was taken meanwhile (uvicorn's exit status): again
+                    self.spawn()
+                    continue
+                if code is not None:
+                    raise RuntimeError(f"the server exited with status {code}: {self._tail()}")
+                try:
+                    if client.get(f"{self.api_url}/health").status_code == 200:
+                        return self.api_url
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.1)
+                waited += 0.1
+        raise RuntimeError(f"no answer within {self.timeout:.0f} s: {self._tail()}")
+
+    def stop(self) -> None:
+        """Stop the server (SIGTERM, then SIGKILL after 5 s, as Prefect does)."""
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def _tail(self) -> str:
+        try:
+            text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return f"see {self.log_path}"
+        return " ".join(text.split())[-300:] or f"nothing in {self.log_path}"
+
+
+# What Prefect's SubprocessASGIServer gives its server: no UI, ephemeral services only.
+_SERVER_ENV = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1",
+               "PREFECT__SERVER_FINAL": "1"}  # fmt: skip
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _prefect_parent() -> str:
+    import importlib.util
+
+    spec = importlib.util.find_spec("prefect")
+    assert spec is not None and spec.origin is not None
+    return str(Path(spec.origin).parent.parent)
+
+
+def start_temporary_server() -> TemporaryServer | None:
+    """Spawn Prefect's temporary server now (main thread), unless the run has an API.
+
+    Returns None when ``PREFECT_API_URL`` names a server, when ephemeral mode is off, off
+    Linux or off the main thread (Prefect then starts its own server as usual).
+    """
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_HOME,
+        PREFECT_SERVER_EPHEMERAL_ENABLED,
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
+    )
+
+    if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
+        return None
+    if _death_signal_preexec(os.getpid()) is None:
+        return None
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    server = TemporaryServer(
+        Path(PREFECT_HOME.value()), PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()
+    )
+    server.spawn()
+    return server

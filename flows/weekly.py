@@ -205,16 +205,6 @@ def _within(
         raise lost from None
 
 
-def _selection_digest(config: Config) -> str:
-    """``auto`` / ``ensemble`` pick models from the latest backtest: its files are an input."""
-    if config.model.name not in ("auto", "ensemble"):
-        return "fixed model"
-    folder = Path(getattr(config.model, "backtest_dir", "data/processed/backtest"))
-    if not folder.is_dir():
-        return "no backtest"
-    return caching.files_digest(p for p in folder.iterdir() if p.suffix in {".csv", ".json"})
-
-
 def _report_outputs(final: Path, archive: Path) -> list[Path]:
     files = sorted(p for p in final.rglob("*") if p.is_file()) if final.is_dir() else [final]
     return [*files, archive]
@@ -258,7 +248,7 @@ def weekly_tasks(
         config.n_paths,
     )  # fmt: skip
     keys = sorted(histories)
-    selection = _selection_digest(config)
+    selection = caching.selection_digest(config)
     prior = run_prior(config.model, histories)  # pooled: the network, once; else None
     if prior is not None:  # a changed network refits every series
         selection = caching.digest(selection, repr(prior))

@@ -116,6 +116,11 @@ class DataLayout:
     def report_stamp(self, as_of: date) -> Path:
         return self.reports / f".{iso_week_label(as_of)}.stamp.json"
 
+    def run_stamp(self, as_of: date) -> Path:
+        """What the last whole run of the week was made from (``lymphcast weekly`` skips an
+        unchanged re-run)."""
+        return self.reports / f".{iso_week_label(as_of)}.run.json"
+
     @property
     def lock(self) -> Path:
         """Held by the weekly run writing to these folders (one at a time)."""

@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -111,18 +113,44 @@ def _progress_logging() -> None:
     logger.propagate = False
 
 
-def _start_guarded_server() -> None:
-    """Start Prefect's temporary server tied to this process (it dies with the run)."""
-    from flows.server_guard import guard_temporary_server
+def _spawn_server() -> Any:
+    """Spawn Prefect's temporary server now, tied to this process (it dies with the run).
+
+    Not waited for here: its start-up overlaps the imports of the flow (see
+    :func:`_temporary_api`). None when the run has a Prefect API already.
+    """
+    from flows.server_guard import start_temporary_server
 
     try:
-        guard_temporary_server()
-    except RuntimeError as err:  # Prefect's start-up timeout or a server that exited
+        return start_temporary_server()
+    except OSError as err:
         raise LymphcastError(
-            f"Prefect's temporary API server did not start ({str(err)[:200]}); start one with "
-            "`prefect server start` and set PREFECT_API_URL, or raise "
-            "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS."
+            f"Prefect's temporary API server could not be started ({err}); start one with "
+            "`prefect server start` and set PREFECT_API_URL."
         ) from None
+
+
+@contextmanager
+def _temporary_api(server: Any) -> Iterator[None]:
+    """Wait for the spawned server, point Prefect at it for the block, stop it after."""
+    if server is None:
+        yield
+        return
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    try:
+        try:
+            url = server.wait_ready()
+        except RuntimeError as err:  # it exited, or did not answer in time
+            raise LymphcastError(
+                f"Prefect's temporary API server did not start ({str(err)[:300]}); start one "
+                "with `prefect server start` and set PREFECT_API_URL, or raise "
+                "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS."
+            ) from None
+        with temporary_settings({PREFECT_API_URL: url}):
+            yield
+    finally:
+        server.stop()
 
 
 def _drain_events() -> None:
@@ -263,6 +291,7 @@ def weekly(
     from forecasting.config import load_config
     from forecasting.errors import ConfigError
     from forecasting.ingest import discover
+    from forecasting.layout import DataLayout
     from lymphcast.checks import check_run_paths
     from lymphcast.progress import console_progress
 
@@ -284,46 +313,71 @@ def weekly(
 
             check_data_cutoff(raw, as_of.date(), cfg.ingest)
         _preflight(cfg, processed, reports)
+        day = as_of.date() if as_of else date.today()
+        from flows import up_to_date
+
+        layout = DataLayout(raw=raw, processed=processed, reports=reports)
+        run_key = up_to_date.run_key(layout, cfg, config, day, date.today(), scenario)
+        current = up_to_date.published(layout, run_key, day)
+        if current is not None:
+            typer.echo(
+                f"lymphcast weekly: nothing changed since the run that published this report "
+                f"(same exports, settings, code and cut-off {day.isoformat()}); Prefect not "
+                f"started. Delete {layout.run_stamp(day)} to run it again.",
+                err=True,
+            )
+            _finish(current)
+            return
         from flows.runners import check_dask_scheduler, check_prefect_api
 
         check_prefect_api()
-        _start_guarded_server()
         runner = task_runner or ("dask" if dask_address else cfg.orchestration.task_runner)
         address = dask_address or cfg.orchestration.dask_address
         if runner == "dask" and address:
             check_dask_scheduler(address, cfg.orchestration.dask_connect_timeout_seconds)
+        server = _spawn_server()
     except LymphcastError as err:
         raise _fail(err) from None
     _progress_logging()
-    day = as_of.date() if as_of else date.today()
     typer.echo(f"lymphcast weekly: data cut-off {day.isoformat()} (starting Prefect)...", err=True)
     started = time.perf_counter()
-    from flows.weekly import weekly_staffing
+    from flows.weekly import weekly_staffing  # imported while the server starts up
 
     _quiet_expected_failures()
 
     try:
-        with console_progress():  # bars on a terminal, a line per stage in a log
-            path = weekly_staffing(
-                as_of=day,
-                config_path=str(config) if config else None,
-                raw=str(raw),
-                processed=str(processed),
-                reports=str(reports),
-                task_runner=task_runner,
-                dask_address=dask_address,
-                scenarios=list(scenario) if scenario else None,
-            )
+        with _temporary_api(server):
+            try:
+                with console_progress():  # bars on a terminal, a line per stage in a log
+                    path = weekly_staffing(
+                        as_of=day,
+                        config_path=str(config) if config else None,
+                        raw=str(raw),
+                        processed=str(processed),
+                        reports=str(reports),
+                        task_runner=task_runner,
+                        dask_address=dask_address,
+                        scenarios=list(scenario) if scenario else None,
+                    )
+            finally:
+                _drain_events()  # while the server still runs
     except LymphcastError as err:
-        _drain_events()
         from flows.notices import notice_path
 
         notice = notice_path(reports, day)
         if notice.is_file():
             typer.secho(f"failure notice: {notice.resolve()}", err=True)
         raise _fail(err) from None
-    _drain_events()
     typer.echo(f"done in {time.perf_counter() - started:.0f} s", err=True)
+    try:
+        up_to_date.record(layout, run_key, day, Path(path))
+    except (OSError, LymphcastError) as err:  # only the next re-run's shortcut is lost
+        typer.secho(f"note: could not record this run for the next one ({err})", err=True)
+    _finish(Path(path))
+
+
+def _finish(path: Path) -> None:
+    """Print the report's path and its clinic problems (exit 3 when there are any)."""
     typer.echo(f"report: {Path(path).resolve()}")
     from forecasting.staffing.problems import published_problems
 

@@ -35,7 +35,7 @@ def no_work(monkeypatch):
         (forecasting.demo, "generate_demo"),
         (forecasting.report.folders, "find_report"),
         (lymphcast.cli, "_preflight"),
-        (lymphcast.cli, "_start_guarded_server"),
+        (lymphcast.cli, "_spawn_server"),
     ]:
         monkeypatch.setattr(module, name, computed)
 
