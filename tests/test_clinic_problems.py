@@ -36,7 +36,9 @@ def test_no_weeks_at_all_asks_for_the_ingest() -> None:
 
 
 @pytest.mark.slow
-def test_weekly_with_a_cutoff_before_the_data_exits_2_and_publishes_no_report(tmp_path) -> None:
+def test_weekly_with_a_cutoff_before_the_data_exits_2_and_publishes_no_report(
+    tmp_path, prefect_api_env
+) -> None:
     import subprocess
     import sys
     from pathlib import Path
@@ -51,9 +53,8 @@ def test_weekly_with_a_cutoff_before_the_data_exits_2_and_publishes_no_report(tm
     reports = tmp_path / "reports"
     command = [sys.executable, "-m", "lymphcast", "weekly", "--as-of", "2020-01-06"]
     command += ["--config", str(config), "--raw", str(raw), "--processed", str(tmp_path / "p")]
-    done = subprocess.run(
-        [*command, "--reports", str(reports)], cwd=root, capture_output=True, text=True
-    )
+    command += ["--reports", str(reports)]
+    done = subprocess.run(command, cwd=root, capture_output=True, text=True, env=prefect_api_env)
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr + done.stdout
     errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
@@ -137,7 +138,7 @@ def test_problems_sentence_names_each_clinic_once() -> None:
 
 
 @pytest.mark.slow
-def test_weekly_with_an_unrostered_clinic_exits_3_and_names_it(tmp_path) -> None:
+def test_weekly_with_an_unrostered_clinic_exits_3_and_names_it(tmp_path, prefect_api_env) -> None:
     import json
     import subprocess
     import sys
@@ -155,9 +156,8 @@ def test_weekly_with_an_unrostered_clinic_exits_3_and_names_it(tmp_path) -> None
     reports = tmp_path / "reports"
     command = [sys.executable, "-m", "lymphcast", "weekly", "--as-of", "2026-11-30"]
     command += ["--config", str(config), "--raw", str(raw), "--processed", str(tmp_path / "p")]
-    done = subprocess.run(
-        [*command, "--reports", str(reports)], cwd=root, capture_output=True, text=True
-    )
+    command += ["--reports", str(reports)]
+    done = subprocess.run(command, cwd=root, capture_output=True, text=True, env=prefect_api_env)
     assert done.returncode == 3, done.stderr
     assert "Traceback" not in done.stderr + done.stdout
     warnings = [line for line in done.stderr.splitlines() if line.startswith("warning:")]
