@@ -20,7 +20,8 @@ apply_quiet_defaults()
 def prefect_harness():
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=120):
+    # generous: on a loaded 2-core machine the server has taken more than 120 s to come up
+    with prefect_test_harness(server_startup_timeout=300):
         yield
 
 

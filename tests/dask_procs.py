@@ -72,8 +72,7 @@ class DaskProcesses:
 
     def _start_scheduler(self) -> None:
         self.scheduler = self._start(
-            ["scheduler", "--host", "127.0.0.1", "--port", str(self.port),
-             "--no-dashboard", "--no-show"],
+            ["scheduler", "--host", "127.0.0.1", "--port", str(self.port), "--no-dashboard"],
             self.env, "scheduler",
         )  # fmt: skip
 
