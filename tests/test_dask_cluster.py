@@ -33,21 +33,17 @@ CLINICS = {"network": 50, "small": 16}  # outputs-equal test; fault tests
 
 @pytest.fixture(scope="module")
 def networks(demo_exports, tmp_path_factory, prefect_harness):
-    """{name: (root, env)}: each network's exports and its threads runner's report (the two
-    reference runs go side by side: the threads runner leaves part of the cores idle)."""
+    """{name: (root, env)}: each network's exports and its threads runner's report."""
     from prefect.settings import PREFECT_API_URL
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("LYMPHCAST_FAULT")}
     env["PREFECT_API_URL"] = PREFECT_API_URL.value()  # the session's test API
     base = tmp_path_factory.mktemp("dask-cluster")
-    references = {}
     for name, clinics in CLINICS.items():
         root = base / name
         demo_exports(root / "raw", clinics=clinics, years=2, seed=11, end=date(2025, 7, 1))
         (root / "lymphcast.toml").write_text(CONFIG)
-        references[name] = _weekly(root, "threads", env, "--task-runner", "threads")
-    for proc in references.values():
-        code, _, err = _finished(proc, 300)
+        code, _, err = _finished(_weekly(root, "threads", env, "--task-runner", "threads"), 600)
         assert code == 0, err
     return {name: (base / name, env) for name in CLINICS}
 
