@@ -173,13 +173,14 @@ def main() -> None:
         sampler = _Sampler(_roles(cluster))
         sampler.sample()
         started = time.perf_counter()
-        proc = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-        )
-        sampler.roots["flow"] = psutil.Process(proc.pid)
-        sampler.start()
-        _, err = proc.communicate()
+        out_path, err_path = run_dir / "weekly.out", run_dir / "weekly.err"
+        with out_path.open("wb") as out, err_path.open("wb") as err_file:
+            proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=err_file)
+            sampler.roots["flow"] = psutil.Process(proc.pid)
+            sampler.start()
+            proc.wait()
         wall = time.perf_counter() - started
+        err = err_path.read_bytes()
         sampler.stop.set()
         sampler.join()
         sampler.sample()
@@ -188,6 +189,18 @@ def main() -> None:
             sys.exit(f"weekly run failed:\n{err.decode()[-3000:]}")
         stats, spans = _stage_intervals(api)
     _print(args, wall, stats, spans, sampler, (load_before, sampler.load_max, load_after))
+    _print_console(out_path, err_path)
+
+
+def _print_console(out_path: Path, err_path: Path) -> None:
+    """What the run printed: line counts and tracebacks (shutdown noise shows up here)."""
+    out = out_path.read_text(errors="replace").splitlines()
+    err = err_path.read_text(errors="replace").splitlines()
+    tracebacks = sum(line.startswith("Traceback") for line in out + err)
+    print(f"\nconsole: {len(out)} stdout lines, {len(err)} stderr lines, {tracebacks} tracebacks "
+          f"({out_path.parent})")  # fmt: skip
+    for line in err[-5:]:
+        print(f"  stderr: {line[:160]}")
 
 
 def _print(args, wall, stats, spans, sampler: _Sampler, loads) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import replace
 from datetime import date
@@ -19,8 +20,22 @@ apply_quiet_defaults()
 def prefect_harness():
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=120):
+    # generous: on a loaded 2-core machine the server has taken more than 120 s to come up
+    with prefect_test_harness(server_startup_timeout=300):
         yield
+
+
+@pytest.fixture
+def prefect_api_env(prefect_harness) -> dict[str, str]:
+    """The environment for a `lymphcast` subprocess that reports to the session's test API
+    instead of starting its own temporary server (about 12 s a run). For tests of a command's
+    outcome (exit status, messages, outputs); the temporary server's own life cycle is tested
+    without it (tests/test_orphans.py, tests/test_faults.py's read-only HOME)."""
+    from prefect.settings import PREFECT_API_URL
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LYMPHCAST_FAULT")}
+    env["PREFECT_API_URL"] = PREFECT_API_URL.value()
+    return env
 
 
 class ProphetInFastTest(BaseException):

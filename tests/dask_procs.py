@@ -63,33 +63,68 @@ class DaskProcesses:
         out = subprocess.DEVNULL
         if self.log_dir is not None:
             self.log_dir.mkdir(parents=True, exist_ok=True)
-            out = (self.log_dir / f"{name}.log").open("wb")
+            out = (self.log_dir / f"{name}.log").open("ab")  # a restarted worker appends
             self._logs.append(out)
         return subprocess.Popen(
             _dask_command(*args), cwd=ROOT, env=env, start_new_session=True,
             stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
 
+    def _start_scheduler(self) -> None:
+        self.scheduler = self._start(
+            ["scheduler", "--host", "127.0.0.1", "--port", str(self.port), "--no-dashboard"],
+            self.env, "scheduler",
+        )  # fmt: skip
+
+    def _start_worker(self, name: str) -> None:
+        self.workers[name] = self._start(
+            ["worker", self.address, "--name", name, "--nworkers", "1",
+             "--nthreads", str(self.threads), "--host", "127.0.0.1",
+             "--no-dashboard", "--memory-limit", self.memory_limit],
+            self.worker_env, name,
+        )  # fmt: skip
+
     def __enter__(self) -> DaskProcesses:
         try:
-            self.scheduler = self._start(
-                ["scheduler", "--host", "127.0.0.1", "--port", str(self.port),
-                 "--no-dashboard", "--no-show"],
-                self.env, "scheduler",
-            )  # fmt: skip
+            self._start_scheduler()
             for i in range(self.n_workers):
-                name = f"w{i}"
-                self.workers[name] = self._start(
-                    ["worker", self.address, "--name", name, "--nworkers", "1",
-                     "--nthreads", str(self.threads), "--host", "127.0.0.1",
-                     "--no-dashboard", "--memory-limit", self.memory_limit],
-                    self.worker_env, name,
-                )  # fmt: skip
+                self._start_worker(f"w{i}")
             self.wait_for_workers(self.n_workers)
         except BaseException:
             self.close()
             raise
         return self
+
+    def ensure_running(self) -> DaskProcesses:
+        """Start again what a test killed: the whole cluster on a new port when the scheduler
+        is gone, else each worker whose process ended; then wait for all workers.
+
+        Lets one cluster serve several tests (tests/test_dask_cluster.py) although some of
+        them kill a worker or the scheduler."""
+        if self.scheduler is None or self.scheduler.poll() is not None:
+            self.close()
+            self.port = free_port()
+            self.address = f"tcp://127.0.0.1:{self.port}"
+            self.workers.clear()
+            return self.__enter__()
+        dead = {name for name, proc in self.workers.items() if proc.poll() is not None}
+        if dead:
+            self._wait_for_names(lambda names: not dead & names, "the killed workers to leave")
+            for name in sorted(dead):
+                self._start_worker(name)
+        self._wait_for_names(lambda names: names == set(self.workers), "every worker")
+        return self
+
+    def _wait_for_names(self, done, what: str, timeout: float = 90) -> None:
+        """Poll the scheduler's worker names until ``done(names)``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            info = self.scheduler_info()["workers"].values()
+            if done({str(w["name"]) for w in info}):
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"waited {timeout} s for {what} in the Dask scheduler")
+            time.sleep(0.2)
 
     def __exit__(self, *exc: object) -> None:
         self.close()

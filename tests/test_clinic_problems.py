@@ -159,7 +159,7 @@ def test_problems_sentence_names_each_clinic_once() -> None:
 
 
 @pytest.mark.slow
-def test_weekly_with_an_unrostered_clinic_exits_3_and_names_it(tmp_path) -> None:
+def test_weekly_with_an_unrostered_clinic_exits_3_and_names_it(tmp_path, prefect_api_env) -> None:
     import json
     import subprocess
     import sys
@@ -177,9 +177,8 @@ def test_weekly_with_an_unrostered_clinic_exits_3_and_names_it(tmp_path) -> None
     reports = tmp_path / "reports"
     command = [sys.executable, "-m", "lymphcast", "weekly", "--as-of", "2026-11-30"]
     command += ["--config", str(config), "--raw", str(raw), "--processed", str(tmp_path / "p")]
-    done = subprocess.run(
-        [*command, "--reports", str(reports)], cwd=root, capture_output=True, text=True
-    )
+    command += ["--reports", str(reports)]
+    done = subprocess.run(command, cwd=root, capture_output=True, text=True, env=prefect_api_env)
     assert done.returncode == 3, done.stderr
     assert "Traceback" not in done.stderr + done.stdout
     warnings = [line for line in done.stderr.splitlines() if line.startswith("warning:")]

@@ -2,7 +2,10 @@
 
 Not a LocalCluster: the scheduler and the workers are separate processes started from the
 command line on 127.0.0.1 (tests/dask_procs.py), the flow is `python -m lymphcast weekly
---dask-address ...` in another process, as an operator would run it. 50 clinics (250 series).
+--dask-address ...` in another process, as an operator would run it. The outputs-equal test runs
+50 clinics (250 series); the fault tests (a worker killed, the scheduler lost) run 16, enough for
+a kill mid-forecast. One cluster serves the module; a test that kills part of it leaves the next
+test's fixture to start that part again (``DaskProcesses.ensure_running``).
 """
 
 from __future__ import annotations
@@ -25,25 +28,47 @@ CONFIG = "n_paths = 50\nhorizon_weeks = 4\n"
 OUTPUTS = ("forecast.csv", "staffing.csv")
 
 
+CLINICS = {"network": 50, "small": 16}  # outputs-equal test; fault tests
+
+
 @pytest.fixture(scope="module")
-def data(demo_exports, tmp_path_factory, prefect_harness):
+def networks(demo_exports, tmp_path_factory, prefect_harness):
+    """{name: (root, env)}: each network's exports and its threads runner's report."""
     from prefect.settings import PREFECT_API_URL
 
-    root = tmp_path_factory.mktemp("dask-cluster")
-    demo_exports(root / "raw", clinics=50, years=2, seed=11, end=date(2025, 7, 1))
-    (root / "lymphcast.toml").write_text(CONFIG)
     env = {k: v for k, v in os.environ.items() if not k.startswith("LYMPHCAST_FAULT")}
     env["PREFECT_API_URL"] = PREFECT_API_URL.value()  # the session's test API
-    reference = _weekly(root, "threads", env, "--task-runner", "threads")
-    assert reference.wait(timeout=300) == 0, reference.stderr.read().decode()
-    reference.stderr.close()
-    return root, env
+    base = tmp_path_factory.mktemp("dask-cluster")
+    for name, clinics in CLINICS.items():
+        root = base / name
+        demo_exports(root / "raw", clinics=clinics, years=2, seed=11, end=date(2025, 7, 1))
+        (root / "lymphcast.toml").write_text(CONFIG)
+        code, _, err = _finished(_weekly(root, "threads", env, "--task-runner", "threads"), 600)
+        assert code == 0, err
+    return {name: (base / name, env) for name in CLINICS}
 
 
 @pytest.fixture
-def cluster(tmp_path):
-    with DaskProcesses(workers=2, threads=1, log_dir=tmp_path / "dask-logs") as procs:
+def data(networks):
+    return networks["network"]
+
+
+@pytest.fixture
+def small(networks):
+    return networks["small"]
+
+
+@pytest.fixture(scope="module")
+def module_cluster(tmp_path_factory):
+    log_dir = tmp_path_factory.mktemp("dask-logs")
+    with DaskProcesses(workers=2, threads=1, log_dir=log_dir) as procs:
         yield procs
+
+
+@pytest.fixture
+def cluster(module_cluster):
+    """The module's cluster with its scheduler and both workers running."""
+    return module_cluster.ensure_running()
 
 
 def _weekly(root: Path, name: str, env: dict, *options: str) -> subprocess.Popen:
@@ -73,14 +98,19 @@ def _finished(proc: subprocess.Popen, timeout: float) -> tuple[int, str, str]:
 
 
 def _executed(address: str) -> dict[str, int]:
+    """Tasks each live worker has executed since it started, by worker name."""
     from distributed import Client
 
     with Client(address, timeout=10) as client:
-        return client.run(lambda dask_worker: dask_worker.state.executed_count)
+        counts = client.run(lambda dask_worker: dask_worker.state.executed_count)
+        workers = client.scheduler_info(n_workers=-1)["workers"]
+    names = {a: str(w["name"]) for a, w in workers.items()}
+    return {names[address]: n for address, n in counts.items()}
 
 
 def test_real_cluster_gives_the_same_outputs_as_threads(data, cluster):
     root, env = data
+    before = _executed(cluster.address)
     proc = _weekly(root, "dask", env, "--dask-address", cluster.address)
     code, out, err = _finished(proc, 300)
     assert code == 0, err
@@ -88,8 +118,9 @@ def test_real_cluster_gives_the_same_outputs_as_threads(data, cluster):
     assert "Traceback" not in err
     _assert_same_outputs(root, "dask")
     executed = _executed(cluster.address)
-    assert len(executed) == 2
-    assert all(n >= 5 for n in executed.values()), executed  # both workers forecast clinics
+    assert set(executed) == set(before) == {"w0", "w1"}
+    ran = {name: n - before[name] for name, n in executed.items()}
+    assert all(n >= 5 for n in ran.values()), ran  # both workers forecast clinics
 
 
 def _scheduler_counts(address: str) -> tuple[int, dict[str, int]]:
@@ -107,10 +138,10 @@ def _scheduler_counts(address: str) -> tuple[int, dict[str, int]]:
         return sum(executed.values()), client.run_on_scheduler(busy)
 
 
-def test_a_worker_killed_mid_forecast_is_survived(data, cluster):
+def test_a_worker_killed_mid_forecast_is_survived(small, cluster):
     """SIGKILL one worker (nanny and worker) while it forecasts and other clinics are done:
     the scheduler moves its tasks to the other worker, and the run ends with the same bytes."""
-    root, env = data
+    root, env = small
     before, _ = _scheduler_counts(cluster.address)
     proc = _weekly(root, "killed", env, "--dask-address", cluster.address)
     deadline = time.monotonic() + 240
@@ -128,13 +159,13 @@ def test_a_worker_killed_mid_forecast_is_survived(data, cluster):
     assert "Traceback" not in err
     _assert_same_outputs(root, "killed")
     executed = _executed(cluster.address)
-    assert list(executed) and len(executed) == 1  # only w0 is left, and it finished the run
+    assert list(executed) == ["w0"]  # only w0 is left, and it finished the run
 
 
-def test_scheduler_lost_mid_forecast_is_one_sentence_and_no_partial_report(data, cluster):
+def test_scheduler_lost_mid_forecast_is_one_sentence_and_no_partial_report(small, cluster):
     """SIGKILL the scheduler once forecasts are under way: exit 1, one sentence naming the
     cluster and the fix, no traceback, a failure notice, and the earlier report untouched."""
-    root, env = data
+    root, env = small
     earlier = root / "lost" / "reports" / WEEK
     shutil.copytree(root / "threads" / "reports" / WEEK, earlier)
     before = {

@@ -118,7 +118,7 @@ def test_weekly_with_a_read_only_reports_folder_exits_2_in_one_sentence(
 
 @pytest.mark.slow
 def test_a_disk_full_while_publishing_is_one_sentence_and_keeps_the_last_report(
-    tmp_path, small_raw
+    tmp_path, small_raw, prefect_api_env
 ) -> None:
     _copy_raw(small_raw, tmp_path)
     tiny = tmp_path / "tiny"
@@ -128,7 +128,8 @@ def test_a_disk_full_while_publishing_is_one_sentence_and_keeps_the_last_report(
         last = tiny / "2026-W49"
         last.mkdir()
         (last / "index.html").write_text("last good report")
-        done = _weekly(tmp_path, "--processed", str(tmp_path / "p"), "--reports", str(tiny))
+        out = ["--processed", str(tmp_path / "p"), "--reports", str(tiny)]
+        done = _weekly(tmp_path, *out, env=prefect_api_env)
         assert done.returncode == 1, done.stderr[-2000:]
         assert "Traceback" not in done.stderr + done.stdout
         errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]

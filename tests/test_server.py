@@ -8,6 +8,11 @@ on a free port with a temporary PREFECT_HOME, serves prefect.yaml's deployments 
 the report and the artifacts through the API. On PostgreSQL it then takes the production path:
 a process work pool, `prefect deploy --all` and `prefect worker start --run-once`. Then it stops
 everything.
+
+Each test names the databases it runs on: the database-independent paths (a failed run's
+notice, the backtest, a served weekly run, whose report and artifacts the production path checks
+again on PostgreSQL) run once, on SQLite; what the database could change (the deployments as
+registered, a whole run through a worker) runs on both or on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -93,7 +98,12 @@ def postgres_url() -> Iterator[str]:
         subprocess.run([*script, "stop", home], check=True, timeout=120)
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+BOTH = pytest.mark.parametrize("server", ["sqlite", "postgres"], indirect=True)
+SQLITE = pytest.mark.parametrize("server", ["sqlite"], indirect=True)
+POSTGRES = pytest.mark.parametrize("server", ["postgres"], indirect=True)
+
+
+@pytest.fixture(scope="module")
 def server(demo_exports, request, tmp_path_factory) -> Iterator[dict]:
     """`prefect server start` + `lymphcast serve`; yields the API URL, a data directory, the
     environment the processes got and ``stop_serving`` (stops `lymphcast serve`)."""
@@ -213,6 +223,7 @@ def _params(root: Path, **extra) -> dict:
     }
 
 
+@BOTH
 def test_served_deployments_have_schedule_timezone_and_limit(server):
     with _client(server["api"]) as client:
         weekly = _deployment(client, "weekly-staffing/weekly-staffing")
@@ -224,6 +235,7 @@ def test_served_deployments_have_schedule_timezone_and_limit(server):
     assert backtest.schedules[0].schedule.cron == "0 2 1 * *"
 
 
+@SQLITE
 def test_weekly_run_through_the_api_completes_with_report_and_artifacts(server):
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
@@ -243,9 +255,8 @@ def test_weekly_run_through_the_api_completes_with_report_and_artifacts(server):
     assert str(report.resolve()) in str(link.data)
 
 
+@SQLITE  # the failure path is database-independent
 def test_failed_run_leaves_a_notice_file_and_artifact(server):
-    if server["db"] != "sqlite":
-        pytest.skip("the failure path is database-independent; checked once on SQLite")
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
     root = server["root"]
@@ -270,9 +281,8 @@ def test_failed_run_leaves_a_notice_file_and_artifact(server):
     assert any(str(missing) in str(a.data) for a in notices)
 
 
+@SQLITE  # one backtest run is enough
 def test_monthly_backtest_deployment_runs_and_publishes(server):
-    if server["db"] != "sqlite":
-        pytest.skip("one backtest run is enough; checked on SQLite")
     root = server["root"]
     assert (root / "processed" / "procedures_weekly.parquet").is_file(), "weekly test ran first"
     params = {
@@ -291,12 +301,11 @@ def test_monthly_backtest_deployment_runs_and_publishes(server):
     assert (root / "backtest" / "leaderboard.csv").is_file()
 
 
+@POSTGRES  # the worker path is checked once, on PostgreSQL as in production
 def test_prefect_deploy_and_a_process_worker_run_the_weekly_flow(server):
     """The production path in the README: a process work pool, `prefect deploy --all` of
     prefect.yaml, `prefect worker start`, on PostgreSQL. Runs last: it stops `lymphcast serve`,
     whose deployments have the same names, and deploys in their place."""
-    if server["db"] != "postgres":
-        pytest.skip("the worker path is checked once, on PostgreSQL as in production")
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
     root, api = server["root"], server["api"]
