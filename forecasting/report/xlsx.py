@@ -13,7 +13,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -24,7 +23,7 @@ from forecasting.io import atomic_write
 from forecasting.planning.week_plans import WeekPlans
 from forecasting.report.safe import neutralise_text
 from forecasting.report.view import ReportView
-from forecasting.report.xlsx_plans import add_plan_sheets
+from forecasting.report.xlsx_plans import add_plan_sheets, cell_value
 
 __all__ = ["write_staffing_xlsx"]
 
@@ -137,9 +136,9 @@ def _staffing_sheet(ws: Any, staffing: pd.DataFrame) -> None:
     needed = get_column_letter(columns.index("therapist_hours_needed") + 1)
     planned = get_column_letter(len(columns) + 1)
     for i, record in enumerate(frame[columns].to_dict(orient="records"), start=2):
-        row = [_xlsx_value(k, v) for k, v in record.items()]
+        row = [cell_value(k, v) for k, v in record.items()]
         rostered = record.get("hours_rostered")
-        row.append(_xlsx_value(_INPUT, rostered))
+        row.append(cell_value(_INPUT, rostered))
         row.append(f"=MAX(0,{needed}{i}-{planned}{i})")  # our own formula, not data
         ws.append(row)
     for j, name in enumerate(header, start=1):
@@ -153,15 +152,3 @@ def _staffing_sheet(ws: Any, staffing: pd.DataFrame) -> None:
     ws.freeze_panes = "C2"
     if ws.max_row > 1:
         ws.auto_filter.ref = ws.dimensions
-
-
-def _xlsx_value(name: str, value: Any) -> Any:
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
-        return None
-    if name == WEEK:
-        return pd.Timestamp(value).to_pydatetime()
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float):
-        return round(value, 3)
-    return neutralise_text(value)

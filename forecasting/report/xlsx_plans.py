@@ -1,4 +1,4 @@
-"""staffing.xlsx's plan sheets: one per what-if scenario, and next week's shifts."""
+"""staffing.xlsx's cells and plan sheets: one sheet per what-if scenario, next week's shifts."""
 
 from __future__ import annotations
 
@@ -55,11 +55,13 @@ def _write(ws: Any, frame: pd.DataFrame, first_row: int) -> int:
     row = first_row
     for row, record in enumerate(frame.to_dict(orient="records"), start=first_row + 1):
         for j, (name, value) in enumerate(record.items(), start=1):
-            ws.cell(row=row, column=j, value=_value(name, value))
+            ws.cell(row=row, column=j, value=cell_value(name, value))
     return row
 
 
-def _value(name: str, value: Any) -> Any:
+def cell_value(name: str, value: Any) -> Any:
+    """A frame value as a workbook cell: None for missing, datetimes for weeks, floats to 3
+    decimals, text guarded against running as a formula (numbers stay numbers)."""
     if value is None or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
         return None
     if name == WEEK:
@@ -68,4 +70,4 @@ def _value(name: str, value: Any) -> Any:
         value = value.item()
     if isinstance(value, float):
         return round(value, 3)
-    return neutralise_text(value)  # text cells never run as formulas; numbers stay numbers
+    return neutralise_text(value)
