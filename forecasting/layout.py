@@ -19,6 +19,7 @@ from forecasting.calendar import iso_week_label
 PROCEDURES = "procedures_weekly.parquet"
 SESSIONS = "sessions_weekly.parquet"
 ROSTER = "roster.parquet"
+CLINICS = "clinics.parquet"  # the optional clinics export: region and display name
 BOOKINGS = "bookings.parquet"
 INGEST_MANIFEST = "ingest_manifest.json"
 REPORT_FILES = (
@@ -47,6 +48,10 @@ class DataLayout:
     @property
     def roster(self) -> Path:
         return self.processed / ROSTER
+
+    @property
+    def clinics(self) -> Path:
+        return self.processed / CLINICS
 
     @property
     def bookings(self) -> Path:

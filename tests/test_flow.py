@@ -92,6 +92,12 @@ def test_plans_what_if_shifts_and_their_sheets(run):
     assert network["hours_needed"] >= network["hours_needed_base"]
     sheets = load_workbook(out / "staffing.xlsx", read_only=True).sheetnames
     assert sheets == ["Summary", "Staffing", "What if more-lipo", "Shifts"]
+    # the demo's clinics export puts clinics in regions: a page each, and regions.csv
+    assert 'id="regions"' in html and (out / "regions").is_dir()
+    regions = pd.read_csv(out / "regions.csv")
+    assert "network" in set(regions["area"]) and len(set(regions["area"])) >= 2
+    for page in (out / "regions").iterdir():
+        assert "summed sample paths" in page.read_text()
     from pypdf import PdfReader
 
     pdf = "\n".join(page.extract_text() for page in PdfReader(out / "report.pdf").pages)

@@ -304,3 +304,33 @@ def test_worker_processes_give_the_same_result(raw, tmp_path, monkeypatch):
     assert [f.name for f in result.files] == sorted(p.name for p in raw.iterdir())
     for path in sorted(p for p in one.rglob("*") if p.is_file()):
         assert path.read_bytes() == (two / path.relative_to(one)).read_bytes(), path.name
+
+
+def test_a_clinics_export_gives_regions_and_a_repeated_clinic_is_quarantined(tmp_path):
+    """clinics_*.csv (clinic_id, region, display name): per clinic the last file by name wins;
+    a file named clinic_<x>_... is not taken for a clinics list."""
+    from forecasting.config import IngestConfig
+    from forecasting.ingest import ingest, load_clinics, write_processed
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "clinics_a.csv").write_text(
+        "Clinic,Region,Display name\nbayview,Coast,Bayview\nharbor,Coast,Harbor\nbayview,X,dup\n"
+    )
+    (raw / "clinics_b.csv").write_text("clinic_id,area\nharbor,North\n")
+    (raw / "clinic_bayview_procedures.csv").write_text(
+        "date,clinic_id,procedure\n2026-11-02,bayview,Liposuction\n"
+    )
+    result = ingest(raw, IngestConfig(), date(2026, 12, 1))
+    kinds = {f.name: f.kind for f in result.files}
+    assert kinds == {"clinics_a.csv": "clinics", "clinics_b.csv": "clinics",
+                     "clinic_bayview_procedures.csv": "procedures"}  # fmt: skip
+    a = next(f for f in result.files if f.name == "clinics_a.csv")
+    assert a.rows_quarantined == 1
+    assert a.quarantined["reason"].tolist() == ["duplicate clinic_id (an earlier row has it)"]
+    assert result.clinics.to_dict("records") == [
+        {"clinic_id": "bayview", "region": "Coast", "display_name": "Bayview"},
+        {"clinic_id": "harbor", "region": "North", "display_name": ""},
+    ]
+    write_processed(result, tmp_path / "processed")
+    assert load_clinics(tmp_path / "processed").equals(result.clinics)

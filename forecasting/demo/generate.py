@@ -144,4 +144,19 @@ def generate_demo(
     roster = roster_frame(table, demand, origin, end, rng)
     files.append(write_csv(out / "roster.csv", roster))
     rows["roster.csv"] = len(roster)
+    listing = clinics_frame([c.id for c in table])  # regions for the report's roll-ups
+    files.append(write_csv(out / "clinics.csv", listing))
+    rows["clinics.csv"] = len(listing)
     return DemoResult(files=sorted(files), rows=rows, truth=truth)
+
+
+def clinics_frame(ids: list[str]) -> pd.DataFrame:
+    """The demo's clinics export: the named clinics in two regions (summit and westend in
+    none, so the network has clinics outside every region), the others in three by turn."""
+    named = {"bayview": "Coast", "harbor": "Coast", "northgate": "North", "riverside": "North"}
+    cycle = ("Coast", "North", "Inland")
+    regions = [
+        named.get(c, "" if c in ("summit", "westend") else cycle[i % 3]) for i, c in enumerate(ids)
+    ]
+    names = [c.replace("-", " ").title() for c in ids]
+    return pd.DataFrame({CLINIC: ids, "region": regions, "display_name": names})

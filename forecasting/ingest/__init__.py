@@ -21,7 +21,7 @@ from forecasting.ingest.manifest import (
     OtherName,
     SkippedPath,
 )
-from forecasting.ingest.store import load_bookings, load_processed, write_processed
+from forecasting.ingest.store import load_bookings, load_clinics, load_processed, write_processed
 
 __all__ = [
     "BOOKINGS_COLUMNS",
@@ -42,6 +42,7 @@ __all__ = [
     "ingest",
     "ingest_exports",
     "load_bookings",
+    "load_clinics",
     "load_processed",
     "read_file",
     "skipped_paths",

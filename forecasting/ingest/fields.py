@@ -13,7 +13,7 @@ from fnmatch import fnmatchcase
 
 from forecasting.config import IngestConfig
 
-KINDS = ("procedures", "sessions", "roster")
+KINDS = ("procedures", "sessions", "roster", "clinics")
 
 _CLINIC = ("clinic_id", "clinic", "site", "location", "clinic_name", "site_id", "location_id")
 _COUNT = ("count", "quantity", "qty", "n", "number", "cases")
@@ -57,8 +57,15 @@ FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
             "services_given",
         ),
     },
+    # optional: which region a clinic belongs to, and the name the report shows
+    "clinics": {
+        "clinic_id": _CLINIC,
+        "region": ("region", "area", "district", "territory", "group", "cluster"),
+        "display_name": ("display_name", "clinic_display_name", "label", "title"),
+    },
 }  # fmt: skip
 REQUIRED = {
+    "clinics": ("clinic_id",),
     "procedures": ("date", "clinic_id", "procedure"),
     "sessions": ("date", "clinic_id"),
     "roster": ("clinic_id", "therapist_id", "weekly_hours"),
@@ -154,7 +161,9 @@ class Vocabulary:
         for label in (stem, sheet or ""):
             key = squash(label)
             for kind in KINDS:
-                if key.startswith(kind) or key.startswith(kind.rstrip("s")):
+                # "clinics" by its whole name only: clinic_a_procedures.csv holds procedures
+                singular = kind.rstrip("s") if kind != "clinics" else kind
+                if key.startswith(kind) or key.startswith(singular):
                     return kind
         fields = {kind: set(self.map_columns(headers, kind).values()) for kind in KINDS}
         if {"therapist_id", "weekly_hours"} <= fields["roster"]:
@@ -163,6 +172,10 @@ class Vocabulary:
             return "procedures"
         if {"date", "clinic_id", "service"} <= fields["sessions"]:
             return "sessions"
+        if {"clinic_id", "region"} <= fields["clinics"] and not fields["procedures"] - {
+            "clinic_id"
+        }:
+            return "clinics"
         return None
 
 

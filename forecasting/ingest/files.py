@@ -187,8 +187,8 @@ def read_file(path: Path, config: IngestConfig, today: date) -> FileResult:
     if kind is None:
         return _rejected(
             result,
-            f"{name}: cannot tell whether it holds procedures, sessions or a roster; start the "
-            "file name with procedures_, sessions_ or roster_.",
+            f"{name}: cannot tell whether it holds procedures, sessions, a roster or a clinics "
+            "list; start the file name with procedures_, sessions_, roster_ or clinics_.",
             _reasoned(everything(), "file kind unknown"),
         )
     missing = [c for c in REQUIRED[kind] if c not in text]
@@ -278,7 +278,7 @@ def _validated(result, table, text, kind, order, config, today, misaligned, iden
         rows_quarantined=len(quarantined),
         rows_accepted=result.rows_read - len(quarantined),
         quarantined=quarantined,
-        coverage=agg.coverage(ok) if kind != "roster" else None,
+        coverage=agg.coverage(ok) if kind in ("procedures", "sessions") else None,
     )
     if kind == "procedures":
         rows = ok.loc[ok[UNKNOWN_NAME], NAME].value_counts()

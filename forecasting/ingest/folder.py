@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from forecasting import columns as C
 from forecasting.config import Config, IngestConfig
 from forecasting.errors import InputError
 from forecasting.ingest import aggregate as agg
@@ -227,6 +228,7 @@ def ingest(
         else f
         for f in files
     ]
+    clinics = _clinics(files)
     return IngestResult(
         files=files,
         procedures_weekly=agg.weekly_procedures(rows["procedures"]),
@@ -235,7 +237,21 @@ def ingest(
         bookings=agg.bookings(rows["procedures"]),
         skipped=skipped,
         other_names=other_names,
+        clinics=clinics,
     )
+
+
+def _clinics(files: list[FileResult]) -> pd.DataFrame:
+    """The optional clinics list (clinic_id, region, display_name): per clinic the file whose
+    name sorts last wins, as for rosters; empty when no export holds one."""
+    parts = sorted(_parts(files, "clinics"), key=lambda f: f.name)
+    frames = [
+        f.accepted[[C.CLINIC, "region", "display_name"]] for f in parts if f.accepted is not None
+    ]
+    if not frames:
+        return pd.DataFrame(columns=[C.CLINIC, "region", "display_name"])
+    every = pd.concat(frames, ignore_index=True)
+    return every.drop_duplicates(C.CLINIC, keep="last").sort_values(C.CLINIC, ignore_index=True)
 
 
 def _other_names(

@@ -28,6 +28,8 @@ class IngestResult:
     bookings: pd.DataFrame = field(default_factory=_empty_bookings)
     skipped: list[SkippedPath] = field(default_factory=list)
     other_names: list[ClinicOtherNames] = field(default_factory=list)
+    # the optional clinics export: clinic_id, region, display_name (empty without one)
+    clinics: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def manifest(self) -> IngestManifest:

@@ -69,6 +69,9 @@ def typed_frame(
     if kind == "sessions":
         service = text["service"] if "service" in text else pd.Series("MLD", index=text.index)
         out["is_mld"] = contains_any(service, config.mld_services)
+    if kind == "clinics":
+        for col in ("region", "display_name"):
+            out[col] = text[col].str.strip() if col in text else pd.Series("", index=text.index)
     if kind == "roster":
         out[C.THERAPIST] = text[C.THERAPIST].str.strip()
         out[C.WEEKLY_HOURS] = parse_numbers(text[C.WEEKLY_HOURS])
@@ -145,6 +148,13 @@ def schema(kind: str, config: IngestConfig, today: date) -> pa.DataFrameSchema:
             pa.Check(
                 lambda df: ~(df["status"].isin(["attended", "no_show"]) & (df["date"] > now)),
                 error="attended or no-show session dated in the future",
+            )
+        )
+    if kind == "clinics":
+        checks.append(
+            pa.Check(
+                lambda df: ~df.duplicated([C.CLINIC], keep="first"),
+                error="duplicate clinic_id (an earlier row has it)",
             )
         )
     if kind == "roster":

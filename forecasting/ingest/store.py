@@ -58,6 +58,10 @@ def write_processed(result: IngestResult, processed_dir: Path) -> Path:
     frames = (result.procedures_weekly, result.sessions_weekly, result.roster, result.bookings)
     for path, frame in zip(layout.frames, frames, strict=True):
         atomic.write_parquet(path, frame)
+    if len(result.clinics):
+        atomic.write_parquet(layout.clinics, result.clinics)
+    else:  # no clinics export (any more): no stale regions
+        layout.clinics.unlink(missing_ok=True)
     with atomic.publish_dir(layout.quarantine) as staging:
         for f in result.files:
             if f.quarantined is not None and len(f.quarantined):
@@ -74,6 +78,12 @@ def load_processed(processed_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.
     if missing:
         raise InputError(f"{processed_dir} has no {missing[0]}; run `lymphcast ingest` first.")
     return tuple(pd.read_parquet(p) for p in paths)
+
+
+def load_clinics(processed_dir: Path) -> pd.DataFrame | None:
+    """The clinics export (clinic_id, region, display_name), or None when there is none."""
+    path = _layout(processed_dir).clinics
+    return pd.read_parquet(path) if path.is_file() else None
 
 
 def load_bookings(processed_dir: Path) -> pd.DataFrame:

@@ -17,6 +17,8 @@ from markupsafe import Markup
 __all__ = [
     "BIDI_CONTROLS",
     "CLINICS_FOLDER",
+    "REGIONS_FOLDER",
+    "region_page_path",
     "clinic_page_path",
     "display_id",
     "neutralise_bidi",
@@ -31,6 +33,7 @@ BIDI_CONTROLS = frozenset(
 
 #: Folder beside ``index.html`` that holds one page per clinic.
 CLINICS_FOLDER = "clinics"
+REGIONS_FOLDER = "regions"
 
 _SLUG_UNSAFE = re.compile(r"[^a-z0-9]+")
 
@@ -72,6 +75,11 @@ def display_id(clinic_id: str, max_chars: int = 40) -> tuple[str, str]:
     full = _neutral(str(clinic_id))
     shown = full if len(full) <= max_chars else full[: max(max_chars - 1, 1)] + "\u2026"
     return shown, full
+
+
+def region_page_path(region: str) -> str:
+    """``regions/<slug>-<hash>.html``: a region's (or the network's) page, as a clinic's is."""
+    return REGIONS_FOLDER + clinic_page_path(region)[len(CLINICS_FOLDER) :]
 
 
 def clinic_page_path(clinic_id: str, slug_chars: int = 40, hash_chars: int = 10) -> str:

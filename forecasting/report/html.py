@@ -43,6 +43,9 @@ def write_report(out_dir: Path, data: ReportData | ReportView) -> Path:
     out_dir = Path(out_dir)
     for clinic in view.clinics:
         write_text(out_dir / clinic_page_path(clinic.name), render_clinic_html(view, clinic))
+    for region in view.region_pages:
+        page = _environment().get_template("region.html.j2").render(view=view, r=region)
+        write_text(out_dir / region.page, page)
     return write_text(out_dir / "index.html", render_html(view))
 
 

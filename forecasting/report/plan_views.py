@@ -24,3 +24,13 @@ class ClinicShifts:
     table: Table | None
     sentences: list[str] = field(default_factory=list)
     summary: str = ""
+
+
+@dataclass(frozen=True)
+class RegionView:
+    """A region's (or the network's) page: its clinics and its weeks."""
+
+    name: str
+    page: str  # relative to index.html (clinic_ids.region_page_path)
+    clinics: list[tuple[str, str]]  # (clinic id, its page relative to index.html)
+    table: Table

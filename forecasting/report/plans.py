@@ -9,9 +9,11 @@ import pandas as pd
 
 from forecasting import columns as C
 from forecasting.config.scenarios import Scenario
+from forecasting.planning.regions import NETWORK
 from forecasting.planning.shifts import ShiftPlan, skill_label
 from forecasting.planning.week_plans import NETWORK_ROW, WeekPlans
-from forecasting.report.plan_views import ClinicShifts, ScenarioView
+from forecasting.report.clinic_ids import clinic_page_path, region_page_path
+from forecasting.report.plan_views import ClinicShifts, RegionView, ScenarioView
 from forecasting.report.tables import Row, Table
 from forecasting.report.view import ReportView
 
@@ -125,12 +127,7 @@ def clinic_shifts(plan: ShiftPlan | None, clinic: str) -> ClinicShifts | None:
     return ClinicShifts(table, plan.sentences.get(clinic, []), summary)
 
 
-def region_table(plans: WeekPlans | None) -> Table | None:
-    """Per region and the network, week by week: sessions p10-p90 and hours needed vs rostered."""
-    if plans is None or not len(plans.region_staffing):
-        return None
-    staffing = plans.region_staffing
-    forecast = plans.region_forecast.set_index(["area", C.WEEK])
+def _region_rows(staffing: pd.DataFrame, forecast: pd.DataFrame) -> list[Row]:
     rows = []
     for r in staffing.to_dict("records"):
         f = forecast.loc[(r["area"], r[C.WEEK])]
@@ -138,7 +135,6 @@ def region_table(plans: WeekPlans | None) -> Table | None:
         rows.append(
             Row(
                 [
-                    "Network" if r["area"] == "network" else str(r["area"]),
                     pd.Timestamp(r[C.WEEK]).strftime("%d %b"),
                     f"{f[C.P50]:,.0f} ({f[C.P10]:,.0f}-{f[C.P90]:,.0f})",
                     _h(r["therapist_hours_needed"]),
@@ -148,11 +144,37 @@ def region_table(plans: WeekPlans | None) -> Table | None:
                 mark="short" if gap >= 0.5 else "",
             )
         )
-    return Table(
-        header=["Area", "Week", "Sessions p50 (p10-p90)", "Hours needed", "Rostered", "Gap"],
-        rows=rows,
-        text_columns=frozenset({0, 1, 2}),
-    )
+    return rows
+
+
+_WEEK_HEADER = ["Week", "Sessions p50 (p10-p90)", "Hours needed", "Rostered", "Gap"]
+
+
+def region_views(plans: WeekPlans | None) -> tuple[Table | None, list[RegionView]]:
+    """The index's table (a row per region and the network, linking its page) and the pages."""
+    if plans is None or not len(plans.region_staffing):
+        return None, []
+    staffing, forecast = plans.region_staffing, plans.region_forecast.set_index(["area", C.WEEK])
+    pages, rows = [], []
+    for area, mine in staffing.groupby("area", sort=False):
+        name = "Network" if area == NETWORK else str(area)
+        members = sorted(c for c, r in plans.regions.items() if area == NETWORK or r == area)
+        page = region_page_path(str(area))
+        weeks = _region_rows(mine, forecast)
+        pages.append(
+            RegionView(
+                name, page, [(c, clinic_page_path(c)) for c in members],
+                Table(header=_WEEK_HEADER, rows=weeks, text_columns=frozenset({0, 1})),
+            )
+        )  # fmt: skip
+        first = weeks[0]
+        short = sum(1 for w in weeks if w.mark == "short")
+        rows.append(
+            Row([name, str(len(members)), *first.cells[1:], str(short)], mark=first.mark, link=page)
+        )
+    header = ["Area", "Clinics", "Sessions p50 (p10-p90), first week", "Hours needed",
+              "Rostered", "Gap", "Weeks short"]  # fmt: skip
+    return Table(header=header, rows=rows, text_columns=frozenset({0, 2})), pages
 
 
 def with_plans(view: ReportView, plans: WeekPlans | None, horizon_weeks: int) -> ReportView:
@@ -160,9 +182,11 @@ def with_plans(view: ReportView, plans: WeekPlans | None, horizon_weeks: int) ->
     if plans is None:
         return view
     clinics = [replace(c, shifts=clinic_shifts(plans.shifts, c.name)) for c in view.clinics]
+    regions, region_pages = region_views(plans)
     return replace(
         view,
         what_if=scenario_views(plans, horizon_weeks),
-        regions=region_table(plans),
+        regions=regions,
+        region_pages=region_pages,
         clinics=clinics,
     )

@@ -24,7 +24,7 @@ from forecasting.report.clinic_ids import clinic_page_path
 from forecasting.report.data import ReportData
 from forecasting.report.frames import Frames
 from forecasting.report.ingest_text import files_sentence
-from forecasting.report.plan_views import ClinicShifts, ScenarioView
+from forecasting.report.plan_views import ClinicShifts, RegionView, ScenarioView
 from forecasting.report.stale import stale_action, stale_banner, weeks_old, without_advice
 from forecasting.report.tables import (
     Row,
@@ -91,7 +91,8 @@ class ReportView:
     archive_notes: list[str]
     settings: list[tuple[str, str]]
     what_if: list[ScenarioView] = field(default_factory=list)  # report/plans.py
-    regions: Table | None = None  # region and network roll-ups, week by week
+    regions: Table | None = None  # region and network roll-ups, a row each linking its page
+    region_pages: list[RegionView] = field(default_factory=list)
 
     @property
     def title(self) -> str:
