@@ -19,6 +19,7 @@ THERAPIST = "therapist_id"
 WEEKLY_HOURS = "weekly_hours"
 START_DATE = "start_date"
 END_DATE = "end_date"
+DAYS = "days"  # optional: the weekdays a therapist works, "mon;tue;thu" (absent: every day)
 SKILLS = "skills"  # optional: the therapist's skills, "mld;deep_tissue" (absent: the default one)
 
 # Long-format series (utilsforecast convention)

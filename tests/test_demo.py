@@ -55,13 +55,14 @@ def _sessions(demo: DemoResult) -> pd.DataFrame:
 def test_files_and_kinds(demo: DemoResult) -> None:
     names = [f.name for f in demo.files]
     assert names == sorted(names)
-    assert {n.split("_")[0].split(".")[0] for n in names} == {"procedures", "sessions", "roster"}
+    kinds = {n.split("_")[0].split(".")[0] for n in names}
+    assert kinds == {"procedures", "sessions", "roster", "clinics"}
     clinics = ["bayview", "harbor", "northgate", "riverside", "summit", "westend"]
     for c in clinics:
         assert f"sessions_{c}.csv" in names
     assert "procedures_westend.xlsx" in names
     assert sum(n.startswith("procedures_") for n in names) == 6
-    assert "roster.csv" in names
+    assert "roster.csv" in names and "clinics.csv" in names  # clinics: the regions
     out = demo.files[0].parent
     assert sorted(p.name for p in out.iterdir()) == names  # truth is returned, never written
     assert set(demo.rows) == set(names)
@@ -125,8 +126,9 @@ def test_same_seed_identical_bytes_different_seed_differs(tmp_path: Path) -> Non
     for fa, fb in zip(a.files, b.files, strict=True):
         assert fa.read_bytes() == fb.read_bytes(), fa.name
     pd.testing.assert_frame_equal(a.truth, b.truth)
-    differs = [fa.read_bytes() != fc.read_bytes() for fa, fc in zip(a.files, c.files, strict=True)]
-    assert all(differs)
+    # every export is drawn from the seed but the clinics list (names and regions, no draws)
+    pairs = [(fa, fc) for fa, fc in zip(a.files, c.files, strict=True) if fa.name != "clinics.csv"]
+    assert all(fa.read_bytes() != fc.read_bytes() for fa, fc in pairs)
 
 
 def test_xlsx_has_fixed_timestamps(demo: DemoResult) -> None:

@@ -334,3 +334,22 @@ def test_a_clinics_export_gives_regions_and_a_repeated_clinic_is_quarantined(tmp
     ]
     write_processed(result, tmp_path / "processed")
     assert load_clinics(tmp_path / "processed").equals(result.clinics)
+
+
+def test_roster_days_are_kept_as_weekdays_and_a_wrong_day_quarantines_its_row(tmp_path):
+    from forecasting.config import IngestConfig
+    from forecasting.ingest import ingest
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "roster.csv").write_text(
+        "clinic_id,therapist_id,weekly_hours,days\n"
+        "bayview,t1,40,Mon-Fri\nbayview,t2,24,tuesday; Thurs\nbayview,t3,16,\nbayview,t4,8,funday\n"
+    )
+    result = ingest(raw, IngestConfig(), date(2026, 12, 1))
+    days = dict(zip(result.roster["therapist_id"], result.roster["days"], strict=True))
+    assert days == {"t1": "mon;tue;wed;thu;fri", "t2": "tue;thu", "t3": ""}
+    (file,) = result.files
+    assert file.quarantined["reason"].tolist() == [
+        "days names something that is no weekday (use mon;tue;thu or mon-fri)"
+    ]

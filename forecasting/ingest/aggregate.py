@@ -165,9 +165,9 @@ def roster(parts: list[tuple[str, pd.DataFrame]]) -> tuple[pd.DataFrame, list[in
     for name, frame in sorted(parts, key=lambda p: p[0]):
         for clinic in frame[C.CLINIC].unique():
             latest[str(clinic)] = name
-    # the skills column only when an export has one (else the roster is as it always was)
-    with_skills = any(C.SKILLS in frame for _, frame in parts)
-    columns = [*C.ROSTER_COLUMNS, C.SKILLS] if with_skills else C.ROSTER_COLUMNS
+    # skills and days only when an export has them (else the roster is as it always was)
+    optional = [c for c in (C.SKILLS, C.DAYS) if any(c in frame for _, frame in parts)]
+    columns = [*C.ROSTER_COLUMNS, *optional]
     kept, superseded = [], []
     for name, frame in parts:
         keep = frame[C.CLINIC].map(latest).eq(name).to_numpy()

@@ -56,6 +56,7 @@ FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
             "skills", "skill", "qualifications", "certifications", "competencies", "trained_in",
             "services_given",
         ),
+        "days": ("days", "available_days", "working_days", "workdays", "days_available"),
     },
     # optional: which region a clinic belongs to, and the name the report shows
     "clinics": {

@@ -271,7 +271,7 @@ def _validated(result, table, text, kind, order, config, today, misaligned, iden
         .pipe(_int_lines)
         .sort_values(LINE, kind="stable", ignore_index=True)
     )
-    ok = typed.loc[~bad].drop(columns=[DUPLICATE, UNKNOWN_SKILLS], errors="ignore")
+    ok = typed.loc[~bad].drop(columns=[DUPLICATE, UNKNOWN_SKILLS, "_bad_days"], errors="ignore")
     result = replace(
         result,
         notes={**result.notes, **notes},

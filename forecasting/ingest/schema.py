@@ -7,6 +7,7 @@ reasons it fails, in a fixed order, joined by ``"; "`` (empty for a valid row).
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import numpy as np
@@ -32,6 +33,41 @@ DUPLICATE = "_duplicate"  # helper column: exact repeat of an earlier row (ident
 UNKNOWN_SKILLS = "_unknown_skills"  # helper column: a roster cell's names that are no known skill
 UNKNOWN_NAME = "_unknown_name"  # helper column: a procedure name no synonym matches (other)
 _BAD_START, _BAD_END = "_bad_start_date", "_bad_end_date"
+_BAD_DAYS = "_bad_days"
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _weekday(word: str) -> str | None:
+    """'tue', 'Tues', 'tuesday' -> 'tue'; anything else -> None."""
+    key = word[:3]
+    return (
+        key
+        if key in _WEEKDAYS
+        and "monday tuesday wednesday thursday friday saturday sunday".find(word) >= 0
+        else None
+    )
+
+
+def weekdays(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """'Mon; Tuesday', 'mon-fri' -> 'mon;tue', 'mon;tue;wed;thu;fri' (in week order); a cell
+    naming something that is no weekday is flagged (its row is quarantined); empty stays empty."""
+    out, bad = [], []
+    for cell in values.fillna(""):
+        days: set[str] = set()
+        wrong = False
+        for part in re.split(r"[;,/|+& ]+", str(cell).strip().lower()):
+            if not part:
+                continue
+            ends = [_weekday(e) for e in part.split("-")]
+            if len(ends) > 2 or None in ends:
+                wrong = True
+                continue
+            first, last = _WEEKDAYS.index(ends[0]), _WEEKDAYS.index(ends[-1])
+            span = range(first, last + 1) if first <= last else [*range(first, 7), *range(last + 1)]
+            days |= {_WEEKDAYS[i] for i in span}
+        out.append(";".join(d for d in _WEEKDAYS if d in days))
+        bad.append(wrong)
+    return pd.Series(out, index=values.index), pd.Series(bad, index=values.index)
 
 
 def typed_frame(
@@ -80,6 +116,8 @@ def typed_frame(
             parsed = parse_dates(raw, order)
             out[col] = parsed
             out[flag] = parsed.isna() & (raw.str.strip() != "")
+        if C.DAYS in text:  # optional: absent, the therapist can work any open day
+            out[C.DAYS], out[_BAD_DAYS] = weekdays(text[C.DAYS])
         if C.SKILLS in text:  # optional: absent, every therapist has the default skill
             skills, unknown = map_skills(text[C.SKILLS], skill_needles(config.skill_synonyms))
             out[C.SKILLS], out[UNKNOWN_SKILLS] = skills, unknown
@@ -172,6 +210,7 @@ def schema(kind: str, config: IngestConfig, today: date) -> pa.DataFrameSchema:
         )  # fmt: skip
         cols[_BAD_START] = _column([pa.Check(lambda s: ~s, error="start_date is not a date")])
         cols[_BAD_END] = _column([pa.Check(lambda s: ~s, error="end_date is not a date")])
+
         checks += [
             pa.Check(
                 lambda df: ~df.duplicated([C.CLINIC, C.THERAPIST], keep="first"),
@@ -180,6 +219,10 @@ def schema(kind: str, config: IngestConfig, today: date) -> pa.DataFrameSchema:
             pa.Check(
                 lambda df: ~(df[C.END_DATE] < df[C.START_DATE]),
                 error="end_date is before start_date",
+            ),
+            pa.Check(
+                lambda df: ~df[_BAD_DAYS] if _BAD_DAYS in df else pd.Series(True, index=df.index),
+                error="days names something that is no weekday (use mon;tue;thu or mon-fri)",
             ),
         ]
     return pa.DataFrameSchema(cols, checks=checks, coerce=False)
