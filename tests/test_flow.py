@@ -96,8 +96,9 @@ def test_plans_what_if_shifts_and_their_sheets(run):
     assert 'id="regions"' in html and (out / "regions").is_dir()
     regions = pd.read_csv(out / "regions.csv")
     assert "network" in set(regions["area"]) and len(set(regions["area"])) >= 2
-    for page in (out / "regions").iterdir():
-        assert "summed sample paths" in page.read_text()
+    for page in (out / "regions").iterdir():  # its clinics' summed paths: a fan, the hours
+        text = page.read_text()
+        assert "summed sample paths" in text and text.count("data:image/png;base64,") == 2
     from pypdf import PdfReader
 
     pdf = "\n".join(page.extract_text() for page in PdfReader(out / "report.pdf").pages)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from forecasting.report.tables import Table
 
@@ -34,3 +35,4 @@ class RegionView:
     page: str  # relative to index.html (clinic_ids.region_page_path)
     clinics: list[tuple[str, str]]  # (clinic id, its page relative to index.html)
     table: Table
+    charts: list[Any] = field(default_factory=list)  # clinic_charts.Chart: sessions, hours

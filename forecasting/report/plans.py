@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from functools import partial
 
 import pandas as pd
 
@@ -12,6 +13,8 @@ from forecasting.config.scenarios import Scenario
 from forecasting.planning.regions import NETWORK
 from forecasting.planning.shifts import ShiftPlan, skill_label
 from forecasting.planning.week_plans import NETWORK_ROW, WeekPlans
+from forecasting.report import charts
+from forecasting.report.clinic_charts import Chart
 from forecasting.report.clinic_ids import clinic_page_path, region_page_path
 from forecasting.report.plan_views import ClinicShifts, RegionView, ScenarioView
 from forecasting.report.tables import Row, Table
@@ -150,8 +153,53 @@ def _region_rows(staffing: pd.DataFrame, forecast: pd.DataFrame) -> list[Row]:
 _WEEK_HEADER = ["Week", "Sessions p50 (p10-p90)", "Hours needed", "Rostered", "Gap"]
 
 
-def region_views(plans: WeekPlans | None) -> tuple[Table | None, list[RegionView]]:
-    """The index's table (a row per region and the network, linking its page) and the pages."""
+def _region_charts(
+    area: str,
+    members: list[str],
+    mine: pd.DataFrame,
+    forecast: pd.DataFrame,
+    sessions: pd.DataFrame | None,
+    as_of: date | None,
+    history_weeks: int,
+) -> list[Chart]:
+    """The area's sessions fan (its clinics' summed history, the summed paths' quantiles) and
+    its hours needed against rostered, drawn as a clinic's are."""
+    if sessions is None or as_of is None:
+        return []
+    start = pd.Timestamp(as_of) - pd.Timedelta(weeks=history_weeks)
+    past = sessions[sessions[C.CLINIC].isin(members) & (pd.to_datetime(sessions[C.WEEK]) >= start)]
+    hist = past.groupby(C.WEEK, as_index=False)[C.SESSIONS].sum()
+    fc = forecast.loc[area].reset_index()[[C.WEEK, C.P10, C.P50, C.P90]]
+    committed = pd.DataFrame({C.WEEK: fc[C.WEEK], "committed": 0.0})
+    hours = mine[[C.WEEK, "therapist_hours_needed", "hours_rostered", "therapist_hours_p10",
+                  "therapist_hours_p90"]]  # fmt: skip
+    return [
+        Chart(
+            "Sessions per week",
+            draw=partial(charts.sessions_chart, hist, fc, committed.iloc[0:0], as_of),
+            alt=f"Sessions per week in {area}: its clinics together, history and forecast.",
+            caption="Solid line: the clinics' sessions together. Dashed line and band: the "
+            "median and p10-p90 of their summed sample paths. The vertical line marks the "
+            "data cut-off.",
+        ),
+        Chart(
+            "Therapist hours per week",
+            draw=partial(charts.hours_chart, hours),
+            alt=f"Therapist hours needed against rostered in {area}.",
+            caption="Hours needed at the service level (band: p10-p90 of demand) against the "
+            "hours the clinics roster together.",
+        ),
+    ]
+
+
+def region_views(
+    plans: WeekPlans | None,
+    sessions: pd.DataFrame | None = None,
+    as_of: date | None = None,
+    history_weeks: int = 52,
+) -> tuple[Table | None, list[RegionView]]:
+    """The index's table (a row per region and the network, linking its page) and the pages
+    (with charts when the sessions history and the cut-off are given)."""
     if plans is None or not len(plans.region_staffing):
         return None, []
     staffing, forecast = plans.region_staffing, plans.region_forecast.set_index(["area", C.WEEK])
@@ -165,6 +213,8 @@ def region_views(plans: WeekPlans | None) -> tuple[Table | None, list[RegionView
             RegionView(
                 name, page, [(c, clinic_page_path(c)) for c in members],
                 Table(header=_WEEK_HEADER, rows=weeks, text_columns=frozenset({0, 1})),
+                _region_charts(str(area), members, mine, forecast, sessions, as_of,
+                               history_weeks),
             )
         )  # fmt: skip
         first = weeks[0]
@@ -177,12 +227,19 @@ def region_views(plans: WeekPlans | None) -> tuple[Table | None, list[RegionView
     return Table(header=header, rows=rows, text_columns=frozenset({0, 2})), pages
 
 
-def with_plans(view: ReportView, plans: WeekPlans | None, horizon_weeks: int) -> ReportView:
-    """The view with the "What if" section, the region table and each clinic's shifts."""
+def with_plans(
+    view: ReportView,
+    plans: WeekPlans | None,
+    horizon_weeks: int,
+    sessions: pd.DataFrame | None = None,
+    as_of: date | None = None,
+    history_weeks: int = 52,
+) -> ReportView:
+    """The view with the "What if" section, the region pages and each clinic's shifts."""
     if plans is None:
         return view
     clinics = [replace(c, shifts=clinic_shifts(plans.shifts, c.name)) for c in view.clinics]
-    regions, region_pages = region_views(plans)
+    regions, region_pages = region_views(plans, sessions, as_of, history_weeks)
     return replace(
         view,
         what_if=scenario_views(plans, horizon_weeks),

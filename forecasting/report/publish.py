@@ -187,7 +187,10 @@ def publish_week(
     # view is built); the page and the PDF embed the same PNG bytes.
     with chart_pool(config.report.chart_workers, 3 * len(inputs.clinics)) as pool:
         view = draw_charts(build_view(data), pool)
-    view = with_plans(view, plans, config.horizon_weeks)
+    view = with_plans(
+        view, plans, config.horizon_weeks, inputs.sessions, inputs.as_of,
+        config.report.history_weeks,
+    )  # fmt: skip
     with atomic.publish_dir(final) as staging:
         # Text cells of the CSVs cannot run as spreadsheet formulas; numbers stay numbers.
         atomic.write_csv(staging / "forecast.csv", neutralise_formulas(_rounded(result.forecast)))
