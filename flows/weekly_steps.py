@@ -107,9 +107,21 @@ def assemble_task(
 def plans_task(
     inputs: Any, forecasts: Any, result: Any, config: Config, cache_key: str, **kwargs: Any
 ) -> WeekPlans:
-    """What-if scenarios, next week's shifts and region roll-ups (forecasting/planning/)."""
+    """What-if scenarios, next week's shifts and region roll-ups (forecasting/planning/); one
+    progress line with each step's seconds."""
     _pause_point("plans")
-    return plan_week(inputs, forecasts, result, config, **kwargs)
+    steps: list[str] = []
+    clock = [time.perf_counter()]
+
+    def done(step: str) -> None:
+        now = time.perf_counter()
+        steps.append(f"{step} {now - clock[0]:.1f} s")
+        clock[0] = now
+
+    plans = plan_week(inputs, forecasts, result, config, on_step=done, **kwargs)
+    if steps:
+        progress.info("plans: %s", ", ".join(steps))
+    return plans
 
 
 @task(name="publish-report", cache_policy=NO_CACHE, retry_condition_fn=_transient)
