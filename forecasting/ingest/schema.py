@@ -37,15 +37,14 @@ _BAD_DAYS = "_bad_days"
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
+_DAY_NAMES = dict(zip(_WEEKDAYS, ("monday", "tuesday", "wednesday", "thursday", "friday",
+                                   "saturday", "sunday"), strict=True))  # fmt: skip
+
+
 def _weekday(word: str) -> str | None:
-    """'tue', 'Tues', 'tuesday' -> 'tue'; anything else -> None."""
+    """'tue', 'Tues', 'tuesday' -> 'tue' (three letters or more of the name); else None."""
     key = word[:3]
-    return (
-        key
-        if key in _WEEKDAYS
-        and "monday tuesday wednesday thursday friday saturday sunday".find(word) >= 0
-        else None
-    )
+    return key if len(word) >= 3 and _DAY_NAMES.get(key, "").startswith(word) else None
 
 
 def weekdays(values: pd.Series) -> tuple[pd.Series, pd.Series]:

@@ -30,10 +30,8 @@ from forecasting.demand.calibration import Calibration
 from forecasting.errors import ConfigError
 from forecasting.models.runner import SeriesForecast
 from forecasting.series import SeriesKey
-from forecasting.staffing.hours import rostered_hours_by_clinic, staffing_table
-from forecasting.staffing.problems import unrostered
-from forecasting.staffing.skill_staffing import default_roster, default_staffing, staff_by_skill
 from forecasting.week import WeeklyInputs, WeeklyResult, assemble
+from forecasting.week.assembly import demand_context, staff, week_problems
 
 
 @dataclass(frozen=True)
@@ -249,11 +247,8 @@ def run_scenario(
 
 def restaff(base: WeeklyResult, inputs: WeeklyInputs, config: Config) -> WeeklyResult:
     """The base week's session paths staffed again with ``inputs``' roster and ``config``."""
-    clinics = list(base.session_paths)
     weeks = inputs.forecast_weeks(config.horizon_weeks)
-    hours = rostered_hours_by_clinic(default_roster(inputs.roster, config), clinics, weeks)
-    settings = default_staffing(config)
-    tables = [staffing_table(c, weeks, base.session_paths[c], hours[c], settings) for c in clinics]
-    by_skill = staff_by_skill(tables, inputs.roster, config, weeks)
-    problems = tuple(unrostered(inputs.roster, clinics)) + by_skill.problems
+    by_skill = staff(inputs, config, weeks, base.session_paths)
+    context = base.context or demand_context(inputs, config)
+    problems = week_problems(inputs, config, weeks, context) + by_skill.problems
     return replace(base, staffing=by_skill.staffing, skills=by_skill.cover, problems=problems)

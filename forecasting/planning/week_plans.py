@@ -17,6 +17,7 @@ from forecasting.planning.shifts import ShiftPlan, clinic_weeks, plan_shifts
 from forecasting.series import SeriesKey
 from forecasting.staffing import HOURS_NEEDED, is_short
 from forecasting.staffing.hours import rostered_hours_by_clinic
+from forecasting.staffing.skill_staffing import default_roster, default_staffing
 from forecasting.week import WeeklyInputs, WeeklyResult
 
 NETWORK_ROW = "(network)"
@@ -133,9 +134,11 @@ def plan_week(
     session_paths = result.session_paths
     if session_paths and any(regions.values()):
         weeks = inputs.forecast_weeks(config.horizon_weeks)
-        rostered = rostered_hours_by_clinic(inputs.roster, list(session_paths), weeks)
+        # the hours and settings the clinics' own staffing used (week/assembly.staff)
+        roster = default_roster(inputs.roster, config)
+        rostered = rostered_hours_by_clinic(roster, list(session_paths), weeks)
         region_forecast, region_staffing = rollup_tables(
-            session_paths, regions, weeks, rostered, config.staffing
+            session_paths, regions, weeks, rostered, default_staffing(config)
         )
         step("regions")
     return WeekPlans(

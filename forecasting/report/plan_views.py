@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
+from forecasting.report.clinic_charts import Chart
 from forecasting.report.tables import Table
 
 
@@ -35,4 +35,4 @@ class RegionView:
     page: str  # relative to index.html (clinic_ids.region_page_path)
     clinics: list[tuple[str, str]]  # (clinic id, its page relative to index.html)
     table: Table
-    charts: list[Any] = field(default_factory=list)  # clinic_charts.Chart: sessions, hours
+    charts: list[Chart] = field(default_factory=list)  # sessions fan, hours

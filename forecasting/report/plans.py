@@ -170,13 +170,13 @@ def _region_charts(
     past = sessions[sessions[C.CLINIC].isin(members) & (pd.to_datetime(sessions[C.WEEK]) >= start)]
     hist = past.groupby(C.WEEK, as_index=False)[C.SESSIONS].sum()
     fc = forecast.loc[area].reset_index()[[C.WEEK, C.P10, C.P50, C.P90]]
-    committed = pd.DataFrame({C.WEEK: fc[C.WEEK], "committed": 0.0})
+    none_committed = pd.DataFrame({C.WEEK: [], "committed": []})  # per clinic only
     hours = mine[[C.WEEK, "therapist_hours_needed", "hours_rostered", "therapist_hours_p10",
                   "therapist_hours_p90"]]  # fmt: skip
     return [
         Chart(
             "Sessions per week",
-            draw=partial(charts.sessions_chart, hist, fc, committed.iloc[0:0], as_of),
+            draw=partial(charts.sessions_chart, hist, fc, none_committed, as_of),
             alt=f"Sessions per week in {area}: its clinics together, history and forecast.",
             caption="Solid line: the clinics' sessions together. Dashed line and band: the "
             "median and p10-p90 of their summed sample paths. The vertical line marks the "

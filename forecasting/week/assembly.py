@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -12,7 +12,6 @@ from forecasting import columns as C
 from forecasting.config import Config
 from forecasting.demand.bookings import (
     COUNT,
-    PickupCurve,
     WeeklyBooks,
     adjust_for_bookings,
     pickup_curve,
@@ -22,8 +21,8 @@ from forecasting.demand.calibration import (
     Calibration,
     rescale_paths,
 )
-from forecasting.demand.history import ClinicHistory, clinic_histories
-from forecasting.demand.pathways import LearnedPathways, learn_pathways
+from forecasting.demand.history import clinic_histories
+from forecasting.demand.pathways import learn_pathways
 from forecasting.demand.sessions import clinic_demand
 from forecasting.demand.summary import DemandSummary
 from forecasting.models import (
@@ -31,30 +30,24 @@ from forecasting.models import (
 )
 from forecasting.series import SeriesKey, series_rng
 from forecasting.staffing.hours import rostered_hours_by_clinic, staffing_table
-from forecasting.staffing.problems import clinic_problems
-from forecasting.staffing.skill_staffing import default_roster, default_staffing, staff_by_skill
+from forecasting.staffing.problems import ClinicProblem, clinic_problems
+from forecasting.staffing.skill_staffing import (
+    SkillStaffing,
+    default_roster,
+    default_staffing,
+    staff_by_skill,
+)
 from forecasting.week.forecasts import by_clinic
 from forecasting.week.inputs import WeeklyInputs
 from forecasting.week.results import (
     MODEL_COLUMNS,
+    DemandContext,
     WeeklyResult,
     _forecast_frame,
     _horizon_total,
     _summary_rows,
     _with_calibration,
 )
-
-
-@dataclass(frozen=True, eq=False)
-class DemandContext:
-    """What demand needs from the history alone (no forecast): the same for every scenario
-    that leaves the history and bookings as they are, so a scenario reuses the base's."""
-
-    past: dict[str, ClinicHistory]
-    learned: LearnedPathways
-    pickup: PickupCurve
-    known: WeeklyBooks
-    scheduled: WeeklyBooks
 
 
 def demand_context(inputs: WeeklyInputs, config: Config) -> DemandContext:
@@ -72,6 +65,33 @@ def demand_context(inputs: WeeklyInputs, config: Config) -> DemandContext:
         known=WeeklyBooks.of(inputs.bookings, COUNT, weeks),
         scheduled=WeeklyBooks.of(inputs.scheduled, C.SCHEDULED, weeks),
     )
+
+
+def week_problems(
+    inputs: WeeklyInputs, config: Config, weeks: pd.DatetimeIndex, context: DemandContext
+) -> tuple[ClinicProblem, ...]:
+    """Each clinic's problems with its fix (forecasting/staffing/problems.py)."""
+    books = (context.known, context.scheduled)
+    booked = {c for b in books for (c, _), n in b.counts.items() if n.any()}
+    return tuple(
+        clinic_problems(inputs.procedures, inputs.sessions, inputs.roster, booked,
+                        inputs.rejected, weeks, config)
+    )  # fmt: skip
+
+
+def staff(
+    inputs: WeeklyInputs,
+    config: Config,
+    weeks: pd.DatetimeIndex,
+    session_paths: Mapping[str, np.ndarray],
+) -> SkillStaffing:
+    """Staffing rows of each clinic from its session paths, against the hours of the therapists
+    who give MLD (every therapist when the roster has no skills), and the skill cover."""
+    clinics = list(session_paths)
+    hours = rostered_hours_by_clinic(default_roster(inputs.roster, config), clinics, weeks)
+    settings = default_staffing(config)
+    tables = [staffing_table(c, weeks, session_paths[c], hours[c], settings) for c in clinics]
+    return staff_by_skill(tables, inputs.roster, config, weeks)
 
 
 def assemble(
@@ -107,18 +127,10 @@ def assemble(
     past, learned, pickup = context.past, context.learned, context.pickup
     known, scheduled = context.known, context.scheduled
     share = scheduled_share(scheduled, {k: f.paths.mean(axis=0) for k, f in forecasts.items()})
-    booked = {c for books in (known, scheduled) for (c, _), n in books.counts.items() if n.any()}
-    problems = tuple(
-        clinic_problems(inputs.procedures, inputs.sessions, inputs.roster, booked,
-                        inputs.rejected, weeks, config)
-    )  # fmt: skip
-    # hours of the therapists who give MLD (every therapist when the roster has no skills)
-    roster_hours = rostered_hours_by_clinic(default_roster(inputs.roster, config), clinics, weeks)
-    staffing_config = default_staffing(config)
+    problems = week_problems(inputs, config, weeks, context)
     clinic_keys = by_clinic(forecasts)
     rows: list[dict] = []  # forecast.csv columns per series
     committed_rows: list[pd.DataFrame] = []
-    staffing: list[pd.DataFrame] = []
     totals: list[dict] = []
     notes: dict[str, str] = {}
     booking_method: dict[str, str] = {}
@@ -165,9 +177,6 @@ def assemble(
         )
         totals.append(_horizon_total(clinic, demand.paths))
         session_paths[clinic] = demand.paths
-        staffing.append(
-            staffing_table(clinic, weeks, demand.paths, roster_hours[clinic], staffing_config)
-        )
     models = pd.DataFrame(
         [
             {
@@ -184,7 +193,7 @@ def assemble(
         columns=MODEL_COLUMNS,
     )
     forecast = _forecast_frame(rows)
-    by_skill = staff_by_skill(staffing, inputs.roster, config, weeks)
+    by_skill = staff(inputs, config, weeks, session_paths)
     return WeeklyResult(
         forecast=forecast.sort_values([C.CLINIC, C.SERIES, C.WEEK]).reset_index(drop=True),
         committed=pd.concat(committed_rows, ignore_index=True)

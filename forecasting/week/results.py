@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from forecasting import columns as C
+from forecasting.demand.bookings import PickupCurve, WeeklyBooks
 from forecasting.demand.calibration import Calibration
+from forecasting.demand.history import ClinicHistory
+from forecasting.demand.pathways import LearnedPathways
 from forecasting.demand.summary import DemandSummary
 from forecasting.models import (
     summarise_paths,
@@ -22,6 +24,18 @@ from forecasting.staffing.skills import SkillCover
 MODEL_COLUMNS = [
     C.CLINIC, C.PROCEDURE, "model", "fallback_reason", "fit_seconds", "selection", "warm_started",
 ]  # fmt: skip
+
+
+@dataclass(frozen=True, eq=False)
+class DemandContext:
+    """What demand needs from the history alone (no forecast): the same for every scenario
+    that leaves the history and bookings as they are, so a scenario reuses the base's."""
+
+    past: dict[str, ClinicHistory]
+    learned: LearnedPathways
+    pickup: PickupCurve
+    known: WeeklyBooks
+    scheduled: WeeklyBooks
 
 
 @dataclass(frozen=True)
@@ -45,9 +59,9 @@ class WeeklyResult:
     # per clinic: the session sample paths (n_paths, horizon) staffing read; regional roll-ups
     # and plans sum them (forecasting/planning/)
     session_paths: dict[str, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
-    # what demand learned from the history alone (week/assembly.DemandContext): a scenario
-    # that leaves the history as it is reuses it instead of learning it again
-    context: Any = field(default=None, compare=False, repr=False)
+    # what demand learned from the history alone: a scenario that leaves the history as it
+    # is reuses it instead of learning it again
+    context: DemandContext | None = field(default=None, compare=False, repr=False)
 
 
 def _horizon_total(clinic: str, paths: np.ndarray) -> dict:
