@@ -51,7 +51,7 @@ from forecasting import week
 from forecasting.calendar import iso_week_label
 from forecasting.config import Config, OrchestrationConfig, load_config
 from forecasting.errors import LymphcastError
-from forecasting.ingest import discover, load_clinics, skipped_paths
+from forecasting.ingest import discover, load_availability, load_clinics, skipped_paths
 from forecasting.layout import DataLayout
 from forecasting.models import SeriesForecast, run_prior
 from forecasting.models.warm_start import load_warm_starts, save_warm_starts
@@ -161,11 +161,14 @@ def weekly_tasks(
     )
 
     clinics = load_clinics(layout.processed)  # the optional clinics export: regions
-    clinics_digest = caching.frame_digest(clinics) if clinics is not None else "none"
-    plans_key = caching.digest("plans", assemble_key, clinics_digest, *chosen)
+    availability = load_availability(layout.processed)  # optional: the shift plan's hours
+    digests = [
+        caching.frame_digest(f) if f is not None else "none" for f in (clinics, availability)
+    ]
+    plans_key = caching.digest("plans", assemble_key, *digests, *chosen)
     plans = tasks.plans(
         inputs, forecasts, result, config, cache_key=plans_key, scenarios=chosen,
-        calibration=calibration, clinics=clinics,
+        calibration=calibration, clinics=clinics, availability=availability,
     )  # fmt: skip
 
     final, archive = layout.report_dir(as_of), layout.forecast_archive(as_of)

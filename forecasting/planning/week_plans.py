@@ -97,6 +97,7 @@ def plan_week(
     *,
     scenarios: Sequence[str] | None = None,
     clinics: pd.DataFrame | None = None,
+    availability: pd.DataFrame | None = None,
     calibration: Calibration | None = None,
     on_step: Callable[[str], None] | None = None,
 ) -> WeekPlans:
@@ -106,6 +107,8 @@ def plan_week(
         inputs, forecasts, result, config, calibration: the week's run and its base plan.
         scenarios: names from ``[scenarios]`` to run; None: all of them.
         clinics: the ``clinics`` export (clinic_id, region, ...), or None (no regions).
+        availability: the ``availability`` export (processed), or None: the shift plan keeps
+            each therapist within their available hours.
         on_step: called with each step's name when it is done (progress).
     """
     step = on_step or (lambda _: None)
@@ -125,7 +128,7 @@ def plan_week(
     )
     first_week = inputs.forecast_weeks(1)[0]
     shifts = plan_shifts(
-        clinic_weeks(inputs.roster, result.staffing, first_week.date()),
+        clinic_weeks(inputs.roster, result.staffing, first_week.date(), availability),
         config.shifts,
         seed=config.seed,
     )
