@@ -11,7 +11,7 @@ from forecasting import columns as C
 from forecasting.config import Config
 from forecasting.demand.calibration import Calibration
 from forecasting.models.runner import SeriesForecast
-from forecasting.planning.regions import regions_of, rollup_tables
+from forecasting.planning.regions import display_names, regions_of, rollup_tables
 from forecasting.planning.scenarios import ScenarioRun, run_scenario
 from forecasting.planning.shifts import ShiftPlan, clinic_weeks, plan_shifts
 from forecasting.series import SeriesKey
@@ -40,6 +40,7 @@ class WeekPlans:
     regions: dict[str, str | None] = field(default_factory=dict)
     region_forecast: pd.DataFrame = field(default_factory=pd.DataFrame)
     region_staffing: pd.DataFrame = field(default_factory=pd.DataFrame)
+    names: dict[str, str] = field(default_factory=dict)  # clinic -> display name (clinics export)
 
 
 def _staffing_totals(staffing: pd.DataFrame, fte_hours: float) -> pd.DataFrame:
@@ -151,4 +152,5 @@ def plan_week(
         regions=regions,
         region_forecast=region_forecast,
         region_staffing=region_staffing,
+        names=display_names(clinics),
     )
