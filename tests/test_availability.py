@@ -222,3 +222,28 @@ def test_clinic_weeks_take_the_weekday_hours_a_dated_row_replaces_and_a_day_off(
     # t2 has only dated rows: off on Tuesday (no times), Wednesday afternoon
     assert t2.hours == ((wednesday, 780, 1020),)
     assert t3.hours is None and t3.can_work(MONDAY, 0, 1440)
+
+
+def test_the_demo_availability_ingests_clean_and_keeps_part_timers_to_their_days(tmp_path):
+    from forecasting.demo.availability import availability_frame
+
+    roster = pd.DataFrame(
+        {"clinic_id": ["harbor", "harbor", "harbor"], "therapist_id": ["h1", "h2", "h3"],
+         "weekly_hours": [40, 16, 32]}
+    )  # fmt: skip
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    roster.to_csv(raw / "roster.csv", index=False)
+    availability_frame(roster).to_csv(raw / "availability.csv", index=False)
+    result = ingest(raw, IngestConfig(), TODAY)
+    assert sum(f.rows_quarantined for f in result.files) == 0
+    days = result.availability.groupby("therapist_id")["weekday"].apply(list).to_dict()
+    assert days == {"h2": ["tue", "thu"], "h3": ["mon", "tue", "wed", "thu"]}
+    staffing = pd.DataFrame(
+        {"clinic_id": ["harbor"], "week": [pd.Timestamp(MONDAY)], "therapist_hours_needed": [60.0]}
+    )
+    (week,) = clinic_weeks(result.roster, staffing, MONDAY, result.availability)
+    plan = plan_shifts([week], ShiftsConfig())
+    worked = plan.shifts.assign(day=pd.to_datetime(plan.shifts["date"]).dt.dayofweek)
+    assert set(worked.loc[worked["therapist_id"] == "h2", "day"]) <= {1, 3}
+    assert (worked.loc[worked["therapist_id"] == "h3", "end"] <= "18:00").all()

@@ -24,6 +24,7 @@ from forecasting.ingest.schema import weekdays
 
 __all__ = [
     "AVAILABILITY_COLUMNS",
+    "WEEKDAYS",
     "availability_schema",
     "days_of",
     "parse_time",
@@ -35,7 +36,7 @@ AVAILABILITY_COLUMNS = [C.CLINIC, C.THERAPIST, WEEKDAY, DATE, START, END]
 _RAW = [WEEKDAY, DATE, START, END]  # kept as read: an unknown therapist's quarantine row
 _DAYS, _DAY, _START, _END = "_days", "_date", "_start", "_end"
 _BAD_DAYS, _BAD_DATE, _OFF = "_bad_weekday", "_bad_date", "_off"
-_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DAY_MINUTES = 24 * 60
 _CLOCK = re.compile(r"^(\d{1,2})(?:[:.h](\d{2}))?(?::\d{2})?\s*([ap])?\.?m?\.?$")
 _PACKED = re.compile(r"^(\d{2})(\d{2})$")  # 0830
@@ -105,7 +106,7 @@ def days_of(df: pd.DataFrame) -> list[list[str]]:
 def _date_matches(df: pd.DataFrame) -> pd.Series:
     """False for a row whose weekday and date are both given and disagree."""
     same = [
-        pd.isna(d) or not ws or _WEEKDAYS[d.weekday()] in ws.split(";")
+        pd.isna(d) or not ws or WEEKDAYS[d.weekday()] in ws.split(";")
         for d, ws in zip(df[_DAY], df[_DAYS], strict=True)
     ]
     return pd.Series(same, index=df.index)

@@ -19,6 +19,7 @@ from forecasting.ingest.availability import (
     DATE,
     START,
     WEEKDAY,
+    WEEKDAYS,
     processed_rows,
 )
 from forecasting.ingest.files import LINE, REASON, FileResult
@@ -92,5 +93,8 @@ def availability_of(
     if not frames:
         return checked, pd.DataFrame(columns=AVAILABILITY_COLUMNS).astype({DATE: "datetime64[ns]"})
     out = pd.concat(frames, ignore_index=True).astype({DATE: "datetime64[ns]"})
-    out = out.sort_values([C.CLINIC, C.THERAPIST, DATE, WEEKDAY, START], kind="stable")
-    return checked, out.reset_index(drop=True)
+    order = out[WEEKDAY].map({d: i for i, d in enumerate(WEEKDAYS)})  # dated rows: NaN
+    out = out.assign(_order=order).sort_values(
+        [C.CLINIC, C.THERAPIST, DATE, "_order", START], kind="stable"
+    )
+    return checked, out.drop(columns="_order").reset_index(drop=True)
