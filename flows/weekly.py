@@ -55,7 +55,7 @@ from forecasting.ingest import discover, load_availability, load_clinics, skippe
 from forecasting.layout import DataLayout
 from forecasting.models import SeriesForecast, run_prior
 from forecasting.models.warm_start import load_warm_starts, save_warm_starts
-from forecasting.planning.scenarios import check_scenario, unknown_scenarios
+from forecasting.planning.week_plans import check_plans
 from forecasting.progress import begin
 from forecasting.report import load_archive
 from forecasting.series import SeriesKey
@@ -91,9 +91,8 @@ def weekly_tasks(
 
     inputs = tasks.load(layout, as_of)
     chosen = list(config.scenarios) if scenarios is None else list(scenarios)
-    unknown_scenarios(chosen, config)
-    for name in chosen:  # a scenario that cannot apply fails the run before any fit
-        check_scenario(name, config.scenarios[name], inputs, config)
+    clinics = load_clinics(layout.processed)  # the optional clinics export: regions, names
+    check_plans(inputs, config, chosen, clinics)  # a scenario that cannot apply: before any fit
     histories = inputs.histories()
     progress.info(
         "forecasting %d procedure series for %d clinics (%s, %d weeks, %d paths)",
@@ -160,7 +159,6 @@ def weekly_tasks(
         inputs, forecasts, config, cache_key=assemble_key, calibration=calibration
     )
 
-    clinics = load_clinics(layout.processed)  # the optional clinics export: regions
     availability = load_availability(layout.processed)  # optional: the shift plan's hours
     digests = [
         caching.frame_digest(f) if f is not None else "none" for f in (clinics, availability)

@@ -238,3 +238,28 @@ def test_a_scale_scenario_reuses_the_base_weeks_learning_and_gives_the_same_week
     pd.testing.assert_frame_equal(fast.staffing, slow.staffing)
     pd.testing.assert_frame_equal(fast.forecast, slow.forecast)
     assert fast.context is base.context
+
+
+def test_the_check_before_any_fit_knows_the_regions_of_the_clinics_export():
+    """A scenario scaled at a region applies when the clinics export names it (the weekly run
+    checked scenarios without the regions before, and refused every region-scoped one)."""
+    from forecasting.planning.week_plans import check_plans
+
+    coast = {"scale": [{"procedure": "bbl", "factor": 1.5, "from": 2, "at": "Coast"}]}
+    config = from_dict({"horizon_weeks": 4, "n_paths": 50, "scenarios": {"coast": coast}})
+    clinics = pd.DataFrame(
+        {C.CLINIC: ["bayview", "harbor"], "region": ["Coast", ""], "display_name": ["", ""]}
+    )
+    check_plans(_inputs(), config, ["coast"], clinics)
+    with pytest.raises(ConfigError, match="'Coast' is neither a clinic nor a region"):
+        check_plans(_inputs(), config, None, None)
+    with pytest.raises(ConfigError, match="Scenario 'nosuch' is not in the configuration"):
+        check_plans(_inputs(), config, ["nosuch"], clinics)
+    # and the scenario scales only the region's clinics
+    _, scaled, _ = apply_scenario(
+        config.scenarios["coast"], _inputs(), _forecasts(), config, {"bayview": "Coast"}
+    )
+    forecasts = _forecasts()
+    np.testing.assert_allclose(scaled["bayview", "bbl"].paths[:, 1:],
+                               1.5 * forecasts["bayview", "bbl"].paths[:, 1:])  # fmt: skip
+    np.testing.assert_array_equal(scaled["harbor", "bbl"].paths, forecasts["harbor", "bbl"].paths)

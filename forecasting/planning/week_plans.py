@@ -12,7 +12,12 @@ from forecasting.config import Config
 from forecasting.demand.calibration import Calibration
 from forecasting.models.runner import SeriesForecast
 from forecasting.planning.regions import display_names, regions_of, rollup_tables
-from forecasting.planning.scenarios import ScenarioRun, run_scenario
+from forecasting.planning.scenarios import (
+    ScenarioRun,
+    check_scenario,
+    run_scenario,
+    unknown_scenarios,
+)
 from forecasting.planning.shifts import ShiftPlan, clinic_weeks, plan_shifts
 from forecasting.series import SeriesKey
 from forecasting.staffing import HOURS_NEEDED, is_short
@@ -88,6 +93,22 @@ def compare(base: WeeklyResult, run: ScenarioRun, config: Config) -> pd.DataFram
     for col in ("weeks_short", "weeks_short_base"):
         out[col] = out[col].astype(int)
     return out[COMPARISON_COLUMNS]
+
+
+def check_plans(
+    inputs: WeeklyInputs,
+    config: Config,
+    scenarios: Sequence[str] | None = None,
+    clinics: pd.DataFrame | None = None,
+) -> None:
+    """Fail before any fit, in one sentence naming the key (ConfigError): a scenario that is not
+    configured, or a change that cannot apply to this run (its clinic, its region in the
+    ``clinics`` export, its procedure type, therapist or date)."""
+    names = list(config.scenarios) if scenarios is None else list(scenarios)
+    unknown_scenarios(names, config)
+    regions = regions_of(clinics, inputs.clinics)
+    for name in names:
+        check_scenario(name, config.scenarios[name], inputs, config, regions)
 
 
 def plan_week(
