@@ -82,6 +82,7 @@ def test_plans_what_if_shifts_and_their_sheets(run):
     assert "liposuction x1.50 at network from forecast week 2" in html
     assert "The network would need" in html
     shifts = pd.read_csv(out / "shifts.csv")
+    clinics = set(pd.read_csv(out / "staffing.csv")["clinic_id"])
     assert list(shifts.columns) == ["clinic_id", "therapist_id", "date", "start", "end", "skill"]
     assert set(shifts["date"]) <= {f"2025-06-0{d}" for d in range(2, 7)}  # Mon-Fri of W23
     for clinic in sorted(shifts["clinic_id"].unique()):
@@ -96,6 +97,10 @@ def test_plans_what_if_shifts_and_their_sheets(run):
     assert 'id="regions"' in html and (out / "regions").is_dir()
     regions = pd.read_csv(out / "regions.csv")
     assert "network" in set(regions["area"]) and len(set(regions["area"])) >= 2
+    listing = pd.read_parquet(run["root"] / "processed" / "clinics.parquet")
+    for clinic, name in zip(listing["clinic_id"], listing["display_name"], strict=True):
+        if clinic in clinics and name and name != clinic:  # its display name beside its id
+            assert f"{name} ({clinic})" in html
     for page in (out / "regions").iterdir():  # its clinics' summed paths: a fan, the hours
         text = page.read_text()
         assert "summed sample paths" in text and text.count("data:image/png;base64,") == 2
