@@ -73,8 +73,9 @@ def scenario_views(plans: WeekPlans | None, horizon_weeks: int) -> list[Scenario
             f"short: {network['weeks_short_base']} -> {network['weeks_short']}."
         )
         table = Table(
-            header=["Clinic", "Hours needed (base)", "Hours needed", "Change", "FTE needed",
-                    "Gap hours (base)", "Gap hours", "Weeks short (base)", "Weeks short"],
+            header=["Clinic", "Hours needed (base)", "Hours needed", "Change",
+                    "FTE needed (base)", "FTE needed", "Gap hours (base)", "Gap hours",
+                    "Weeks short (base)", "Weeks short"],
             rows=[
                 Row(
                     [
@@ -82,6 +83,7 @@ def scenario_views(plans: WeekPlans | None, horizon_weeks: int) -> list[Scenario
                         _h(r["hours_needed_base"]),
                         _h(r["hours_needed"]),
                         _signed(r["hours_change"]),
+                        f"{r['fte_needed_base']:.1f}",
                         f"{r['fte_needed']:.1f}",
                         _h(r["gap_hours_base"]),
                         _h(r["gap_hours"]),
