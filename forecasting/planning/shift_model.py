@@ -104,12 +104,16 @@ class ClinicPlan:
     scheduled_minutes: dict[str, int] = field(default_factory=dict)
 
 
-def open_days(monday: date, cfg: ShiftsConfig) -> list[tuple[str, date, int, int]]:
-    """(weekday, date, opens, closes) of each open day of the week starting ``monday``."""
+def open_days(
+    monday: date, cfg: ShiftsConfig, clinic: str | None = None
+) -> list[tuple[str, date, int, int]]:
+    """(weekday, date, opens, closes) of each open day of ``clinic`` (its own opening hours,
+    else ``[shifts] opening``) in the week starting ``monday``."""
+    opening = cfg.opening_of(clinic)
     out = []
     for k, name in enumerate(WEEKDAYS):
-        if name in cfg.opening:
-            start, end = span_minutes(cfg.opening[name])
+        if name in opening:
+            start, end = span_minutes(opening[name])
             out.append((name, monday + timedelta(days=k), start, end))
     return out
 
@@ -132,7 +136,7 @@ def part_targets(week: ClinicWeek, cfg: ShiftsConfig) -> dict[tuple[int, str, st
     Each skill's week is shared over open days by ``day_weights`` (default: hours open), then
     over the day's parts by open minutes; rounding keeps the total (largest remainder).
     """
-    days = open_days(week.monday, cfg)
+    days = open_days(week.monday, cfg, week.clinic_id)
     weights = [cfg.day_weights.get(name, float(end - start)) for name, _, start, end in days]
     total_weight = sum(weights)
     out: dict[tuple[int, str, str], int] = {}
@@ -154,7 +158,7 @@ def part_targets(week: ClinicWeek, cfg: ShiftsConfig) -> dict[tuple[int, str, st
 
 def solve_clinic(week: ClinicWeek, cfg: ShiftsConfig, seed: int = 0) -> ClinicPlan:
     """The lexicographically best shift plan of one clinic-week (see the module docstring)."""
-    days = open_days(week.monday, cfg)
+    days = open_days(week.monday, cfg, week.clinic_id)
     blocks = [span_minutes(b) for b in cfg.blocks]
     targets = part_targets(week, cfg)
     skills = sorted({k[2] for k in targets})

@@ -10,6 +10,7 @@ import pandas as pd
 from forecasting import columns as C
 from forecasting.config import Config
 from forecasting.demand.calibration import Calibration
+from forecasting.errors import ConfigError
 from forecasting.models.runner import SeriesForecast
 from forecasting.planning.regions import display_names, regions_of, rollup_tables
 from forecasting.planning.scenarios import (
@@ -102,13 +103,20 @@ def check_plans(
     clinics: pd.DataFrame | None = None,
 ) -> None:
     """Fail before any fit, in one sentence naming the key (ConfigError): a scenario that is not
-    configured, or a change that cannot apply to this run (its clinic, its region in the
-    ``clinics`` export, its procedure type, therapist or date)."""
+    configured, a change that cannot apply to this run (its clinic, its region in the
+    ``clinics`` export, its procedure type, therapist or date), or opening hours
+    (``[shifts] clinic_opening``) of a clinic the run does not have."""
     names = list(config.scenarios) if scenarios is None else list(scenarios)
     unknown_scenarios(names, config)
     regions = regions_of(clinics, inputs.clinics)
     for name in names:
         check_scenario(name, config.scenarios[name], inputs, config, regions)
+    for clinic in config.shifts.clinic_opening:
+        if clinic not in inputs.clinics:
+            raise ConfigError(
+                f"[shifts] clinic_opening names '{clinic}', which is not a clinic of this run; "
+                "correct the id or remove its line."
+            )
 
 
 def plan_week(
