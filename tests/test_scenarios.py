@@ -277,3 +277,34 @@ def test_opening_hours_of_a_clinic_the_run_does_not_have_fail_before_any_fit():
         [],
         None,
     )
+
+
+def test_the_shift_plan_takes_each_skills_hours_from_the_weeks_skill_cover():
+    """MLD only: the cover's hours are staffing's. With a second skill in the cover (services
+    with their own demand), next week's targets hold both skills."""
+    from dataclasses import replace
+
+    from forecasting.planning.week_plans import skill_needs
+    from forecasting.staffing.skills import SkillCover
+
+    inputs, forecasts = _inputs(), _forecasts()
+    base = assemble(inputs, forecasts, CONFIG)
+    needs = skill_needs(base)
+    assert set(needs["skill"]) == {"mld"}
+    pd.testing.assert_series_equal(
+        needs.set_index([C.CLINIC, C.WEEK])["therapist_hours_needed"].sort_index(),
+        base.staffing.set_index([C.CLINIC, C.WEEK])["therapist_hours_needed"].sort_index(),
+        check_dtype=False,
+    )
+    table = pd.concat([base.skills.table, needs.assign(skill="deep_tissue", hours_needed=6.0)
+                       .drop(columns="therapist_hours_needed")], ignore_index=True)  # fmt: skip
+    two = replace(base, skills=SkillCover(table, pd.DataFrame(), pd.DataFrame()))
+    plans = plan_week(inputs, forecasts, two, CONFIG)
+    first = base.staffing[base.staffing[C.WEEK] == CUTOFF].set_index(C.CLINIC)
+    targets = plans.shifts.summary.set_index(C.CLINIC)["target_hours"]
+    for clinic in ("bayview", "harbor"):  # MLD's hours (whole minutes) and 6 h of deep tissue
+        assert targets[clinic] == pytest.approx(first.loc[clinic, "therapist_hours_needed"] + 6,
+                                                abs=1 / 60)  # fmt: skip
+    # nobody on the roster has deep tissue: each clinic says so
+    assert all(any("deep tissue" in s and "nobody with deep tissue" in s for s in sentences)
+               for sentences in plans.shifts.sentences.values())  # fmt: skip

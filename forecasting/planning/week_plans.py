@@ -24,6 +24,8 @@ from forecasting.series import SeriesKey
 from forecasting.staffing import HOURS_NEEDED, is_short
 from forecasting.staffing.hours import rostered_hours_by_clinic
 from forecasting.staffing.skill_staffing import default_roster, default_staffing
+from forecasting.staffing.skills import HOURS_NEEDED as SKILL_HOURS
+from forecasting.staffing.skills import SKILL
 from forecasting.week import WeeklyInputs, WeeklyResult
 
 NETWORK_ROW = "(network)"
@@ -96,6 +98,17 @@ def compare(base: WeeklyResult, run: ScenarioRun, config: Config) -> pd.DataFram
     return out[COMPARISON_COLUMNS]
 
 
+def skill_needs(result: WeeklyResult) -> pd.DataFrame:
+    """The hours needed per clinic, week and skill (``skill``, ``therapist_hours_needed``) from
+    the week's skill cover (every service's hours by the skill it needs); without one, the
+    staffing rows (the default service's hours, MLD)."""
+    cover = result.skills.table if result.skills is not None else pd.DataFrame()
+    if not len(cover):
+        return result.staffing
+    needs = cover[[C.CLINIC, C.WEEK, SKILL, SKILL_HOURS]]
+    return needs.rename(columns={SKILL_HOURS: HOURS_NEEDED})
+
+
 def check_plans(
     inputs: WeeklyInputs,
     config: Config,
@@ -158,7 +171,7 @@ def plan_week(
     )
     first_week = inputs.forecast_weeks(1)[0]
     shifts = plan_shifts(
-        clinic_weeks(inputs.roster, result.staffing, first_week.date(), availability),
+        clinic_weeks(inputs.roster, skill_needs(result), first_week.date(), availability),
         config.shifts,
         seed=config.seed,
     )
