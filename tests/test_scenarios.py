@@ -308,3 +308,17 @@ def test_the_shift_plan_takes_each_skills_hours_from_the_weeks_skill_cover():
     # nobody on the roster has deep tissue: each clinic says so
     assert all(any("deep tissue" in s and "nobody with deep tissue" in s for s in sentences)
                for sentences in plans.shifts.sentences.values())  # fmt: skip
+
+
+def test_a_higher_service_level_raises_the_sessions_target_on_the_same_paths():
+    inputs, forecasts = _inputs(), _forecasts()
+    base = assemble(inputs, forecasts, CONFIG)
+    run = run_scenario("sl", _scenario(service_level=0.95), inputs, forecasts, CONFIG, base=base)
+    s, b = run.result.staffing, base.staffing
+    pd.testing.assert_series_equal(s["sessions_p50"], b["sessions_p50"])  # the same demand
+    assert (s["sessions_target"] >= b["sessions_target"]).all()
+    assert (s["sessions_target"] > b["sessions_target"]).any()
+    # the target is the paths' 95th percentile where it was their 80th (CONFIG's level)
+    paths = base.session_paths["bayview"]
+    mine = s[s[C.CLINIC] == "bayview"]["sessions_target"].to_numpy()
+    assert np.all(np.abs(mine - np.quantile(paths, 0.95, axis=0)) <= 1)

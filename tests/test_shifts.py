@@ -200,3 +200,15 @@ def test_clinic_opening_hours_are_checked_like_the_networks():
         ShiftsConfig(clinic_opening={"harbor": {"saturday": "09:00-13:00"}})
     with pytest.raises(ValidationError, match="does not fall on the 30-minute grid"):
         ShiftsConfig(clinic_opening={"harbor": {"sat": "09:15-13:00"}})
+
+
+def test_a_clinic_the_solver_found_no_plan_for_says_so_and_the_fix():
+    from forecasting.planning.shift_model import ClinicPlan
+    from forecasting.planning.shifts import gap_sentences
+
+    week = ClinicWeek("harbor", MONDAY, (Therapist("a", 8),), {"mld": 8.0})
+    plan = ClinicPlan("harbor", "no solution")
+    assert gap_sentences(week, plan, _cfg(time_limit_seconds=2)) == [
+        "No shift plan for harbor: the solver found none within 2 s; raise [shifts] "
+        "time_limit_seconds."
+    ]
