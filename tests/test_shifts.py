@@ -212,3 +212,9 @@ def test_a_clinic_the_solver_found_no_plan_for_says_so_and_the_fix():
         "No shift plan for harbor: the solver found none within 2 s; raise [shifts] "
         "time_limit_seconds."
     ]
+
+
+def test_an_open_day_that_holds_no_block_is_refused():
+    with pytest.raises(ValidationError, match=r"clinic_opening.harbor.sat \(09:00-13:00\) holds "
+                       "none of the blocks"):  # fmt: skip
+        ShiftsConfig(clinic_opening={"harbor": {"sat": "09:00-13:00"}})

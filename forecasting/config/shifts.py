@@ -120,4 +120,16 @@ class ShiftsConfig(Strict):
                 raise ValueError(
                     f"'{span}' does not fall on the {self.slot_minutes}-minute grid (slot_minutes)"
                 )
+        blocks = [span_minutes(b) for b in self.blocks]
+        named = [("opening", self.opening)] + [
+            (f"clinic_opening.{c}", hours) for c, hours in self.clinic_opening.items()
+        ]
+        for key, hours in named:
+            for day, span in hours.items():
+                start, end = span_minutes(span)
+                if not any(start <= s and e <= end for s, e in blocks):
+                    raise ValueError(
+                        f"{key}.{day} ({span}) holds none of the blocks, so nobody could work "
+                        "that day; add a block inside it to blocks"
+                    )
         return self
