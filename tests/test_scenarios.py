@@ -268,12 +268,12 @@ def test_the_check_before_any_fit_knows_the_regions_of_the_clinics_export():
 def test_opening_hours_of_a_clinic_the_run_does_not_have_fail_before_any_fit():
     from forecasting.planning.week_plans import check_plans
 
-    config = from_dict({"shifts": {"clinic_opening": {"mars": {"sat": "09:00-13:00"}}}})
+    config = from_dict({"shifts": {"clinic_opening": {"mars": {"sat": "08:00-12:00"}}}})
     with pytest.raises(ConfigError, match=r"\[shifts\] clinic_opening names 'mars'"):
         check_plans(_inputs(), config, [], None)
     check_plans(
         _inputs(),
-        from_dict({"shifts": {"clinic_opening": {"harbor": {"sat": "09:00-13:00"}}}}),
+        from_dict({"shifts": {"clinic_opening": {"harbor": {"sat": "08:00-12:00"}}}}),
         [],
         None,
     )
