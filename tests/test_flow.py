@@ -149,3 +149,28 @@ def test_same_seed_same_outputs(run, prefect_harness, tmp_path):
     for name in ("forecast.csv", "staffing.csv"):
         first = (run["root"] / "reports" / "2025-W23" / name).read_bytes()
         assert (tmp_path / "reports" / "2025-W23" / name).read_bytes() == first
+
+
+def test_a_scenario_that_cannot_apply_stops_the_run_before_any_fit(run):
+    """One sentence naming the key (the CLI exits 2 on it); the last good report stays."""
+    from flows.weekly import weekly_staffing
+    from forecasting.errors import ConfigError
+
+    root = run["root"]
+    config = root / "mars.toml"
+    config.write_text(
+        '[scenarios.mars]\nscale = [{ procedure = "bbl", factor = 1.5, from = 2, at = "mars" }]\n'
+    )
+    with pytest.raises(ConfigError) as err:
+        weekly_staffing(
+            as_of=AS_OF,
+            config_path=str(config),
+            raw=str(run["raw"]),
+            processed=str(root / "processed"),
+            reports=str(root / "reports"),
+        )
+    assert str(err.value) == (
+        "[scenarios.mars] scale[0].at 'mars' is neither a clinic nor a region of this run; "
+        'name one, or "network".'
+    )
+    assert (root / "reports" / "2025-W23" / "index.html").is_file()
