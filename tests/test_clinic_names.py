@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import replace
 
 import pandas as pd
@@ -37,6 +38,10 @@ def test_a_label_is_the_name_and_the_id_as_neutral_text():
     assert clinic_label("north", NAMES["north"]) == "North <b>Lymph</b> <U+202E>Clinic (north)"
     assert clinic_label("north", "") == "north" and clinic_label("north", "north") == "north"
     assert clinic_label("a\u202eb", "N\x07") == "N (a<U+202E>b)"  # control characters dropped
+    label = clinic_label("x" * 50, "Long " * 20)
+    assert len(label.short) < len(label) and label.short.endswith("\u2026)")  # type: ignore[attr-defined]
+    again = pickle.loads(pickle.dumps(label))
+    assert (again, again.short) == (label, label.short)
 
 
 def _view():

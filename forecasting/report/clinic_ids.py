@@ -92,6 +92,9 @@ class ClinicLabel(str):
         label.short = short
         return label
 
+    def __getnewargs__(self) -> tuple[str, str]:  # pickle and copy keep ``short``
+        return str(self), self.short
+
 
 def clinic_label(clinic_id: str, display_name: str = "") -> str:
     """'Bayview Lymphoedema Clinic (bayview)' (a :class:`ClinicLabel`): the clinics export's
