@@ -92,8 +92,8 @@ class ClinicLabel(str):
         label.short = short
         return label
 
-    def __getnewargs__(self) -> tuple[str, str]:  # pickle and copy keep ``short``
-        return str(self), self.short
+    def __reduce__(self) -> tuple[type[ClinicLabel], tuple[str, str]]:  # pickle, copy: keep short
+        return ClinicLabel, (str(self), self.short)
 
 
 def clinic_label(clinic_id: str, display_name: str = "") -> str:
