@@ -223,8 +223,8 @@ def ingest(raw: RawOpt = Path("data/raw"), processed: ProcessedOpt = Path("data/
     Exit status 0 when at least one export was usable, 1 when none was, 2 for bad arguments.
     """
     from forecasting.config import load_config
+    from forecasting.ingest import configured_services, write_processed
     from forecasting.ingest import ingest as run_ingest
-    from forecasting.ingest import write_processed
     from forecasting.layout import DataLayout
     from lymphcast.checks import check_run_paths
     from lymphcast.progress import console_progress
@@ -234,7 +234,8 @@ def ingest(raw: RawOpt = Path("data/raw"), processed: ProcessedOpt = Path("data/
         check_run_paths(config, raw, processed)  # before any reading
         cfg = load_config(config)
         with console_progress():
-            result = run_ingest(raw, cfg.ingest, date.today())
+            services = configured_services(cfg)
+            result = run_ingest(raw, cfg.ingest, date.today(), services=services)
         _print_ingest_table(result.files, result.skipped)
         if not result.usable:
             raise LymphcastError(f"No export in {raw} could be used; see the reasons above.")
