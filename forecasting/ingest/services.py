@@ -55,7 +55,8 @@ class ServiceNames:
         # match_names takes a dict, so each entry gets a key of its own, mapped back after
         keyed = {f"{i}:{service}": needles for i, (service, needles) in enumerate(self.needles)}
         matched = match_names(values, keyed)
-        return matched.map(lambda k: None if k is None or k != k else k.split(":", 1)[1])
+        services = [k.split(":", 1)[1] if isinstance(k, str) else None for k in matched]
+        return pd.Series(services, index=values.index, dtype=object)
 
 
 def service_names(
