@@ -169,15 +169,27 @@ def demo(
     years: Annotated[int, typer.Option(help="Years of weekly history.")] = 4,
     seed: Annotated[int, typer.Option(help="Random seed: same seed, same files.")] = 0,
     end: AsOf = None,
+    services: Annotated[
+        str,
+        typer.Option(
+            help="Services to write, comma-separated: mld and any of deep_tissue, post_injury "
+            "(`--services mld`: the MLD-only demo, exactly as before services existed)."
+        ),
+    ] = "mld,deep_tissue,post_injury",
 ) -> None:
-    """Write realistic synthetic clinic exports (procedures, MLD sessions, roster)."""
+    """Write realistic synthetic clinic exports (procedures, referrals, sessions, roster)."""
     from forecasting.demo import generate_demo
     from lymphcast.checks import check_output_dir
 
     try:
         check_output_dir(out)
         result = generate_demo(
-            out, clinics=clinics, years=years, seed=seed, end=end.date() if end else None
+            out,
+            clinics=clinics,
+            years=years,
+            seed=seed,
+            end=end.date() if end else None,
+            services=services.split(","),
         )
     except LymphcastError as err:
         raise _fail(err) from None

@@ -13,7 +13,7 @@ lymphedema base. The noise-free expectation is returned as ``DemoResult.truth`` 
 so a benchmark can score forecasts against what the generator really meant.
 """
 
-from forecasting.demo.generate import DemoResult, generate_demo
+from forecasting.demo.generate import DEMO_SERVICES, DemoResult, generate_demo
 from forecasting.demo.world import MAX_CLINICS, MAX_YEARS
 
-__all__ = ["MAX_CLINICS", "MAX_YEARS", "DemoResult", "generate_demo"]
+__all__ = ["DEMO_SERVICES", "MAX_CLINICS", "MAX_YEARS", "DemoResult", "generate_demo"]
