@@ -79,7 +79,8 @@ def compare(old: Path, new: Path) -> int:
     differ = sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
     for key in differ:
         print(f"differs: {key} ({a.get(key, 'missing')[:12]} vs {b.get(key, 'missing')[:12]})")
-    print(f"{len(a.keys() & b.keys()) - len(differ)} of {len(a.keys() | b.keys())} identical")
+    same = sum(1 for k in a.keys() & b.keys() if a[k] == b[k])
+    print(f"{same} of {len(a.keys() | b.keys())} identical")
     return 1 if differ else 0
 
 
