@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from forecasting.config import DEFAULT_SERVICE, Config, IngestConfig
@@ -54,9 +55,13 @@ class ServiceNames:
         # several entries may name one service (configured names, then the built-in ones):
         # match_names takes a dict, so each entry gets a key of its own, mapped back after
         keyed = {f"{i}:{service}": needles for i, (service, needles) in enumerate(self.needles)}
-        matched = match_names(values, keyed)
-        services = [k.split(":", 1)[1] if isinstance(k, str) else None for k in matched]
-        return pd.Series(services, index=values.index, dtype=object)
+        codes, uniques = pd.factorize(values.astype(str), use_na_sentinel=False)
+        matched = match_names(pd.Series(uniques, dtype=object), keyed)
+        services = np.array(
+            [None, *(k.split(":", 1)[1] if isinstance(k, str) else None for k in matched)],
+            dtype=object,
+        )
+        return pd.Series(services[codes + 1], index=values.index, dtype=object)
 
 
 def service_names(
