@@ -39,7 +39,8 @@ class FileEntry(BaseModel):
         procedures_counted_as_other: Procedure names not in the vocabulary seen in at least
             ``ingest.other_name_min_rows`` rows (procedures); rarer names are never written.
         other_names_withheld: How many rarer such names were counted but not named.
-        rows_not_counted: Session rows that hold no therapist hour (sessions).
+        rows_not_counted: Session rows that hold no therapist hour of a configured service
+            (cancelled or scheduled, or of a service the configuration does not have).
         booked_on_ignored: Unreadable or after-surgery booking dates left out (procedures).
         rows_superseded: Accepted rows a later re-export replaced (files that were used).
         skills_unknown: Roster skill names that are no known skill (``ingest.skill_synonyms``
