@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from forecasting.columns import PROCEDURE_TYPES, REFERRAL_TYPES
 from forecasting.config.base import Strict
@@ -84,18 +84,15 @@ class IngestConfig(Strict):
             raise ValueError(f"skill name(s) {bad}: use lower case, digits and underscores")
         return v
 
-    @field_validator("referral_synonyms")
+    @field_validator("procedure_synonyms", "referral_synonyms")
     @classmethod
-    def _known_referral_types(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
-        unknown = sorted(set(v) - set(REFERRAL_TYPES))
+    def _known_types(cls, v: dict[str, list[str]], info: ValidationInfo) -> dict[str, list[str]]:
+        what, known = (
+            ("procedure", PROCEDURE_TYPES)
+            if info.field_name == "procedure_synonyms"
+            else ("referral", REFERRAL_TYPES)
+        )
+        unknown = sorted(set(v) - set(known))
         if unknown:
-            raise ValueError(f"unknown referral type(s) {unknown}; use {list(REFERRAL_TYPES)}")
-        return v
-
-    @field_validator("procedure_synonyms")
-    @classmethod
-    def _known_procedures(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
-        unknown = sorted(set(v) - set(PROCEDURE_TYPES))
-        if unknown:
-            raise ValueError(f"unknown procedure type(s) {unknown}; use {list(PROCEDURE_TYPES)}")
+            raise ValueError(f"unknown {what} type(s) {unknown}; use {list(known)}")
         return v

@@ -126,15 +126,7 @@ def session_rows(
     day = np.concatenate([m_day, o_day])
     service = np.concatenate([m_service, o_service]).astype(object)
     patient = np.concatenate([m_pid, np.array(o_pid, dtype=object)])
-    status = rng.choice(
-        np.array(["attended", "no_show", "cancelled"], dtype=object),
-        size=len(day),
-        p=[
-            1 - SESSION_NO_SHOW_SHARE - SESSION_CANCEL_SHARE,
-            SESSION_NO_SHOW_SHARE,
-            SESSION_CANCEL_SHARE,
-        ],
-    )
+    status = session_statuses(rng, len(day))
     keep = np.flatnonzero((day >= first) & (day < end_idx))
     keep = keep[np.lexsort((patient[keep].astype(str), day[keep]))]
     dates = date_table(np.datetime64(origin), end_idx, "iso")
@@ -146,6 +138,19 @@ def session_rows(
             "status": status[keep],
             "patient_id": patient[keep],
         }
+    )
+
+
+def session_statuses(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Attended, no-show or cancelled, at the demo's shares, for ``n`` appointments."""
+    return rng.choice(
+        np.array(["attended", "no_show", "cancelled"], dtype=object),
+        size=n,
+        p=[
+            1 - SESSION_NO_SHOW_SHARE - SESSION_CANCEL_SHARE,
+            SESSION_NO_SHOW_SHARE,
+            SESSION_CANCEL_SHARE,
+        ],
     )
 
 

@@ -26,8 +26,8 @@ import pandas as pd
 
 from forecasting.columns import CLINIC
 from forecasting.demo.exports import FIRST_NAMES, LAST_NAMES, date_table
-from forecasting.demo.rows import pick_days
-from forecasting.demo.world import SESSION_CANCEL_SHARE, SESSION_NO_SHOW_SHARE, Clinic
+from forecasting.demo.rows import pick_days, session_statuses
+from forecasting.demo.world import SESSION_CANCEL_SHARE, Clinic
 
 __all__ = ["ReferralService", "REFERRAL_SERVICES", "ServiceDraw", "draw_service"]
 
@@ -187,15 +187,7 @@ def draw_service(
 def _session_frame(s, c, day, patient, first, end_idx, origin, rng) -> pd.DataFrame:
     """Session rows of the written history: the service's names, statuses as MLD's."""
     keep = np.flatnonzero((day >= first) & (day < end_idx))
-    status = rng.choice(
-        np.array(["attended", "no_show", "cancelled"], dtype=object),
-        size=len(keep),
-        p=[
-            1 - SESSION_NO_SHOW_SHARE - SESSION_CANCEL_SHARE,
-            SESSION_NO_SHOW_SHARE,
-            SESSION_CANCEL_SHARE,
-        ],
-    )
+    status = session_statuses(rng, len(keep))
     names = np.array(s.session_names, dtype=object)
     service = names[rng.choice(len(names), size=len(keep), p=_name_shares(len(names)))]
     dates = date_table(np.datetime64(origin), end_idx, "iso")

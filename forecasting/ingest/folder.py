@@ -129,34 +129,37 @@ def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
+def _aggregated(
+    files: list[FileResult], kind: str, build: Callable[[pd.DataFrame], pd.DataFrame]
+) -> pd.DataFrame:
+    """``build`` of the accepted rows of one kind, re-exports resolved (never double counted)."""
+    _, done = _surviving(files, kind)
+    return build(_concat([rows for _, rows in done]))
+
+
 def aggregate_procedures(files: list[FileResult]) -> pd.DataFrame:
     """procedures_weekly from the accepted rows, re-exports resolved (never double counted)."""
-    _, done = _surviving(files, "procedures")
-    return agg.weekly_procedures(_concat([rows for _, rows in done]))
+    return _aggregated(files, "procedures", agg.weekly_procedures)
 
 
 def aggregate_bookings(files: list[FileResult]) -> pd.DataFrame:
     """bookings: procedures by surgery week and booking week (rows that carry booked_on)."""
-    _, done = _surviving(files, "procedures")
-    return agg.bookings(_concat([rows for _, rows in done]))
+    return _aggregated(files, "procedures", agg.bookings)
 
 
 def aggregate_sessions(files: list[FileResult]) -> pd.DataFrame:
     """sessions_weekly: MLD appointments attended or missed (both hold a therapist hour)."""
-    _, done = _surviving(files, "sessions")
-    return agg.weekly_sessions(_concat([rows for _, rows in done]))
+    return _aggregated(files, "sessions", agg.weekly_sessions)
 
 
 def aggregate_service_sessions(files: list[FileResult]) -> pd.DataFrame:
     """service_sessions_weekly: every configured service's appointments attended or missed."""
-    _, done = _surviving(files, "sessions")
-    return agg.weekly_service_sessions(_concat([rows for _, rows in done]))
+    return _aggregated(files, "sessions", agg.weekly_service_sessions)
 
 
 def aggregate_referrals(files: list[FileResult]) -> pd.DataFrame:
     """referrals_weekly: referrals by driver week, re-exports resolved on the referral date."""
-    _, done = _surviving(files, "referrals")
-    return agg.weekly_referrals(_concat([rows for _, rows in done]))
+    return _aggregated(files, "referrals", agg.weekly_referrals)
 
 
 def combine_roster(files: list[FileResult]) -> pd.DataFrame:
