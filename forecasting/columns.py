@@ -38,11 +38,18 @@ QUANTILES = {P10: 0.1, P50: 0.5, P90: 0.9}
 SPREAD_FACTOR = "spread_factor"
 
 PROCEDURE_TYPES = ("liposuction", "abdominoplasty", "bbl", "breast_reduction", "other")
-# Drivers of services that procedures do not explain (referrals exports, not read yet)
+# Drivers of services that procedures do not explain (``referrals_*`` exports)
 REFERRAL_TYPES = ("fracture_immobilisation", "injury", "post_surgical_scar")
+
+# Services and referrals (processed/service_sessions_weekly, processed/referrals_weekly)
+SERVICE = "service"  # a configured service's name: mld, deep_tissue, ...
+REFERRAL_TYPE = "referral_type"
+REFERRALS = "referrals"  # referrals whose driver date had passed when the export was made
 
 PROCEDURES_WEEKLY_COLUMNS = [CLINIC, PROCEDURE, WEEK, COMPLETED, SCHEDULED]
 SESSIONS_WEEKLY_COLUMNS = [CLINIC, WEEK, SESSIONS]
+SERVICE_SESSIONS_WEEKLY_COLUMNS = [CLINIC, SERVICE, WEEK, SESSIONS]
+REFERRALS_WEEKLY_COLUMNS = [CLINIC, REFERRAL_TYPE, WEEK, REFERRALS, SCHEDULED]
 ROSTER_COLUMNS = [CLINIC, THERAPIST, WEEKLY_HOURS, START_DATE, END_DATE]
 FORECAST_COLUMNS = [CLINIC, WEEK, SERIES, MEAN, P10, P50, P90]
 STAFFING_COLUMNS = [

@@ -31,12 +31,17 @@ class Service(Strict):
             procedure type for ``mld``, none for another service.
         session_minutes, turnover_minutes: None: ``[staffing]``'s.
         skill: the roster skill a therapist needs to give it. None: the service's name.
+        names: more names of it in session exports (the ``service`` column), checked before
+            the built-in ones (forecasting/ingest/services.py; ``mld`` also has
+            ``ingest.mld_services``): a name longer than 4 characters is a substring of the
+            export's, a shorter one or a code a whole word.
     """
 
     drivers: list[str] | None = None
     session_minutes: float | None = Field(default=None, gt=0, le=240)
     turnover_minutes: float | None = Field(default=None, ge=0, le=120)
     skill: str | None = Field(default=None, pattern=NAME_PATTERN)
+    names: list[str] = Field(default_factory=list)
 
     @field_validator("drivers")
     @classmethod
@@ -77,5 +82,6 @@ def resolve_services(services: dict[str, Service], staffing: StaffingConfig) -> 
             if given.turnover_minutes is not None
             else staffing.turnover_minutes,
             skill=given.skill or name,
+            names=list(given.names),
         )
     return out

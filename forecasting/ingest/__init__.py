@@ -7,6 +7,8 @@ from forecasting.ingest.folder import (
     IngestResult,
     aggregate_bookings,
     aggregate_procedures,
+    aggregate_referrals,
+    aggregate_service_sessions,
     aggregate_sessions,
     combine_roster,
     discover,
@@ -21,11 +23,14 @@ from forecasting.ingest.manifest import (
     OtherName,
     SkippedPath,
 )
+from forecasting.ingest.services import configured_services
 from forecasting.ingest.store import (
     load_availability,
     load_bookings,
     load_clinics,
     load_processed,
+    load_referrals,
+    load_service_sessions,
     write_processed,
 )
 
@@ -42,8 +47,11 @@ __all__ = [
     "SkippedPath",
     "aggregate_bookings",
     "aggregate_procedures",
+    "aggregate_referrals",
+    "aggregate_service_sessions",
     "aggregate_sessions",
     "combine_roster",
+    "configured_services",
     "discover",
     "ingest",
     "ingest_exports",
@@ -51,6 +59,8 @@ __all__ = [
     "load_bookings",
     "load_clinics",
     "load_processed",
+    "load_referrals",
+    "load_service_sessions",
     "read_file",
     "skipped_paths",
     "write_processed",
