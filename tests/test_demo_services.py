@@ -195,3 +195,17 @@ def test_mld_only_weekly_outputs_are_mains(tmp_path: Path) -> None:
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
     got = json.loads(done.stdout)
     assert {k: got.get(k) for k in want} == want
+
+
+def test_the_demo_availability_keeps_to_the_roster(three: DemoResult, ingested) -> None:
+    """Part-timers get an availability row on their roster days; every row is accepted."""
+    file = next(f for f in ingested.files if f.name == "availability.csv")
+    assert file.kind == "availability" and file.rows_quarantined == 0 and file.rows_accepted > 0
+    raw = three.files[0].parent
+    roster = pd.read_csv(raw / "roster.csv", keep_default_na=False)
+    availability = pd.read_csv(raw / "availability.csv", keep_default_na=False)
+    days = roster.set_index("therapist_id")["days"]
+    for row in availability.itertuples():
+        if days[row.therapist_id]:
+            assert row.weekday == days[row.therapist_id]
+    assert set(availability["therapist_id"]) <= set(roster["therapist_id"])

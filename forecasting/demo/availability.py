@@ -18,10 +18,21 @@ AVAILABILITY_COLUMNS = [CLINIC, THERAPIST, "weekday", "start", "end"]
 def availability_frame(roster: pd.DataFrame) -> pd.DataFrame:
     """One row per part-time therapist of ``roster`` (clinic_id, therapist_id, weekly_hours):
     the weekdays and hours of their pattern (``PATTERNS``); full-timers get no row, so they
-    can work any open hour. The same roster gives the same rows."""
-    rows = [
-        (r[CLINIC], r[THERAPIST], *PATTERNS[int(r[WEEKLY_HOURS])])
-        for r in roster.to_dict("records")
-        if int(r[WEEKLY_HOURS]) in PATTERNS
-    ]
+    can work any open hour. A therapist whose roster row names working ``days`` keeps those
+    days (the pattern gives the hours). The same roster gives the same rows."""
+    rows = []
+    for r in roster.to_dict("records"):
+        if int(r[WEEKLY_HOURS]) not in PATTERNS:
+            continue
+        weekdays, start, end = PATTERNS[int(r[WEEKLY_HOURS])]
+        days = r.get("days")
+        rows.append(
+            (
+                r[CLINIC],
+                r[THERAPIST],
+                days if isinstance(days, str) and days else weekdays,
+                start,
+                end,
+            )
+        )
     return pd.DataFrame(rows, columns=AVAILABILITY_COLUMNS)

@@ -13,6 +13,7 @@ import pandas as pd
 from forecasting.columns import CLINIC, PROCEDURE_TYPES, WEEK
 from forecasting.config import Pathway
 from forecasting.demo.exports import write_procedures
+from forecasting.demo.availability import availability_frame
 from forecasting.demo.rows import procedure_rows, roster_frame, session_rows
 from forecasting.demo.services import REFERRAL_SERVICES, draw_service
 from forecasting.demo.staff import skills_roster_frame
@@ -214,7 +215,9 @@ def generate_demo(
     if extra:
         by_service = {"mld": demand("expected_sessions")}
         by_service |= {s.name: demand(f"expected_sessions_{s.name}") for s in extra}
-        emit("roster.csv", skills_roster_frame(table, by_service, extra, origin, end, rng))
+        roster = skills_roster_frame(table, by_service, extra, origin, end, rng)
+        emit("roster.csv", roster)
+        emit("availability.csv", availability_frame(roster))  # part-timers' days and hours
     else:
         emit("roster.csv", roster_frame(table, demand("expected_sessions"), origin, end, rng))
     emit("clinics.csv", clinics_frame([c.id for c in table]))  # regions for the roll-ups
