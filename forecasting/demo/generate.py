@@ -12,8 +12,8 @@ import pandas as pd
 
 from forecasting.columns import CLINIC, PROCEDURE_TYPES, WEEK
 from forecasting.config import Pathway
-from forecasting.demo.exports import write_procedures
 from forecasting.demo.availability import availability_frame
+from forecasting.demo.exports import write_procedures
 from forecasting.demo.rows import procedure_rows, roster_frame, session_rows
 from forecasting.demo.services import REFERRAL_SERVICES, draw_service
 from forecasting.demo.staff import skills_roster_frame
