@@ -53,7 +53,7 @@ from forecasting.config import Config, OrchestrationConfig, load_config
 from forecasting.errors import LymphcastError
 from forecasting.ingest import discover, load_clinics, skipped_paths
 from forecasting.layout import DataLayout
-from forecasting.models import SeriesForecast, run_prior
+from forecasting.models import SeriesForecast
 from forecasting.models.warm_start import load_warm_starts, save_warm_starts
 from forecasting.planning.scenarios import check_scenario, unknown_scenarios
 from forecasting.progress import begin
@@ -94,7 +94,7 @@ def weekly_tasks(
     unknown_scenarios(chosen, config)
     for name in chosen:  # a scenario that cannot apply fails the run before any fit
         check_scenario(name, config.scenarios[name], inputs, config)
-    histories = inputs.histories()
+    histories = inputs.histories(week.driver_types(config))  # procedures and referral types
     progress.info(
         "forecasting %d procedure series for %d clinics (%s, %d weeks, %d paths)",
         len(histories), len(inputs.clinics), config.model.name, config.horizon_weeks,
@@ -102,7 +102,7 @@ def weekly_tasks(
     )  # fmt: skip
     keys = sorted(histories)
     selection = caching.selection_digest(config)
-    prior = run_prior(config.model, histories)  # pooled: the network, once; else None
+    prior = week.network_priors(config, histories)  # pooled: the network, once; else None
     if prior is not None:  # a changed network refits every series
         selection = caching.digest(selection, repr(prior))
     series_keys = {

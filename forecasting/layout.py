@@ -21,6 +21,8 @@ SESSIONS = "sessions_weekly.parquet"
 ROSTER = "roster.parquet"
 CLINICS = "clinics.parquet"  # the optional clinics export: region and display name
 BOOKINGS = "bookings.parquet"
+SERVICE_SESSIONS = "service_sessions_weekly.parquet"  # sessions per configured service
+REFERRALS = "referrals_weekly.parquet"  # referrals per type and driver week
 INGEST_MANIFEST = "ingest_manifest.json"
 REPORT_FILES = (
     "index.html", "forecast.csv", "staffing.csv", "run_manifest.json", "timings.json",
@@ -56,6 +58,17 @@ class DataLayout:
     @property
     def bookings(self) -> Path:
         return self.processed / BOOKINGS
+
+    @property
+    def service_sessions_weekly(self) -> Path:
+        """Weekly sessions per service (clinic_id, service, week, sessions); optional."""
+        return self.processed / SERVICE_SESSIONS
+
+    @property
+    def referrals_weekly(self) -> Path:
+        """Weekly referrals per type (clinic_id, referral_type, week, referrals[, scheduled]);
+        optional."""
+        return self.processed / REFERRALS
 
     @property
     def frames(self) -> tuple[Path, ...]:

@@ -248,7 +248,7 @@ def run_scenario(
 def restaff(base: WeeklyResult, inputs: WeeklyInputs, config: Config) -> WeeklyResult:
     """The base week's session paths staffed again with ``inputs``' roster and ``config``."""
     weeks = inputs.forecast_weeks(config.horizon_weeks)
-    by_skill = staff(inputs, config, weeks, base.session_paths)
+    by_skill = staff(inputs, config, weeks, base.session_paths, base.service_paths)
     context = base.context or demand_context(inputs, config)
     problems = week_problems(inputs, config, weeks, context) + by_skill.problems
     return replace(base, staffing=by_skill.staffing, skills=by_skill.cover, problems=problems)
