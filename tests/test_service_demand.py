@@ -255,3 +255,28 @@ def test_referrals_on_the_books_only_when_the_export_is_not_newer():
     replay = cut_inputs(frames["procedures"], frames["sessions"], frames["roster"],
                         date(2024, 6, 3), referrals=kept)  # fmt: skip
     assert replay.scheduled_referrals.empty  # later referrals happened: not on the books then
+
+
+def test_scenarios_leave_referrals_alone_and_restaff_every_service(several, network):
+    """A campaign on "all" procedures scales no referral series; a staffing scenario restaffs
+    each service's own paths exactly as assembling the week again would."""
+    from forecasting.config import Scenario
+    from forecasting.models import SeriesForecast
+    from forecasting.planning.scenarios import apply_scenario, restaff
+
+    config, base = several
+    inputs = _inputs(network)
+    paths = np.ones((3, config.horizon_weeks))
+    forecasts = {
+        ("a", "liposuction"): SeriesForecast(paths, "m", None, 0.0),
+        ("a", "referral:injury"): SeriesForecast(paths, "m", None, 0.0),
+    }
+    campaign = Scenario.model_validate({"scale": [{"procedure": "all", "factor": 2, "from": 1}]})
+    _, scaled, _ = apply_scenario(campaign, inputs, forecasts, config)
+    assert scaled[("a", "liposuction")].paths.max() == 2
+    assert scaled[("a", "referral:injury")].paths.max() == 1
+    higher = config.model_copy(
+        update={"staffing": config.staffing.model_copy(update={"service_level": 0.9})}
+    )
+    again = run_week(inputs, higher)
+    pd.testing.assert_frame_equal(restaff(base, inputs, higher).staffing, again.staffing)

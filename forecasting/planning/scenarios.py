@@ -144,6 +144,8 @@ def apply_scenario(
         from_week = _weeks_from(weeks, change.start)
         for key in forecasts:
             clinic, procedure = key
+            if procedure.startswith(C.REFERRAL_PREFIX):
+                continue  # a referral type's series (referral:<type>) is no procedure
             if change.procedure not in ("all", procedure):
                 continue
             if change.at not in (NETWORK_SCOPE, clinic, regions.get(clinic)):
