@@ -159,6 +159,10 @@ def test_week_with_services_forecasts_each_and_their_total(several):
         np.testing.assert_array_equal(
             result.session_paths[clinic], np.sum(list(per_service.values()), axis=0)
         )
+    # committed and base levels per service add up to the clinic's
+    per = result.service_committed.groupby([C.CLINIC, C.WEEK])[["committed", "non_surgical"]]
+    summed = per.sum().reset_index()
+    pd.testing.assert_frame_equal(summed, result.committed[summed.columns], check_dtype=False)
     # the learned pathway of deep tissue finds the generator's 6 sessions per fracture
     line = result.demand.services["deep_tissue"]
     assert "learned" in line

@@ -163,7 +163,7 @@ def publish_week(
         as_of=inputs.as_of,
         iso_week=label,
         procedures_history=inputs.procedures,
-        sessions_history=inputs.sessions,
+        sessions_history=inputs.total_sessions(config),  # the services' total, as `sessions`
         forecast=result.forecast,
         committed=result.committed,
         staffing=result.staffing,

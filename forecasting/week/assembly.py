@@ -150,6 +150,7 @@ def assemble(
     clinic_keys = by_clinic(forecasts)
     rows: list[dict] = []  # forecast.csv columns per series
     committed_rows: list[pd.DataFrame] = []
+    service_rows: list[pd.DataFrame] = []  # the same per service (several services only)
     totals: list[dict] = []
     notes: dict[str, str] = {}
     booking_method: dict[str, str] = {}
@@ -188,6 +189,11 @@ def assemble(
                                   calibration)  # fmt: skip
             demand = _summed(got)
             service_paths[clinic] = {n: d.paths for n, d in got.demands.items()}
+            service_rows += [
+                pd.DataFrame({C.CLINIC: clinic, C.WEEK: weeks, C.SERVICE: name,
+                              "committed": d.committed, "non_surgical": d.non_surgical})
+                for name, d in got.demands.items()
+            ]  # fmt: skip
             for kind, values in got.referrals.items():
                 rows.append(_summary_rows(clinic, weeks, C.referral_series(kind), values))
             if len(got.demands) > 1:
@@ -243,6 +249,9 @@ def assemble(
         skills=by_skill.cover,
         session_paths=session_paths,
         service_paths=service_paths,
+        service_committed=pd.concat(service_rows, ignore_index=True)
+        if service_rows
+        else pd.DataFrame(),
         context=context,
     )
 

@@ -17,7 +17,6 @@ from forecasting.demand.calibration import (
     origin_scores,
     origin_weeks,
 )
-from forecasting.demand.services import total_sessions
 from forecasting.week.assembly import assemble
 from forecasting.week.forecasts import driver_types, forecast_one, network_priors
 from forecasting.week.inputs import WeeklyInputs, cut_inputs
@@ -39,7 +38,7 @@ def session_calibration(
     """
     horizon, cal = config.horizon_weeks, config.calibration
     # forecast.csv's `sessions`: MLD's alone, or the total over the services
-    sessions = total_sessions(config, inputs.sessions, inputs.service_sessions)
+    sessions = inputs.total_sessions(config)
     archive = np.full((0, horizon), np.nan)
     if archived is not None:
         archive = archive_scores(archived, sessions, inputs.cutoff_week, horizon)

@@ -11,12 +11,14 @@ import pandas as pd
 
 from forecasting import columns as C
 from forecasting.calendar import week_start, weeks_from
+from forecasting.config import Config
 from forecasting.demand.bookings import (
     empty_bookings,
     known_bookings,
     scheduled_snapshot,
 )
 from forecasting.demand.cutoff import check_cutoff
+from forecasting.demand.services import total_sessions
 from forecasting.ingest import load_bookings, load_processed
 from forecasting.ingest.rejected import rejected_by_clinic
 from forecasting.layout import DataLayout
@@ -69,6 +71,11 @@ class WeeklyInputs:
             wanted = self.referrals.loc[self.referrals[C.REFERRAL].isin(list(referral_types))]
             out.update(referral_histories(wanted, self.cutoff_week))
         return out
+
+    def total_sessions(self, config: Config) -> pd.DataFrame:
+        """Weekly sessions over every configured service (what forecast.csv's ``sessions``
+        forecasts; MLD alone: ``sessions`` as it is), :func:`demand.services.total_sessions`."""
+        return total_sessions(config, self.sessions, self.service_sessions)
 
     @property
     def clinics(self) -> list[str]:

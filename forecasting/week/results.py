@@ -70,6 +70,9 @@ class WeeklyResult:
     service_paths: dict[str, dict[str, np.ndarray]] = field(
         default_factory=dict, compare=False, repr=False
     )
+    # per clinic, week and service: committed and base (non-surgical) expected sessions
+    # (clinic_id, week, service, committed, non_surgical); several services only, else empty
+    service_committed: pd.DataFrame = field(default_factory=pd.DataFrame)
     # what demand learned from the history alone: a scenario that leaves the history as it
     # is reuses it instead of learning it again
     context: DemandContext | None = field(default=None, compare=False, repr=False)
