@@ -124,7 +124,8 @@ def report_settings(config: Config, result: WeeklyResult) -> ReportSettings:
         fte_hours=config.staffing.fte_hours,
         seed=config.seed,
         block_hours=config.staffing.block_hours,
-        pathways=result.demand.pathways,
+        # MLD's pathways, then each modelled service's line (a driver without data says so)
+        pathways="; ".join([result.demand.pathways, *result.demand.services.values()]),
         calibration=result.demand.calibration_text or None,
     )
 

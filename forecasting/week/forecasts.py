@@ -37,25 +37,32 @@ def driver_types(config: Config) -> list[str]:
 @dataclass(frozen=True)
 class DriverPriors:
     """The network priors of a run with referral series: procedure series borrow the
-    procedures' network, referral series the referrals' (their seasons differ)."""
+    procedures' network, each referral type its own type's across the clinics (fractures
+    peak in winter, sports injuries in summer: pooled, their seasons would cancel)."""
 
     procedures: NetworkPrior | None
-    referrals: NetworkPrior | None
+    referrals: Mapping[str, NetworkPrior | None]
 
     def of(self, key: SeriesKey) -> NetworkPrior | None:
-        return self.referrals if is_referral(key) else self.procedures
+        return self.referrals.get(key[1]) if is_referral(key) else self.procedures
 
 
 def network_priors(
     config: Config, histories: Mapping[SeriesKey, pd.DataFrame]
 ) -> NetworkPrior | DriverPriors | None:
     """:func:`forecasting.models.run_prior` of the run; with referral series, one prior for
-    the procedure series and one for the referral series (:class:`DriverPriors`)."""
-    referrals = {k: h for k, h in histories.items() if is_referral(k)}
-    if not referrals:
+    the procedure series and one per referral type (:class:`DriverPriors`)."""
+    kinds = sorted({k[1] for k in histories if is_referral(k)})
+    if not kinds:
         return run_prior(config.model, histories)
     procedures = {k: h for k, h in histories.items() if not is_referral(k)}
-    return DriverPriors(run_prior(config.model, procedures), run_prior(config.model, referrals))
+    return DriverPriors(
+        run_prior(config.model, procedures),
+        {
+            kind: run_prior(config.model, {k: h for k, h in histories.items() if k[1] == kind})
+            for kind in kinds
+        },
+    )
 
 
 def forecast_one(
