@@ -21,7 +21,10 @@ to each service's share of the clinic's sessions over the last 13 weeks (the mix
 forecasts the total would use). Realised unmet sessions = max(actual - capacity, 0) per service
 and week (capacity = hours x productive share / hours per session). Bar: aware < blind.
 
-Usage: ``.venv/bin/python benchmarks/service_accuracy.py [--seeds 0,1,2] [--clinics 8]``
+``--oracle`` replaces every driver forecast (procedures and referrals) by Poisson paths around
+the generator's true rates: what is left is the demand model's own error.
+
+Usage: ``.venv/bin/python benchmarks/service_accuracy.py [--seeds 0,1,2] [--clinics 8] [--oracle]``
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +44,7 @@ from forecasting import columns as C  # noqa: E402
 from forecasting.backtest.staffing import prophet_session_paths  # noqa: E402
 from forecasting.config import Config, from_dict  # noqa: E402
 from forecasting.metrics import mase_scale  # noqa: E402
+from forecasting.models import SeriesForecast  # noqa: E402
 from forecasting.staffing.skill_staffing import service_staffing  # noqa: E402
 from forecasting.week import cut_inputs, run_week  # noqa: E402
 
@@ -81,13 +86,17 @@ def network(seed: int, clinics: int) -> dict[str, pd.DataFrame]:
     rng = np.random.default_rng(seed)
     weeks = pd.date_range(START, periods=WEEKS, freq="W-MON")
     n = len(weeks)
-    proc, sess, refs, svc, roster = [], [], [], [], []
+    proc, sess, refs, svc, roster, rates = [], [], [], [], [], []
     for i in range(clinics):
         clinic, size = f"c{i:02d}", float(rng.lognormal(0.0, 0.4))
-        events = {
-            d: rng.poisson(rate * size * _seasonal(weeks, peak, amp) * rng.uniform(0.8, 1.2))
+        expected = {
+            d: rate * size * _seasonal(weeks, peak, amp) * rng.uniform(0.8, 1.2)
             for d, (rate, peak, amp) in DRIVERS.items()
         }
+        events = {d: rng.poisson(v) for d, v in expected.items()}
+        for d, v in expected.items():
+            name = d if d in C.PROCEDURE_TYPES else C.referral_key(d)
+            rates += [(clinic, name, w, x) for w, x in zip(weeks, v, strict=True)]
         for name, base in BASE.items():
             level = base * size * np.exp(np.cumsum(rng.normal(0, 0.03, n)))  # drifting base
             mean = level.copy()
@@ -114,7 +123,25 @@ def network(seed: int, clinics: int) -> dict[str, pd.DataFrame]:
         "service_sessions": pd.DataFrame(svc, columns=[C.CLINIC, C.SERVICE, C.WEEK, C.SESSIONS]),
         "roster": pd.DataFrame(roster, columns=[C.CLINIC, C.THERAPIST, C.WEEKLY_HOURS,
                                                 C.START_DATE, C.END_DATE, C.SKILLS]),
+        "rates": pd.DataFrame(rates, columns=[C.CLINIC, C.PROCEDURE, C.WEEK, "rate"]),
     }  # fmt: skip
+
+
+def _oracle(rates: pd.DataFrame, cutoff: pd.Timestamp):
+    """A forecaster giving every driver series Poisson paths around its true rate."""
+    table = rates.set_index([C.CLINIC, C.PROCEDURE, C.WEEK])["rate"].sort_index()
+
+    def forecast(key, history, config: Config) -> SeriesForecast:
+        weeks = pd.date_range(cutoff, periods=config.horizon_weeks, freq="W-MON")
+        try:
+            mean = table.loc[key].reindex(weeks, fill_value=0.0).to_numpy()
+        except KeyError:  # a procedure type the generator does not draw
+            mean = np.zeros(len(weeks))
+        rng = np.random.default_rng([zlib.crc32(f"{key}|{cutoff.date()}".encode())])
+        paths = rng.poisson(mean, size=(config.n_paths, len(weeks))).astype(float)
+        return SeriesForecast(paths, "oracle", None, 0.0)
+
+    return forecast
 
 
 def _series(frame: pd.DataFrame, clinic: str, service: str, weeks) -> np.ndarray:
@@ -135,7 +162,8 @@ def replay(seed: int, args: argparse.Namespace, config: Config) -> pd.DataFrame:
             frames["procedures"], frames["sessions"], frames["roster"], cutoff.date(),
             service_sessions=history, referrals=frames["referrals"],
         )  # fmt: skip
-        result = run_week(inputs, config)
+        oracle = _oracle(frames["rates"], cutoff) if args.oracle else None
+        result = run_week(inputs, config, forecaster=oracle)
         weeks = inputs.forecast_weeks(horizon)
         past = pd.date_range(START, cutoff - pd.Timedelta(weeks=1), freq="W-MON")
         forecast = result.forecast.set_index([C.CLINIC, C.SERIES, C.WEEK])[C.P50]
@@ -180,6 +208,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clinics", type=int, default=8)
     parser.add_argument("--folds", type=int, default=6)
     parser.add_argument("--step", type=int, default=8)
+    parser.add_argument(
+        "--oracle", action="store_true", help="driver forecasts replaced by the true rates"
+    )
     args = parser.parse_args(argv)
     config = from_dict(
         {"services": SERVICES, "calibration": {"origins": 0}, "n_paths": 300}

@@ -168,6 +168,11 @@ def test_week_with_services_forecasts_each_and_their_total(several):
     assert "learned" in line
     learned = float(line.split("fracture_immobilisation ")[1].split(" ")[0])
     assert learned == pytest.approx(6.0, abs=0.6)
+    table = result.service_pathways.set_index([C.SERVICE, C.PROCEDURE])
+    assert table.loc[
+        ("deep_tissue", "fracture_immobilisation"), "learned_sessions"
+    ] == pytest.approx(learned, abs=0.05)  # the summary line rounds to 0.1
+    assert table.loc[("scar", "post_surgical_scar"), "source"] == "configured"
     # referral series are forecast by the configured model like procedures, with their ids
     assert "referral:injury" in set(result.models[C.PROCEDURE])
 

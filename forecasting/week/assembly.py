@@ -252,6 +252,7 @@ def assemble(
         service_committed=pd.concat(service_rows, ignore_index=True)
         if service_rows
         else pd.DataFrame(),
+        service_pathways=_service_pathways(context),
         context=context,
     )
 
@@ -268,3 +269,16 @@ def _summed(got: ClinicServices) -> ClinicDemand:
         non_surgical=np.sum([d.non_surgical for d in parts], axis=0),
         note=parts[0].note,
     )
+
+
+def _service_pathways(context: DemandContext) -> pd.DataFrame:
+    """Learned next to configured pathway per modelled service and driver."""
+    parts = [
+        m.learned.table(m.pathways).assign(**{C.SERVICE: name})
+        for name, m in context.services.items()
+        if m.drivers
+    ]
+    if not parts:
+        return pd.DataFrame()
+    frame = pd.concat(parts, ignore_index=True)
+    return frame[[C.SERVICE, *(c for c in frame.columns if c != C.SERVICE)]]

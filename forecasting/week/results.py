@@ -73,6 +73,9 @@ class WeeklyResult:
     # per clinic, week and service: committed and base (non-surgical) expected sessions
     # (clinic_id, week, service, committed, non_surgical); several services only, else empty
     service_committed: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # per modelled service and driver, learned next to configured pathway (service, then
+    # LearnedPathways.table's columns, `procedure` naming the driver); empty with MLD alone
+    service_pathways: pd.DataFrame = field(default_factory=pd.DataFrame)
     # what demand learned from the history alone: a scenario that leaves the history as it
     # is reuses it instead of learning it again
     context: DemandContext | None = field(default=None, compare=False, repr=False)
