@@ -289,3 +289,21 @@ def test_scenarios_leave_referrals_alone_and_restaff_every_service(several, netw
     )
     again = run_week(inputs, higher)
     pd.testing.assert_frame_equal(restaff(base, inputs, higher).staffing, again.staffing)
+
+
+def test_mld_fed_by_a_referral_type_too_keeps_one_service_columns(network):
+    """[services.mld] drivers naming a referral type: MLD is learned over procedures and that
+    referral (the generator's MLD ignores injuries: the data pull the injury pathway well
+    below its prior of 5.6 sessions, and liposuction's stays near the true 5.0); one service,
+    so staffing.csv keeps today's columns and forecast.csv has no sessions:mld."""
+    drivers = [*C.PROCEDURE_TYPES, "injury"]
+    config = from_dict({**FAST, "n_paths": 100, "services": {"mld": {"drivers": drivers}}})
+    result = run_week(_inputs(network), config)
+    today = run_week(_inputs(network), from_dict({**FAST, "n_paths": 100}))
+    assert list(result.staffing.columns) == list(today.staffing.columns)
+    series = set(result.forecast[C.SERIES])
+    assert "referrals:injury" in series and "sessions:mld" not in series
+    table = result.service_pathways.set_index([C.SERVICE, C.PROCEDURE])
+    assert table.loc[("mld", "injury"), "configured_sessions"] == pytest.approx(5.6)
+    assert table.loc[("mld", "injury"), "learned_sessions"] < 2.5
+    assert table.loc[("mld", "liposuction"), "learned_sessions"] == pytest.approx(5.0, abs=0.7)

@@ -99,7 +99,7 @@ def staff(
     who give MLD (every therapist when the roster has no skills), and the skill cover; with
     ``service_paths`` (several services: per clinic, per service) each service's hours from
     its own paths (:func:`forecasting.staffing.skill_staffing.staff_services`)."""
-    if service_paths:
+    if service_paths and len(config.service_settings) > 1:
         return staff_services(service_paths, inputs.roster, config, weeks)
     clinics = list(session_paths)
     hours = rostered_hours_by_clinic(default_roster(inputs.roster, config), clinics, weeks)
