@@ -307,3 +307,24 @@ def test_mld_fed_by_a_referral_type_too_keeps_one_service_columns(network):
     assert table.loc[("mld", "injury"), "configured_sessions"] == pytest.approx(5.6)
     assert table.loc[("mld", "injury"), "learned_sessions"] < 2.5
     assert table.loc[("mld", "liposuction"), "learned_sessions"] == pytest.approx(5.0, abs=0.7)
+
+
+def test_staffing_xlsx_has_a_sheet_per_service(several):
+    from openpyxl import Workbook
+
+    from forecasting.report.xlsx import add_service_sheets
+
+    config, result = several
+    wb = Workbook()
+    add_service_sheets(wb, result.staffing)
+    names = [f"Service {n}" for n in config.service_settings]
+    assert wb.sheetnames[1:] == names
+    ws = wb["Service deep_tissue"]
+    header = [c.value for c in ws[1]]
+    assert header[:3] == [C.CLINIC, C.WEEK, "sessions_p50"] and "hours_available" in header
+    first = result.staffing.sort_values([C.CLINIC, C.WEEK]).iloc[0]
+    row = {h: c.value for h, c in zip(header, ws[2], strict=True)}
+    assert row["expected_unmet_sessions"] == round(first["expected_unmet_sessions:deep_tissue"], 3)
+    empty = Workbook()
+    add_service_sheets(empty, result.staffing[[C.CLINIC, C.WEEK, "sessions_p50"]])
+    assert empty.sheetnames == ["Sheet"]  # one service: no sheet
