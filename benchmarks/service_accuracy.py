@@ -122,7 +122,7 @@ def network(seed: int, clinics: int) -> dict[str, pd.DataFrame]:
         "procedures": pd.DataFrame(proc, columns=[C.CLINIC, C.PROCEDURE, C.WEEK, C.COMPLETED,
                                                   C.SCHEDULED]),
         "sessions": pd.DataFrame(sess, columns=[C.CLINIC, C.WEEK, C.SESSIONS]),
-        "referrals": pd.DataFrame(refs, columns=[C.CLINIC, C.REFERRAL, C.WEEK, C.REFERRALS]),
+        "referrals": pd.DataFrame(refs, columns=[C.CLINIC, C.REFERRAL_TYPE, C.WEEK, C.REFERRALS]),
         "service_sessions": pd.DataFrame(svc, columns=[C.CLINIC, C.SERVICE, C.WEEK, C.SESSIONS]),
         "roster": pd.DataFrame(roster, columns=[C.CLINIC, C.THERAPIST, C.WEEKLY_HOURS,
                                                 C.START_DATE, C.END_DATE, C.SKILLS]),

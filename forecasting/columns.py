@@ -13,9 +13,6 @@ WEEK = "week"  # Monday of the ISO week, datetime64
 COMPLETED = "completed"
 SCHEDULED = "scheduled"
 SESSIONS = "sessions"
-SERVICE = "service"  # service_sessions_weekly: the configured service a session belongs to
-REFERRAL = "referral_type"  # referrals_weekly: the referral type (REFERRAL_TYPES)
-REFERRALS = "referrals"  # referrals_weekly: referrals whose driver date falls in the week
 
 # Roster
 THERAPIST = "therapist_id"
@@ -41,8 +38,13 @@ QUANTILES = {P10: 0.1, P50: 0.5, P90: 0.9}
 SPREAD_FACTOR = "spread_factor"
 
 PROCEDURE_TYPES = ("liposuction", "abdominoplasty", "bbl", "breast_reduction", "other")
-# Drivers of services that procedures do not explain (referrals exports, not read yet)
+# Drivers of services that procedures do not explain (``referrals_*`` exports)
 REFERRAL_TYPES = ("fracture_immobilisation", "injury", "post_surgical_scar")
+
+# Services and referrals (processed/service_sessions_weekly, processed/referrals_weekly)
+SERVICE = "service"  # a configured service's name: mld, deep_tissue, ...
+REFERRAL_TYPE = "referral_type"
+REFERRALS = "referrals"  # referrals whose driver date had passed when the export was made
 
 PROCEDURES_WEEKLY_COLUMNS = [CLINIC, PROCEDURE, WEEK, COMPLETED, SCHEDULED]
 SESSIONS_WEEKLY_COLUMNS = [CLINIC, WEEK, SESSIONS]

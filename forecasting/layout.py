@@ -17,12 +17,12 @@ from pathlib import Path
 from forecasting.calendar import iso_week_label
 
 PROCEDURES = "procedures_weekly.parquet"
-SESSIONS = "sessions_weekly.parquet"
+SESSIONS = "sessions_weekly.parquet"  # the default service's (mld) sessions
+SERVICE_SESSIONS = "service_sessions_weekly.parquet"  # every configured service's sessions
+REFERRALS = "referrals_weekly.parquet"  # referrals exports by driver week
 ROSTER = "roster.parquet"
 CLINICS = "clinics.parquet"  # the optional clinics export: region and display name
 BOOKINGS = "bookings.parquet"
-SERVICE_SESSIONS = "service_sessions_weekly.parquet"  # sessions per configured service
-REFERRALS = "referrals_weekly.parquet"  # referrals per type and driver week
 INGEST_MANIFEST = "ingest_manifest.json"
 REPORT_FILES = (
     "index.html", "forecast.csv", "staffing.csv", "run_manifest.json", "timings.json",
@@ -48,6 +48,14 @@ class DataLayout:
         return self.processed / SESSIONS
 
     @property
+    def service_sessions(self) -> Path:
+        return self.processed / SERVICE_SESSIONS
+
+    @property
+    def referrals(self) -> Path:
+        return self.processed / REFERRALS
+
+    @property
     def roster(self) -> Path:
         return self.processed / ROSTER
 
@@ -58,17 +66,6 @@ class DataLayout:
     @property
     def bookings(self) -> Path:
         return self.processed / BOOKINGS
-
-    @property
-    def service_sessions_weekly(self) -> Path:
-        """Weekly sessions per service (clinic_id, service, week, sessions); optional."""
-        return self.processed / SERVICE_SESSIONS
-
-    @property
-    def referrals_weekly(self) -> Path:
-        """Weekly referrals per type (clinic_id, referral_type, week, referrals[, scheduled]);
-        optional."""
-        return self.processed / REFERRALS
 
     @property
     def frames(self) -> tuple[Path, ...]:

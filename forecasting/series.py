@@ -86,11 +86,11 @@ def referral_histories(
     if referrals is None or referrals.empty:
         return {}
     weeks = pd.to_datetime(referrals[C.WEEK])
-    frame = referrals.loc[(weeks < cutoff) & referrals[C.REFERRAL].isin(C.REFERRAL_TYPES)]
+    frame = referrals.loc[(weeks < cutoff) & referrals[C.REFERRAL_TYPE].isin(C.REFERRAL_TYPES)]
     if frame.empty:
         return {}
     frame = frame.assign(**{C.WEEK: pd.to_datetime(frame[C.WEEK])})
-    counts = frame.groupby([C.CLINIC, C.REFERRAL, C.WEEK])[C.REFERRALS].sum()
+    counts = frame.groupby([C.CLINIC, C.REFERRAL_TYPE, C.WEEK])[C.REFERRALS].sum()
     firsts = frame.groupby(C.CLINIC)[C.WEEK].min()
     out: dict[SeriesKey, pd.DataFrame] = {}
     for (clinic, kind), rows in counts.groupby(level=[0, 1], sort=True):

@@ -53,7 +53,7 @@ def test_referral_pathway_convolution_by_hand():
         "drivers": ["fracture_immobilisation"], "pathways": {"fracture_immobilisation": pathway},
     }}, "horizon_weeks": 6})  # fmt: skip
     referrals = pd.DataFrame({
-        C.CLINIC: ["a", "a"], C.REFERRAL: ["fracture_immobilisation"] * 2,
+        C.CLINIC: ["a", "a"], C.REFERRAL_TYPE: ["fracture_immobilisation"] * 2,
         C.WEEK: [CUTOFF - 3 * WEEK, CUTOFF - WEEK], C.REFERRALS: [2, 3],
     })  # fmt: skip
     model = _model(config, referrals, "dt")
@@ -76,7 +76,7 @@ def test_services_fed_by_one_driver_share_its_paths():
     both (correlation near 1 when the driver's spread dominates the count noise)."""
     config = from_dict({**FAST, "services": SERVICES, "horizon_weeks": 4, "n_paths": 400})
     referrals = pd.DataFrame({
-        C.CLINIC: "a", C.REFERRAL: ["fracture_immobilisation", "injury"],
+        C.CLINIC: "a", C.REFERRAL_TYPE: ["fracture_immobilisation", "injury"],
         C.WEEK: [CUTOFF - 4 * WEEK] * 2, C.REFERRALS: [1, 1],
     })  # fmt: skip
     rng = np.random.default_rng(1)
@@ -122,7 +122,7 @@ def _network(seed: int = 0):
         "procedures": pd.DataFrame(proc, columns=[C.CLINIC, C.PROCEDURE, C.WEEK, C.COMPLETED,
                                                   C.SCHEDULED]),
         "sessions": pd.DataFrame(sess, columns=[C.CLINIC, C.WEEK, C.SESSIONS]),
-        "referrals": pd.DataFrame(refs, columns=[C.CLINIC, C.REFERRAL, C.WEEK, C.REFERRALS]),
+        "referrals": pd.DataFrame(refs, columns=[C.CLINIC, C.REFERRAL_TYPE, C.WEEK, C.REFERRALS]),
         "service_sessions": pd.DataFrame(svc, columns=[C.CLINIC, C.SERVICE, C.WEEK, C.SESSIONS]),
         "roster": pd.DataFrame(roster, columns=[C.CLINIC, C.THERAPIST, C.WEEKLY_HOURS,
                                                 C.START_DATE, C.END_DATE, C.SKILLS]),
@@ -255,7 +255,7 @@ def test_service_pathways_config():
 def test_referrals_on_the_books_only_when_the_export_is_not_newer():
     frames = _network()
     referrals = frames["referrals"]
-    booked = pd.DataFrame({C.CLINIC: "a", C.REFERRAL: "injury", C.WEEK: [CUTOFF + WEEK],
+    booked = pd.DataFrame({C.CLINIC: "a", C.REFERRAL_TYPE: "injury", C.WEEK: [CUTOFF + WEEK],
                            C.REFERRALS: 0, C.SCHEDULED: 5})  # fmt: skip
     kept = pd.concat([referrals.loc[referrals[C.WEEK] < CUTOFF], booked], ignore_index=True)
     inputs = cut_inputs(frames["procedures"], frames["sessions"], frames["roster"],

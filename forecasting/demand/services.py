@@ -70,12 +70,12 @@ def driver_events(
         parts.append(rows[[C.CLINIC, C.PROCEDURE, C.WEEK, C.COMPLETED]])
     kinds = [d for d in drivers if d in C.REFERRAL_TYPES]
     if kinds and len(referrals):
-        rows = referrals.loc[referrals[C.REFERRAL].isin(kinds)]
+        rows = referrals.loc[referrals[C.REFERRAL_TYPE].isin(kinds)]
         parts.append(
             pd.DataFrame(
                 {
                     C.CLINIC: rows[C.CLINIC].astype(str),
-                    C.PROCEDURE: rows[C.REFERRAL].astype(str),
+                    C.PROCEDURE: rows[C.REFERRAL_TYPE].astype(str),
                     C.WEEK: pd.to_datetime(rows[C.WEEK]),
                     C.COMPLETED: rows[C.REFERRALS].astype(float),
                 }

@@ -25,8 +25,8 @@ from forecasting.layout import DataLayout
 from forecasting.series import SeriesKey, procedure_histories, referral_histories
 
 SERVICE_SESSIONS_COLUMNS = [C.CLINIC, C.SERVICE, C.WEEK, C.SESSIONS]
-REFERRALS_COLUMNS = [C.CLINIC, C.REFERRAL, C.WEEK, C.REFERRALS]
-SCHEDULED_REFERRALS_COLUMNS = [C.CLINIC, C.REFERRAL, C.WEEK, C.SCHEDULED]
+REFERRALS_COLUMNS = [C.CLINIC, C.REFERRAL_TYPE, C.WEEK, C.REFERRALS]
+SCHEDULED_REFERRALS_COLUMNS = [C.CLINIC, C.REFERRAL_TYPE, C.WEEK, C.SCHEDULED]
 
 
 def _empty(columns: list[str]) -> pd.DataFrame:
@@ -68,7 +68,7 @@ class WeeklyInputs:
         those some service uses)."""
         out = procedure_histories(self.procedures, self.cutoff_week)
         if referral_types:
-            wanted = self.referrals.loc[self.referrals[C.REFERRAL].isin(list(referral_types))]
+            wanted = self.referrals.loc[self.referrals[C.REFERRAL_TYPE].isin(list(referral_types))]
             out.update(referral_histories(wanted, self.cutoff_week))
         return out
 
@@ -161,8 +161,8 @@ def load_inputs(layout: DataLayout, as_of: date) -> WeeklyInputs:
         roster,
         as_of,
         load_bookings(layout.processed),
-        service_sessions=_optional(layout.service_sessions_weekly),
-        referrals=_optional(layout.referrals_weekly),
+        service_sessions=_optional(layout.service_sessions),
+        referrals=_optional(layout.referrals),
     )
     return replace(inputs, rejected=rejected_by_clinic(layout.processed))
 

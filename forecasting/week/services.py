@@ -37,7 +37,7 @@ def service_context(inputs: WeeklyInputs, config: Config, weeks: pd.DatetimeInde
     if not models:
         return {"services": {}, "scheduled_referrals": None}
     booked = inputs.scheduled_referrals[SCHEDULED_REFERRALS_COLUMNS]
-    frame = booked.rename(columns={C.REFERRAL: C.PROCEDURE}).assign(
+    frame = booked.rename(columns={C.REFERRAL_TYPE: C.PROCEDURE}).assign(
         **{C.PROCEDURE: lambda f: C.REFERRAL_PREFIX + f[C.PROCEDURE].astype(str),
            C.CLINIC: lambda f: f[C.CLINIC].astype(str),
            C.WEEK: lambda f: pd.to_datetime(f[C.WEEK]),
