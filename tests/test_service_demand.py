@@ -328,3 +328,24 @@ def test_staffing_xlsx_has_a_sheet_per_service(several):
     empty = Workbook()
     add_service_sheets(empty, result.staffing[[C.CLINIC, C.WEEK, "sessions_p50"]])
     assert empty.sheetnames == ["Sheet"]  # one service: no sheet
+
+
+def test_a_clinic_the_service_history_does_not_know_takes_its_driver_paths():
+    """A clinic opened by a what-if scenario has driver paths but no history of the service:
+    its demand is the pathway convolution of those paths (no committed, no base level)."""
+    config = from_dict({**FAST, "services": SERVICES, "horizon_weeks": 4})
+    referrals = pd.DataFrame({C.CLINIC: "a", C.REFERRAL_TYPE: "injury",
+                              C.WEEK: [CUTOFF - WEEK], C.REFERRALS: [1]})  # fmt: skip
+    model = _model(config, referrals, "injury_massage")
+    driver = np.zeros((20_000, 4))
+    driver[:, 0] = 2.0
+    demand = service_demand(
+        model, "new", {"injury": driver}, n_paths=20_000, horizon=4, config=config,
+        rng=np.random.default_rng(0),
+    )  # fmt: skip
+    weights = np.asarray(model.learned.clinic_weights("new")["injury"][:4])
+    np.testing.assert_allclose(demand.committed, 0.0)
+    np.testing.assert_allclose(demand.paths.mean(axis=0), 2.0 * weights, atol=0.06)
+    none = service_demand(model, "new", {}, n_paths=10, horizon=4, config=config,
+                          rng=np.random.default_rng(0))  # fmt: skip
+    assert not none.paths.any() and "no demand forecast" in str(none.note)

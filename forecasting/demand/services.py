@@ -200,13 +200,14 @@ def service_models(
     return out
 
 
-def _empty_history(weeks: int, drivers: int) -> ClinicHistory:
-    """A clinic without any event or session of the service."""
+def _new_clinic(drivers: int) -> ClinicHistory:
+    """A clinic the service's history does not know (a clinic opened by a what-if scenario):
+    one week of no events and no sessions, so its demand comes from its driver paths alone."""
     return ClinicHistory(
-        weeks=pd.DatetimeIndex([]),
-        procedures=np.zeros((weeks, drivers)),
-        sessions=np.zeros(weeks),
-        first_procedure=None,
+        weeks=pd.DatetimeIndex([pd.Timestamp(0)]),
+        procedures=np.zeros((1, drivers)),
+        sessions=np.zeros(1),
+        first_procedure=0,
         first_session=None,
     )
 
@@ -234,10 +235,12 @@ def service_demand(
         rng: the service's own count noise.
     """
     drivers = list(model.drivers)
-    history = model.past.get(clinic) or _empty_history(0, len(drivers))
     zeros = np.zeros((n_paths, horizon))
     paths = {d: driver_paths.get(d, zeros) for d in drivers}
-    if history.first_session is None and history.first_procedure is None:
+    history = model.past.get(clinic)
+    if history is None and any(d in driver_paths for d in drivers):
+        history = _new_clinic(len(drivers))
+    if history is None or (history.first_session is None and history.first_procedure is None):
         return ClinicDemand(
             committed=np.zeros(horizon),
             paths=np.zeros((n_paths, horizon)),
