@@ -23,6 +23,7 @@ REFERRALS = "referrals_weekly.parquet"  # referrals exports by driver week
 ROSTER = "roster.parquet"
 CLINICS = "clinics.parquet"  # the optional clinics export: region and display name
 BOOKINGS = "bookings.parquet"
+AVAILABILITY = "availability.parquet"  # the optional availability export: hours per therapist
 INGEST_MANIFEST = "ingest_manifest.json"
 REPORT_FILES = (
     "index.html", "forecast.csv", "staffing.csv", "run_manifest.json", "timings.json",
@@ -62,6 +63,10 @@ class DataLayout:
     @property
     def clinics(self) -> Path:
         return self.processed / CLINICS
+
+    @property
+    def availability(self) -> Path:
+        return self.processed / AVAILABILITY
 
     @property
     def bookings(self) -> Path:

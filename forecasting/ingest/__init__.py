@@ -21,7 +21,13 @@ from forecasting.ingest.manifest import (
     OtherName,
     SkippedPath,
 )
-from forecasting.ingest.store import load_bookings, load_clinics, load_processed, write_processed
+from forecasting.ingest.store import (
+    load_availability,
+    load_bookings,
+    load_clinics,
+    load_processed,
+    write_processed,
+)
 
 __all__ = [
     "BOOKINGS_COLUMNS",
@@ -41,6 +47,7 @@ __all__ = [
     "discover",
     "ingest",
     "ingest_exports",
+    "load_availability",
     "load_bookings",
     "load_clinics",
     "load_processed",

@@ -13,7 +13,7 @@ from fnmatch import fnmatchcase
 
 from forecasting.config import IngestConfig
 
-KINDS = ("procedures", "sessions", "roster", "clinics")
+KINDS = ("procedures", "sessions", "roster", "clinics", "availability")
 
 _CLINIC = ("clinic_id", "clinic", "site", "location", "clinic_name", "site_id", "location_id")
 _COUNT = ("count", "quantity", "qty", "n", "number", "cases")
@@ -64,8 +64,18 @@ FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
         "region": ("region", "area", "district", "territory", "group", "cluster"),
         "display_name": ("display_name", "clinic_display_name", "label", "title"),
     },
+    # optional: the hours a therapist can work, per weekday or date (ingest/availability.py)
+    "availability": {
+        "clinic_id": _CLINIC,
+        "therapist_id": ("therapist_id", "therapist", "staff_id", "employee_id", "staff"),
+        "weekday": ("weekday", "day_of_week", "dow", "day", "days"),
+        "date": ("date", "on_date", "available_on"),
+        "start": ("start", "start_time", "from", "available_from", "time_from"),
+        "end": ("end", "end_time", "to", "until", "available_until", "time_to"),
+    },
 }  # fmt: skip
 REQUIRED = {
+    "availability": ("clinic_id", "therapist_id", "start", "end"),
     "clinics": ("clinic_id",),
     "procedures": ("date", "clinic_id", "procedure"),
     "sessions": ("date", "clinic_id"),
@@ -177,6 +187,8 @@ class Vocabulary:
             "clinic_id"
         }:
             return "clinics"
+        if {"therapist_id", "start", "end"} <= fields["availability"]:
+            return "availability"
         return None
 
 

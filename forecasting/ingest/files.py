@@ -27,6 +27,7 @@ import pandas as pd
 
 from forecasting.config import IngestConfig
 from forecasting.ingest import aggregate as agg
+from forecasting.ingest.availability import availability_schema, typed_availability
 from forecasting.ingest.fields import DATE_FIELDS, FIELDS, REQUIRED, Vocabulary, matches
 from forecasting.ingest.manifest import FileEntry
 from forecasting.ingest.other_names import NAME, unknown_daily
@@ -187,8 +188,9 @@ def read_file(path: Path, config: IngestConfig, today: date) -> FileResult:
     if kind is None:
         return _rejected(
             result,
-            f"{name}: cannot tell whether it holds procedures, sessions, a roster or a clinics "
-            "list; start the file name with procedures_, sessions_, roster_ or clinics_.",
+            f"{name}: cannot tell whether it holds procedures, sessions, a roster, a clinics "
+            "list or availability; start the file name with procedures_, sessions_, roster_, "
+            "clinics_ or availability_.",
             _reasoned(everything(), "file kind unknown"),
         )
     missing = [c for c in REQUIRED[kind] if c not in text]
@@ -227,7 +229,8 @@ def _schema(kind: str, config: IngestConfig, today: date):
     if key not in _SCHEMAS:
         if len(_SCHEMAS) >= 12:  # a few runs' worth (three kinds each)
             _SCHEMAS.clear()
-        _SCHEMAS[key] = schema(kind, config, today)
+        base = schema(kind, config, today)
+        _SCHEMAS[key] = availability_schema(base) if kind == "availability" else base
     return _SCHEMAS[key]
 
 
@@ -260,6 +263,8 @@ def _validated(result, table, text, kind, order, config, today, misaligned, iden
     if kind == "procedures" and identity and len(text):
         duplicate = pd.util.hash_pandas_object(table.frame(identity), index=False).duplicated()
     typed, notes = typed_frame(text, kind, order, config, duplicate)
+    if kind == "availability":
+        typed = typed_availability(text, order, typed)
     reasons = row_reasons(typed, _schema(kind, config, today))
     reasons = reasons.where(~table.nul, NUL_REASON)  # a damaged row: its other values too
     bad = (reasons != "").to_numpy()
@@ -290,6 +295,8 @@ def _validated(result, table, text, kind, order, config, today, misaligned, iden
     elif kind == "sessions":
         result.accepted = agg.reduce_sessions(ok)
         result.notes["rows_not_counted"] = len(ok) - agg.counted_rows(result.accepted)
+    elif kind == "availability":  # with lines: an unknown therapist's row is quarantined later
+        result.accepted = ok.assign(**{LINE: table.lines[~bad]})
     else:
         result.accepted = ok
         if UNKNOWN_SKILLS in typed:

@@ -23,6 +23,7 @@ from forecasting import columns as C
 from forecasting.config import Config, IngestConfig
 from forecasting.errors import InputError
 from forecasting.ingest import aggregate as agg
+from forecasting.ingest.availability_roster import availability_of
 from forecasting.ingest.fields import KINDS, squash
 from forecasting.ingest.files import READABLE_SUFFIXES, FileResult, read_file
 from forecasting.ingest.manifest import ClinicOtherNames, SkippedPath
@@ -229,6 +230,7 @@ def ingest(
         for f in files
     ]
     clinics = _clinics(files)
+    files, availability = availability_of(files, roster)  # unknown therapists quarantined
     return IngestResult(
         files=files,
         procedures_weekly=agg.weekly_procedures(rows["procedures"]),
@@ -238,6 +240,7 @@ def ingest(
         skipped=skipped,
         other_names=other_names,
         clinics=clinics,
+        availability=availability,
     )
 
 

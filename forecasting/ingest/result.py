@@ -30,6 +30,8 @@ class IngestResult:
     other_names: list[ClinicOtherNames] = field(default_factory=list)
     # the optional clinics export: clinic_id, region, display_name (empty without one)
     clinics: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # the optional availability export (ingest/availability.py; empty without one)
+    availability: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def manifest(self) -> IngestManifest:

@@ -20,7 +20,7 @@ from forecasting.layout import DataLayout
 if TYPE_CHECKING:
     from forecasting.ingest.result import IngestResult
 
-__all__ = ["load_bookings", "load_processed", "write_processed"]
+__all__ = ["load_availability", "load_bookings", "load_processed", "write_processed"]
 
 
 def _layout(processed_dir: Path) -> DataLayout:
@@ -62,6 +62,10 @@ def write_processed(result: IngestResult, processed_dir: Path) -> Path:
         atomic.write_parquet(layout.clinics, result.clinics)
     else:  # no clinics export (any more): no stale regions
         layout.clinics.unlink(missing_ok=True)
+    if len(result.availability):
+        atomic.write_parquet(layout.availability, result.availability)
+    else:  # no availability export (any more): none left over from an earlier ingest
+        layout.availability.unlink(missing_ok=True)
     with atomic.publish_dir(layout.quarantine) as staging:
         for f in result.files:
             if f.quarantined is not None and len(f.quarantined):
@@ -83,6 +87,12 @@ def load_processed(processed_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.
 def load_clinics(processed_dir: Path) -> pd.DataFrame | None:
     """The clinics export (clinic_id, region, display_name), or None when there is none."""
     path = _layout(processed_dir).clinics
+    return pd.read_parquet(path) if path.is_file() else None
+
+
+def load_availability(processed_dir: Path) -> pd.DataFrame | None:
+    """The availability export (clinic_id, therapist_id, weekday, date, start, end), or None."""
+    path = _layout(processed_dir).availability
     return pd.read_parquet(path) if path.is_file() else None
 
 

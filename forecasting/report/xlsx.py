@@ -21,6 +21,7 @@ from openpyxl.utils import get_column_letter
 from forecasting.columns import CLINIC, STAFFING_COLUMNS, WEEK
 from forecasting.io import atomic_write
 from forecasting.planning.week_plans import WeekPlans
+from forecasting.report.clinic_ids import neutralise_bidi
 from forecasting.report.safe import neutralise_text
 from forecasting.report.view import ReportView
 from forecasting.report.xlsx_plans import add_plan_sheets, cell_value
@@ -35,6 +36,7 @@ _WRAP = Alignment(wrap_text=True, vertical="top")
 _EXTRA_STAFFING = ["hours_rostered", "therapist_hours_p10", "therapist_hours_p90"]
 _WHOLE = {"sessions_target"}  # integer-valued columns
 _INPUT = "planned_hours"
+_NAME = "display_name"
 
 
 def write_staffing_xlsx(
@@ -65,7 +67,7 @@ def write_staffing_xlsx(
     summary = wb.active
     summary.title = "Summary"
     _summary_sheet(summary, view)
-    _staffing_sheet(wb.create_sheet("Staffing"), staffing)
+    _staffing_sheet(wb.create_sheet("Staffing"), staffing, plans.names if plans else {})
     add_service_sheets(wb, staffing)
     add_plan_sheets(wb, plans)
     stamp = datetime(as_of.year, as_of.month, as_of.day)
@@ -110,7 +112,7 @@ def _summary_sheet(ws: Any, view: ReportView) -> None:
     for c in view.clinics:
         ws.append(
             [
-                neutralise_text(c.name),
+                neutralise_text(c.label),
                 c.tag,
                 neutralise_text(c.action),
                 neutralise_text(" ".join(c.lines)),
@@ -127,14 +129,20 @@ def _summary_sheet(ws: Any, view: ReportView) -> None:
     ws.freeze_panes = ws.cell(row=head_row + 1, column=1)
 
 
-def _staffing_sheet(ws: Any, staffing: pd.DataFrame) -> None:
+def _staffing_sheet(ws: Any, staffing: pd.DataFrame, names: dict[str, str]) -> None:
+    """The numbers; with display names (the clinics export) a display_name column after the
+    clinic id (bidi controls shown as their code point, formula-guarded as any text)."""
     columns = [*STAFFING_COLUMNS, *(c for c in _EXTRA_STAFFING if c in staffing.columns)]
+    frame = staffing.reindex(columns=columns)  # an empty frame may lack its columns
+    frame = frame.sort_values([CLINIC, WEEK]) if not frame.empty else frame
+    if names:
+        shown = frame[CLINIC].astype(str).map(lambda c: neutralise_bidi(names.get(c, "")))
+        frame = frame.assign(**{_NAME: shown})
+        columns = [CLINIC, _NAME, *columns[1:]]
     header = [*columns, _INPUT, "gap_after_plan"]
     ws.append(header)
     for cell in ws[1]:
         cell.font, cell.fill = _BOLD, _HEAD_FILL
-    frame = staffing.reindex(columns=columns)  # an empty frame may lack its columns
-    frame = frame.sort_values([CLINIC, WEEK]) if not frame.empty else frame
     needed = get_column_letter(columns.index("therapist_hours_needed") + 1)
     planned = get_column_letter(len(columns) + 1)
     for i, record in enumerate(frame[columns].to_dict(orient="records"), start=2):
@@ -147,11 +155,11 @@ def _staffing_sheet(ws: Any, staffing: pd.DataFrame) -> None:
         letter = get_column_letter(j)
         ws.column_dimensions[letter].width = max(11, len(name) + 2)
         fmt = "yyyy-mm-dd" if name == WEEK else "0" if name in _WHOLE else "0.0"
-        if name == CLINIC:
+        if name in (CLINIC, _NAME):
             continue
         for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
             cell.number_format = fmt
-    ws.freeze_panes = "C2"
+    ws.freeze_panes = "D2" if names else "C2"  # the clinic (and its name) and the week
     if ws.max_row > 1:
         ws.auto_filter.ref = ws.dimensions
 
