@@ -349,3 +349,62 @@ def test_a_clinic_the_service_history_does_not_know_takes_its_driver_paths():
     none = service_demand(model, "new", {}, n_paths=10, horizon=4, config=config,
                           rng=np.random.default_rng(0))  # fmt: skip
     assert not none.paths.any() and "no demand forecast" in str(none.note)
+
+
+def test_load_inputs_reads_the_services_files_when_present(tmp_path, network):
+    """load_inputs: without the two files MLD alone (None, no referrals); with them, sessions
+    per service and referrals cut at the cut-off, booked referrals on the books."""
+    from forecasting.layout import DataLayout
+    from forecasting.week import load_inputs
+
+    layout = DataLayout(processed=tmp_path)
+    for name in ("procedures", "sessions", "roster"):
+        network[name].to_parquet(getattr(layout, name))
+    alone = load_inputs(layout, CUTOFF.date())
+    assert alone.service_sessions is None and alone.referrals.empty
+    referrals = network["referrals"].assign(**{C.SCHEDULED: 0})
+    booked = pd.DataFrame(
+        {
+            C.CLINIC: ["a"],
+            C.REFERRAL_TYPE: ["injury"],
+            C.WEEK: [CUTOFF + 2 * WEEK],
+            C.REFERRALS: [0],
+            C.SCHEDULED: [4],
+        }
+    )
+    export = pd.concat([referrals.loc[referrals[C.WEEK] < CUTOFF], booked], ignore_index=True)
+    export.to_parquet(layout.referrals)
+    network["service_sessions"].to_parquet(layout.service_sessions)
+    inputs = load_inputs(layout, CUTOFF.date())
+    assert pd.to_datetime(inputs.service_sessions[C.WEEK]).max() < CUTOFF
+    assert set(inputs.service_sessions[C.SERVICE]) == {"mld", "deep_tissue", "injury_massage"}
+    assert len(inputs.referrals) == (referrals[C.WEEK] < CUTOFF).sum()
+    assert inputs.scheduled_referrals[C.SCHEDULED].tolist() == [4]
+
+
+def test_booked_referrals_raise_that_week_of_the_referral_forecast(network):
+    config = from_dict({**FAST, "services": SERVICES, "n_paths": 200})
+    history = network["referrals"].loc[network["referrals"][C.WEEK] < CUTOFF]
+    booked = pd.DataFrame(
+        {
+            C.CLINIC: ["a"],
+            C.REFERRAL_TYPE: ["injury"],
+            C.WEEK: [CUTOFF + 2 * WEEK],
+            C.REFERRALS: [0],
+            C.SCHEDULED: [40],
+        }
+    )
+
+    def injury_week_2(referrals: pd.DataFrame) -> float:
+        inputs = cut_inputs(network["procedures"], network["sessions"], network["roster"],
+                            CUTOFF.date(), service_sessions=network["service_sessions"],
+                            referrals=referrals)  # fmt: skip
+        f = run_week(inputs, config).forecast
+        rows = f[(f[C.CLINIC] == "a") & (f[C.SERIES] == "referrals:injury")]
+        return float(rows.set_index(C.WEEK).loc[CUTOFF + 2 * WEEK, C.MEAN])
+
+    without = injury_week_2(history.assign(**{C.SCHEDULED: 0}))
+    with_booked = injury_week_2(pd.concat([history.assign(**{C.SCHEDULED: 0}), booked]))
+    # 40 on the books: more than the forecast, so the booked share of that week is 1 and the
+    # week is what is booked (as for scheduled procedures without booked_on)
+    assert without < 20 and with_booked == pytest.approx(40.0)
