@@ -53,7 +53,7 @@ from forecasting.config import Config, OrchestrationConfig, load_config
 from forecasting.errors import LymphcastError
 from forecasting.ingest import discover, load_availability, load_clinics, skipped_paths
 from forecasting.layout import DataLayout
-from forecasting.models import SeriesForecast, run_prior
+from forecasting.models import SeriesForecast
 from forecasting.models.warm_start import load_warm_starts, save_warm_starts
 from forecasting.planning.week_plans import check_plans
 from forecasting.progress import begin
@@ -93,7 +93,7 @@ def weekly_tasks(
     chosen = list(config.scenarios) if scenarios is None else list(scenarios)
     clinics = load_clinics(layout.processed)  # the optional clinics export: regions, names
     check_plans(inputs, config, chosen, clinics)  # a scenario that cannot apply: before any fit
-    histories = inputs.histories()
+    histories = inputs.histories(week.driver_types(config))  # procedures and referral types
     progress.info(
         "forecasting %d procedure series for %d clinics (%s, %d weeks, %d paths)",
         len(histories), len(inputs.clinics), config.model.name, config.horizon_weeks,
@@ -101,7 +101,7 @@ def weekly_tasks(
     )  # fmt: skip
     keys = sorted(histories)
     selection = caching.selection_digest(config)
-    prior = run_prior(config.model, histories)  # pooled: the network, once; else None
+    prior = week.network_priors(config, histories)  # pooled: the network, once; else None
     if prior is not None:  # a changed network refits every series
         selection = caching.digest(selection, repr(prior))
     series_keys = {

@@ -66,6 +66,26 @@ STAFFING_COLUMNS = [
 ]
 
 
+# A referral type's forecast series: its key is (clinic_id, "referral:<type>"), never a
+# procedure type, so procedure and referral series share the model registry without clashing
+REFERRAL_PREFIX = "referral:"
+
+
+def referral_key(referral_type: str) -> str:
+    """The series name of a referral type's driver series, e.g. ``referral:injury``."""
+    return f"{REFERRAL_PREFIX}{referral_type}"
+
+
+def referral_series(referral_type: str) -> str:
+    """Name of a referral series in forecast.csv, e.g. ``referrals:injury``."""
+    return f"referrals:{referral_type}"
+
+
+def service_series(service: str) -> str:
+    """Name of one service's session series in forecast.csv, e.g. ``sessions:deep_tissue``."""
+    return f"sessions:{service}"
+
+
 def procedure_series(procedure: str) -> str:
     """Name of a procedure series in forecast.csv, e.g. ``procedures:liposuction``."""
     return f"procedures:{procedure}"

@@ -26,7 +26,7 @@ from forecasting.report.safe import neutralise_text
 from forecasting.report.view import ReportView
 from forecasting.report.xlsx_plans import add_plan_sheets, cell_value
 
-__all__ = ["write_staffing_xlsx"]
+__all__ = ["add_service_sheets", "write_staffing_xlsx"]
 
 _BOLD = Font(bold=True)
 _HEAD_FILL = PatternFill("solid", fgColor="F2F2F2")
@@ -51,6 +51,7 @@ def write_staffing_xlsx(
     The Staffing sheet holds staffing.csv's columns plus the paid hours rostered and the hour
     range, one row per clinic and week, with a ``planned_hours`` column a manager can edit
     (it starts at the rostered hours) and ``gap_after_plan`` computed from it by a formula.
+    With several services, a sheet per service follows (:func:`add_service_sheets`).
 
     Args:
         path: where to write (atomically).
@@ -67,6 +68,7 @@ def write_staffing_xlsx(
     summary.title = "Summary"
     _summary_sheet(summary, view)
     _staffing_sheet(wb.create_sheet("Staffing"), staffing, plans.names if plans else {})
+    add_service_sheets(wb, staffing)
     add_plan_sheets(wb, plans)
     stamp = datetime(as_of.year, as_of.month, as_of.day)
     wb.properties.created = stamp
@@ -160,3 +162,35 @@ def _staffing_sheet(ws: Any, staffing: pd.DataFrame, names: dict[str, str]) -> N
     ws.freeze_panes = "D2" if names else "C2"  # the clinic (and its name) and the week
     if ws.max_row > 1:
         ws.auto_filter.ref = ws.dimensions
+
+
+# staffing.csv's per-service columns (several services only): `<measure>:<service>`
+_SERVICE_MEASURES = (
+    "sessions_p50", "sessions_target", "therapist_hours_needed", "hours_available",
+    "expected_unmet_sessions", "expected_idle_hours",
+)  # fmt: skip
+
+
+def add_service_sheets(wb: Any, staffing: pd.DataFrame) -> None:
+    """A sheet ``Service <name>`` per service of staffing.csv's per-service columns (none with
+    one service): clinic, week and the service's sessions, hours needed, hours available from
+    the skill cover, expected unmet sessions and idle hours."""
+    prefix = "therapist_hours_needed:"
+    services = [c.removeprefix(prefix) for c in staffing.columns if c.startswith(prefix)]
+    for name in services:
+        ws = wb.create_sheet(f"Service {name}"[:31])
+        columns = [f"{m}:{name}" for m in _SERVICE_MEASURES]
+        ws.append([CLINIC, WEEK, *_SERVICE_MEASURES])
+        for cell in ws[1]:
+            cell.font, cell.fill = _BOLD, _HEAD_FILL
+        frame = staffing.sort_values([CLINIC, WEEK])
+        for record in frame[[CLINIC, WEEK, *columns]].to_dict(orient="records"):
+            ws.append([cell_value(k.split(":")[0], v) for k, v in record.items()])
+        for j, head in enumerate([CLINIC, WEEK, *_SERVICE_MEASURES], start=1):
+            ws.column_dimensions[get_column_letter(j)].width = max(11, len(head) + 2)
+            fmt = "yyyy-mm-dd" if head == WEEK else "0" if head in _WHOLE else "0.0"
+            if head == CLINIC:
+                continue
+            for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
+                cell.number_format = fmt
+        ws.freeze_panes = "C2"

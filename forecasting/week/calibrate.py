@@ -17,11 +17,8 @@ from forecasting.demand.calibration import (
     origin_scores,
     origin_weeks,
 )
-from forecasting.models import (
-    run_prior,
-)
 from forecasting.week.assembly import assemble
-from forecasting.week.forecasts import forecast_one
+from forecasting.week.forecasts import driver_types, forecast_one, network_priors
 from forecasting.week.inputs import WeeklyInputs, cut_inputs
 
 
@@ -40,15 +37,17 @@ def session_calibration(
             or None when there is no archive (a notebook, a fresh clone).
     """
     horizon, cal = config.horizon_weeks, config.calibration
+    # forecast.csv's `sessions`: MLD's alone, or the total over the services
+    sessions = inputs.total_sessions(config)
     archive = np.full((0, horizon), np.nan)
     if archived is not None:
-        archive = archive_scores(archived, inputs.sessions, inputs.cutoff_week, horizon)
+        archive = archive_scores(archived, sessions, inputs.cutoff_week, horizon)
     weeks = pd.to_datetime(inputs.procedures[C.WEEK])
     first = weeks.min() if len(weeks) else inputs.cutoff_week
     origins = origin_weeks(inputs.cutoff_week, first, config.model.min_history_weeks, cal)
     cheaper = config.model_copy(update={"n_paths": min(config.n_paths, cal.origin_paths)})
     at_origins = {o: _forecast_at(inputs, o, i, cheaper) for i, o in enumerate(origins)}
-    rolling = origin_scores(at_origins, inputs.sessions, inputs.cutoff_week, horizon)
+    rolling = origin_scores(at_origins, sessions, inputs.cutoff_week, horizon)
     return combine(archive, rolling, cal, [o.date().isoformat() for o in origins])
 
 
@@ -57,11 +56,12 @@ def _forecast_at(
 ) -> pd.DataFrame:
     """forecast.csv of the run's computation at a past cut-off, for a sample of clinics."""
     cut = cut_inputs(
-        inputs.procedures, inputs.sessions, inputs.roster, origin.date(), bookings=inputs.bookings
-    )
+        inputs.procedures, inputs.sessions, inputs.roster, origin.date(), bookings=inputs.bookings,
+        service_sessions=inputs.service_sessions, referrals=inputs.referrals,
+    )  # fmt: skip
     clinics = set(origin_clinics(cut.clinics, index, config.seed, config.calibration))
-    everyone = cut.histories()
-    prior = run_prior(config.model, everyone)  # the network as of the origin
+    everyone = cut.histories(driver_types(config))
+    prior = network_priors(config, everyone)  # the network as of the origin
     mine = {k: h for k, h in everyone.items() if k[0] in clinics}
     forecasts = {k: forecast_one(k, h, config, prior=prior) for k, h in sorted(mine.items())}
     only = {
