@@ -145,3 +145,30 @@ def test_an_unknown_or_unused_driver_is_one_sentence_naming_the_key(procedure, c
     message = str(err.value)
     assert message.startswith("[scenarios.bad] scale[0].procedure")
     assert message.count(". ") == 0 and message.endswith(".")  # one sentence
+
+
+def test_a_regions_hours_with_several_services_are_each_services_own_hours_summed(base):
+    """plan_week rolls each service's paths up apart: the region's deep tissue hours are its
+    summed deep tissue paths' target at deep tissue's own minutes (MLD's 60 + 10 here too, but
+    the target is per service), and the region's hours are the services' hours summed."""
+    from forecasting.planning.week_plans import plan_week
+    from forecasting.staffing.hours import recommended_hours
+    from forecasting.staffing.skill_staffing import service_staffing
+
+    clinics = pd.DataFrame({C.CLINIC: ["bayview", "harbor"], "region": ["coast", "coast"]})
+    plans = plan_week(_inputs(), _forecasts(), base, CONFIG, clinics=clinics)
+    coast = plans.region_staffing[plans.region_staffing["area"] == "coast"]
+    names = list(CONFIG.service_settings)
+    per_service = sum(coast[f"therapist_hours_needed:{n}"].to_numpy() for n in names)
+    np.testing.assert_allclose(coast["therapist_hours_needed"], per_service)
+    for name in names:
+        summed = sum(base.service_paths[c][name] for c in ("bayview", "harbor"))
+        settings = service_staffing(CONFIG, name)
+        target = np.ceil(np.quantile(summed, settings.target_quantile, axis=0) - 1e-9)
+        np.testing.assert_allclose(
+            coast[f"therapist_hours_needed:{name}"], recommended_hours(target, settings)
+        )
+    # the region's hours are less than its clinics' summed (pooling), more than none
+    clinic_hours = base.staffing.groupby(C.WEEK)["therapist_hours_needed"].sum().to_numpy()
+    assert (coast["therapist_hours_needed"].to_numpy() <= clinic_hours).all()
+    assert coast["hours_rostered"].tolist() == [180.0] * HORIZON  # six therapists x 30 h
