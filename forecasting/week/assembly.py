@@ -163,7 +163,7 @@ def assemble(
         if demand.note:
             notes[clinic] = demand.note
         if calibration is not None:
-            demand = replace(demand, paths=rescale_paths(demand.paths, calibration))
+            demand = replace(demand, paths=rescale_paths(demand.paths, calibration, clinic))
         rows.append(_summary_rows(clinic, weeks, C.SESSIONS, demand.paths))
         committed_rows.append(
             pd.DataFrame(
