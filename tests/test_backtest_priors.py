@@ -73,3 +73,22 @@ def test_mixed_follows_the_networks_season_in_the_backtest() -> None:
     assert board.loc["mixed", "mase"] < board.loc["seasonal_naive", "mase"]
     assert board.loc["mixed", "mase"] < board.loc["historic_mean", "mase"]
     assert "mixed" in ModelConfig().candidates and "pooled" not in ModelConfig().candidates
+
+
+def test_weekly_auto_and_ensemble_give_a_chosen_mixed_the_runs_prior() -> None:
+    from forecasting.models import build_model, run_prior
+    from forecasting.models.selection import ModelChoice
+
+    frame = _panel()
+    histories = {
+        (u.split("|")[0], "liposuction"): g[[DS, Y]].reset_index(drop=True)
+        for u, g in frame.groupby(UID)
+    }
+    auto = ModelConfig(name="auto")  # the default candidates include mixed
+    prior = run_prior(auto, histories)
+    assert prior is not None and max(prior.seasonal_index) > 1.3
+    assert run_prior(ModelConfig(name="auto", candidates=["ets", "naive"]), histories) is None
+    choice = ModelChoice(("mixed", "ets"), weights=(0.5, 0.5))
+    ensemble = build_model(choice, auto, None, prior)
+    member = dict(ensemble.members)["mixed"]
+    assert member.prior is prior
