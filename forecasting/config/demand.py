@@ -77,7 +77,7 @@ class CalibrationConfig(Strict):
     max_factor: float = Field(default=4.0, gt=1.0, description="largest widening allowed")
     min_factor: float = Field(default=0.5, gt=0.0, le=1.0, description="largest narrowing")
     level_offset: float = Field(
-        default=-0.03,
+        default=-0.04,
         ge=-0.2,
         le=0.1,
         description="added to coverage for the quantile of the errors (origin forecasts saw "

@@ -98,8 +98,9 @@ class Calibration:
             if self.band_weeks and bands < len(self.factors)
             else ""
         )
-        classes = "".join(
-            f"; {name} clinics {min(f):.1f}x-{max(f):.1f}x" for name, f in self.by_class
+        classes = "".join(  # only when classes differ: one class's factors are the network's
+            f"; {name} clinics {min(f):.1f}x-{max(f):.1f}x"
+            for name, f in (self.by_class if len(self.class_errors) > 1 else ())
         )
         return (
             f"Session p10-p90 {verb} by {first:.1f}x at week 1 to {last:.1f}x at week "
