@@ -31,6 +31,19 @@ def regions_of(clinics: pd.DataFrame | None, clinic_ids: list[str]) -> dict[str,
     return known
 
 
+def display_names(clinics: pd.DataFrame | None) -> dict[str, str]:
+    """clinic -> the display name the ``clinics`` export gives it (only non-empty names that
+    differ from the id)."""
+    if clinics is None or "display_name" not in clinics or not len(clinics):
+        return {}
+    pairs = zip(clinics[C.CLINIC], clinics["display_name"], strict=True)
+    return {
+        str(c): n.strip()
+        for c, n in pairs
+        if isinstance(n, str) and n.strip() and n.strip() != str(c)
+    }
+
+
 def rollup_paths(
     paths: Mapping[str, np.ndarray], regions: Mapping[str, str | None]
 ) -> dict[str, np.ndarray]:

@@ -144,6 +144,8 @@ def apply_scenario(
         from_week = _weeks_from(weeks, change.start)
         for key in forecasts:
             clinic, procedure = key
+            if procedure.startswith(C.REFERRAL_PREFIX):
+                continue  # a referral type's series (referral:<type>) is no procedure
             if change.procedure not in ("all", procedure):
                 continue
             if change.at not in (NETWORK_SCOPE, clinic, regions.get(clinic)):
@@ -248,7 +250,7 @@ def run_scenario(
 def restaff(base: WeeklyResult, inputs: WeeklyInputs, config: Config) -> WeeklyResult:
     """The base week's session paths staffed again with ``inputs``' roster and ``config``."""
     weeks = inputs.forecast_weeks(config.horizon_weeks)
-    by_skill = staff(inputs, config, weeks, base.session_paths)
+    by_skill = staff(inputs, config, weeks, base.session_paths, base.service_paths)
     context = base.context or demand_context(inputs, config)
     problems = week_problems(inputs, config, weeks, context) + by_skill.problems
     return replace(base, staffing=by_skill.staffing, skills=by_skill.cover, problems=problems)

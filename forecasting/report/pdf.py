@@ -59,7 +59,7 @@ def _pdf_network(doc: PageFlow, view: ReportView) -> None:
 
 
 def _pdf_clinic(doc: PageFlow, c: ClinicView) -> None:
-    doc.text(f"Clinic {c.name}", 13, bold=True, rule=True)
+    doc.text(f"Clinic {c.label}", 13, bold=True, rule=True)
     doc.text(f"{c.tag.upper()}: {c.action}", 11.5, bold=True, bar=_STATUS[c.status])
     for line in c.lines:
         doc.text(line, 10, bar=_STATUS[c.status])

@@ -124,7 +124,8 @@ def report_settings(config: Config, result: WeeklyResult) -> ReportSettings:
         fte_hours=config.staffing.fte_hours,
         seed=config.seed,
         block_hours=config.staffing.block_hours,
-        pathways=result.demand.pathways,
+        # MLD's pathways, then each modelled service's line (a driver without data says so)
+        pathways="; ".join([result.demand.pathways, *result.demand.services.values()]),
         calibration=result.demand.calibration_text or None,
     )
 
@@ -163,7 +164,7 @@ def publish_week(
         as_of=inputs.as_of,
         iso_week=label,
         procedures_history=inputs.procedures,
-        sessions_history=inputs.sessions,
+        sessions_history=inputs.total_sessions(config),  # the services' total, as `sessions`
         forecast=result.forecast,
         committed=result.committed,
         staffing=result.staffing,

@@ -20,7 +20,7 @@ from forecasting.columns import CLINIC, P10, P50, P90, SERIES, SESSIONS, WEEK, p
 from forecasting.report import text as T
 from forecasting.report.accuracy import accuracy, compare
 from forecasting.report.clinic_charts import Chart, clinic_charts
-from forecasting.report.clinic_ids import clinic_page_path
+from forecasting.report.clinic_ids import clinic_label, clinic_page_path
 from forecasting.report.data import ReportData
 from forecasting.report.frames import Frames
 from forecasting.report.ingest_text import files_sentence
@@ -63,6 +63,12 @@ class ClinicView:
     summary: Row  # this clinic's row of the network table
     lead: pd.Timestamp | None
     shifts: ClinicShifts | None = None  # next week's shift plan (report/plans.py)
+    display_name: str = ""  # from the clinics export (report/clinic_names.py)
+
+    @property
+    def label(self) -> str:
+        """The display name and the id, or the id (clinic_ids.clinic_label)."""
+        return clinic_label(self.name, self.display_name)
 
     @property
     def tag(self) -> str:

@@ -18,11 +18,8 @@ from forecasting.demand.calibration import (
     score_table,
 )
 from forecasting.demand.clinic_classes import clinic_classes
-from forecasting.models import (
-    run_prior,
-)
 from forecasting.week.assembly import assemble
-from forecasting.week.forecasts import forecast_one
+from forecasting.week.forecasts import driver_types, forecast_one, network_priors
 from forecasting.week.inputs import WeeklyInputs, cut_inputs
 
 
@@ -44,18 +41,20 @@ def session_calibration(
             or None when there is no archive (a notebook, a fresh clone).
     """
     horizon, cal = config.horizon_weeks, config.calibration
-    archive = score_table(pd.DataFrame(), inputs.sessions, inputs.cutoff_week, horizon)
+    # forecast.csv's `sessions`: MLD's alone, or the total over the services
+    sessions = inputs.total_sessions(config)
+    archive = score_table(pd.DataFrame(), sessions, inputs.cutoff_week, horizon)
     if archived is not None:
-        archive = score_table(archived, inputs.sessions, inputs.cutoff_week, horizon)
+        archive = score_table(archived, sessions, inputs.cutoff_week, horizon)
     weeks = pd.to_datetime(inputs.procedures[C.WEEK])
     first = weeks.min() if len(weeks) else inputs.cutoff_week
     origins = origin_weeks(inputs.cutoff_week, first, config.model.min_history_weeks, cal)
     cheaper = config.model_copy(update={"n_paths": min(config.n_paths, cal.origin_paths)})
     at_origins = {o: _forecast_at(inputs, o, i, cheaper) for i, o in enumerate(origins)}
-    rolling = origin_table(at_origins, inputs.sessions, inputs.cutoff_week, horizon)
-    labels = _row_classes(pd.concat([archive, rolling]), inputs, config)
+    rolling = origin_table(at_origins, sessions, inputs.cutoff_week, horizon)
+    labels = _row_classes(pd.concat([archive, rolling]), inputs, sessions, config)
     now = clinic_classes(
-        inputs.procedures, inputs.sessions, inputs.cutoff_week, cal, clinics=inputs.clinics
+        inputs.procedures, sessions, inputs.cutoff_week, cal, clinics=inputs.clinics
     )
     return combine(
         archive.to_numpy(float),
@@ -67,7 +66,9 @@ def session_calibration(
     )
 
 
-def _row_classes(table: pd.DataFrame, inputs: WeeklyInputs, config: Config) -> list[str]:
+def _row_classes(
+    table: pd.DataFrame, inputs: WeeklyInputs, sessions: pd.DataFrame, config: Config
+) -> list[str]:
     """The class of each error row's clinic at the week its forecast began (its ``issued``
     date's Monday for the archive, the origin itself for rolling origins)."""
     if table.empty:
@@ -75,7 +76,7 @@ def _row_classes(table: pd.DataFrame, inputs: WeeklyInputs, config: Config) -> l
     keys = table.index.to_frame(index=False)
     starts = pd.to_datetime(keys[ISSUED]).dt.to_period("W-SUN").dt.start_time
     by_start = {
-        start: clinic_classes(inputs.procedures, inputs.sessions, start, config.calibration)
+        start: clinic_classes(inputs.procedures, sessions, start, config.calibration)
         for start in sorted(set(starts))
     }
     return [
@@ -89,11 +90,12 @@ def _forecast_at(
 ) -> pd.DataFrame:
     """forecast.csv of the run's computation at a past cut-off, for a sample of clinics."""
     cut = cut_inputs(
-        inputs.procedures, inputs.sessions, inputs.roster, origin.date(), bookings=inputs.bookings
-    )
+        inputs.procedures, inputs.sessions, inputs.roster, origin.date(), bookings=inputs.bookings,
+        service_sessions=inputs.service_sessions, referrals=inputs.referrals,
+    )  # fmt: skip
     clinics = set(origin_clinics(cut.clinics, index, config.seed, config.calibration))
-    everyone = cut.histories()
-    prior = run_prior(config.model, everyone)  # the network as of the origin
+    everyone = cut.histories(driver_types(config))
+    prior = network_priors(config, everyone)  # the network as of the origin
     mine = {k: h for k, h in everyone.items() if k[0] in clinics}
     forecasts = {k: forecast_one(k, h, config, prior=prior) for k, h in sorted(mine.items())}
     only = {
