@@ -78,6 +78,9 @@ MIN_ETS_WEEKS = 16
 # --------------------------------------------------------------------------- the weekly run
 
 
+MLD_SERIES = "sessions:mld"  # forecast.csv's MLD series when several services are configured
+
+
 def run_weekly(
     raw_dir: Path, work_dir: Path, config: Config, as_of: date
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -231,16 +234,21 @@ def run_network(
                 scale = metrics.mase_scale(y, season=1)
                 preds: dict[str, dict[str, np.ndarray]] = {}
                 if forecast is not None:
+                    # the networks' truth and realised sessions are MLD's: with several services
+                    # configured, score MLD's series and staffing columns, not the total
+                    mld = (forecast["series"] == MLD_SERIES).any()
                     fc = forecast.loc[
-                        (forecast["clinic_id"] == clinic) & (forecast["series"] == "sessions")
+                        (forecast["clinic_id"] == clinic)
+                        & (forecast["series"] == (MLD_SERIES if mld else "sessions"))
                     ]
                     st = staffing.loc[staffing["clinic_id"] == clinic]
+                    col = (lambda m: f"{m}:mld") if mld else (lambda m: m)
                     if len(fc) == len(horizon):
                         preds["lymphcast"] = {
                             k: fc[k].to_numpy(float) for k in ("mean", "p10", "p50", "p90")
                         }
-                        preds["lymphcast"]["target"] = st["sessions_target"].to_numpy(float)
-                        hours = st["therapist_hours_needed"].to_numpy(float)
+                        preds["lymphcast"]["target"] = st[col("sessions_target")].to_numpy(float)
+                        hours = st[col("therapist_hours_needed")].to_numpy(float)
                         preds["lymphcast"]["cost"] = week_cost(actual, hours, config)
                 for name in ("prophet_sessions", "ets_sessions", "seasonal_naive"):
                     rng = _rng(seed, clinic, name, cutoff)
