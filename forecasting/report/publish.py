@@ -28,6 +28,7 @@ from forecasting.report.html import write_report
 from forecasting.report.pdf import write_pdf
 from forecasting.report.plans import with_plans
 from forecasting.report.safe import neutralise_formulas
+from forecasting.report.services import service_figures, with_services
 from forecasting.report.view import build_view
 from forecasting.report.xlsx import write_staffing_xlsx
 from forecasting.staffing.problems import problem_texts
@@ -188,6 +189,7 @@ def publish_week(
     # view is built); the page and the PDF embed the same PNG bytes.
     with chart_pool(config.report.chart_workers, 3 * len(inputs.clinics)) as pool:
         view = draw_charts(build_view(data), pool)
+    view = with_services(view, service_figures(result, config), inputs.as_of)  # 2+ services
     view = with_plans(
         view, plans, config.horizon_weeks, inputs.sessions, inputs.as_of,
         config.report.history_weeks,

@@ -25,6 +25,7 @@ from forecasting.report.data import ReportData
 from forecasting.report.frames import Frames
 from forecasting.report.ingest_text import files_sentence
 from forecasting.report.plan_views import ClinicShifts, RegionView, ScenarioView
+from forecasting.report.service_views import ServicesView
 from forecasting.report.stale import stale_action, stale_banner, weeks_old, without_advice
 from forecasting.report.tables import (
     Row,
@@ -64,6 +65,7 @@ class ClinicView:
     lead: pd.Timestamp | None
     shifts: ClinicShifts | None = None  # next week's shift plan (report/plans.py)
     display_name: str = ""  # from the clinics export (report/clinic_names.py)
+    services: ServicesView | None = None  # several services only (report/services.py)
 
     @property
     def label(self) -> str:
@@ -99,6 +101,7 @@ class ReportView:
     what_if: list[ScenarioView] = field(default_factory=list)  # report/plans.py
     regions: Table | None = None  # region and network roll-ups, a row each linking its page
     region_pages: list[RegionView] = field(default_factory=list)
+    services: ServicesView | None = None  # several services only (report/services.py)
 
     @property
     def title(self) -> str:
