@@ -105,6 +105,11 @@ def test_a_clinic_page_shows_its_own_services_and_gap_sentences(three: Path) -> 
     assert any(s.startswith("MLD short") for s in sentences)
     _, network = _services(three.read_text(encoding="utf-8"))
     assert {f"{clinic}: {s}" for s in sentences} <= set(network)
+    # a sessions chart per service, drawn (the index has none)
+    part = page.split(f">{SECTION}</h3>", 1)[1]
+    titles = re.findall(r'<figcaption class="title">(.*?)</figcaption>', part)
+    assert titles == [f"{s} sessions per week" for s in ("MLD", "Deep tissue", "Post injury")]
+    assert part.count('<img src="data:image/png;base64,') == 3
 
 
 def test_the_pdf_has_the_services_table(three: Path) -> None:

@@ -187,9 +187,11 @@ def publish_week(
     )
     # Every chart drawn once (by worker processes for a large network, which start while the
     # view is built); the page and the PDF embed the same PNG bytes.
-    with chart_pool(config.report.chart_workers, 3 * len(inputs.clinics)) as pool:
-        view = draw_charts(build_view(data), pool)
-    view = with_services(view, service_figures(result, config), inputs.as_of)  # 2+ services
+    # "Services and skills" (several services only): a sessions chart per service and clinic
+    services = service_figures(inputs, result, config)
+    per_clinic = 3 + (len(services.skills) if services is not None else 0)
+    with chart_pool(config.report.chart_workers, per_clinic * len(inputs.clinics)) as pool:
+        view = draw_charts(with_services(build_view(data), services, inputs.as_of), pool)
     view = with_plans(
         view, plans, config.horizon_weeks, inputs.sessions, inputs.as_of,
         config.report.history_weeks,

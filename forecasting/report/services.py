@@ -12,21 +12,23 @@ nothing changes (:func:`service_figures` gives None).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import numpy as np
 import pandas as pd
 
 from forecasting import columns as C
+from forecasting.calendar import week_start
 from forecasting.config import Config
 from forecasting.report import text as T
+from forecasting.report.clinic_charts import Chart, service_sessions_chart
 from forecasting.report.service_views import ServicesView
 from forecasting.report.tables import Row, Table
 from forecasting.report.view import ReportView
 from forecasting.staffing import is_short
 from forecasting.staffing.skills import skill_label
-from forecasting.week import WeeklyResult
+from forecasting.week import WeeklyInputs, WeeklyResult
 
 __all__ = ["ServiceFigures", "service_figures", "with_services"]
 
@@ -45,15 +47,25 @@ class ServiceFigures:
             ``<measure>:<skill>`` columns (``skill_staffing.staff_services``).
         paths: per clinic, per service, session sample paths (n_paths, weeks).
         gaps: per clinic, one sentence per skill short in some week (``SkillCover.sentences``).
+        forecast: forecast.csv's frame (its ``sessions:<service>`` series are charted).
+        history: ``clinic_id, service, week, sessions`` before the cut-off (may be empty).
+        committed: ``clinic_id, week, service, committed`` (may be empty).
+        history_weeks: weeks of history each chart shows (``[report] history_weeks``).
     """
 
     skills: dict[str, str]
     staffing: pd.DataFrame
     paths: Mapping[str, Mapping[str, np.ndarray]]
     gaps: dict[str, list[str]]
+    forecast: pd.DataFrame = field(default_factory=pd.DataFrame)
+    history: pd.DataFrame = field(default_factory=pd.DataFrame)
+    committed: pd.DataFrame = field(default_factory=pd.DataFrame)
+    history_weeks: int = 52
 
 
-def service_figures(result: WeeklyResult, config: Config) -> ServiceFigures | None:
+def service_figures(
+    inputs: WeeklyInputs, result: WeeklyResult, config: Config
+) -> ServiceFigures | None:
     """The week's figures per service, or None with fewer than two services (or no paths)."""
     services = config.service_settings
     if len(services) < 2 or not result.service_paths:
@@ -64,14 +76,17 @@ def service_figures(result: WeeklyResult, config: Config) -> ServiceFigures | No
         staffing=result.staffing,
         paths=result.service_paths,
         gaps=gaps,
+        forecast=result.forecast,
+        history=inputs.service_sessions if inputs.service_sessions is not None else pd.DataFrame(),
+        committed=result.service_committed,
+        history_weeks=config.report.history_weeks,
     )
 
 
-def with_services(
-    view: ReportView, figures: ServiceFigures | None, as_of: date | None = None
-) -> ReportView:
-    """The view with "Services and skills" in the network summary and on each clinic's page
-    (the view as it is without figures); ``as_of`` names the first forecast week."""
+def with_services(view: ReportView, figures: ServiceFigures | None, as_of: date) -> ReportView:
+    """The view with "Services and skills" in the network summary and on each clinic's page,
+    with a sessions chart per service there (the view as it is without figures); ``as_of`` is
+    the data cut-off."""
     if figures is None:
         return view
     staffing = figures.staffing.copy()
@@ -82,7 +97,8 @@ def with_services(
     lead = staffing[staffing[C.WEEK] == first] if first is not None else staffing
     horizon = int(staffing[C.WEEK].nunique()) if len(staffing) else 0
     note = _note(first, horizon)
-    week = T.week_label(first, pd.Timestamp(as_of)) if as_of is not None else "Next week"
+    week = T.week_label(first, pd.Timestamp(as_of))
+    charts = _ServiceCharts.of(figures, pd.Timestamp(as_of))
     week = f"{week[0].lower()}{week[1:]}"
     network = ServicesView(
         table=_table(figures.skills, lead, _summed(figures.paths, figures.skills), horizon, week),
@@ -103,6 +119,7 @@ def with_services(
                 gaps=[_sentence(s) for s in figures.gaps.get(c.name, [])]
                 or ["Every skill this clinic needs is covered in every forecast week."],
                 note=note,
+                charts=charts.of_clinic(c.name),
             ),
         )
         for c in view.clinics
@@ -192,3 +209,73 @@ def _capital(text: str) -> str:
 
 def _sentence(text: str) -> str:
     return text[0].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+@dataclass(frozen=True)
+class _ServiceCharts:
+    """Each clinic's rows of the charted frames (split once, not once per clinic)."""
+
+    figures: ServiceFigures
+    as_of: pd.Timestamp
+    history: dict[str, pd.DataFrame]
+    forecast: dict[str, pd.DataFrame]
+    committed: dict[str, pd.DataFrame]
+
+    @classmethod
+    def of(cls, figures: ServiceFigures, as_of: pd.Timestamp) -> _ServiceCharts:
+        end = week_start(as_of)
+        start = end - pd.Timedelta(weeks=figures.history_weeks)
+        history = _weeks(figures.history)
+        if len(history):
+            history = history[(history[C.WEEK] >= start) & (history[C.WEEK] < end)]
+        forecast = _weeks(figures.forecast)
+        if len(forecast):
+            forecast = forecast[forecast[C.SERIES].str.startswith(f"{C.SESSIONS}:")]
+        return cls(
+            figures, as_of, _split(history), _split(forecast), _split(_weeks(figures.committed))
+        )
+
+    def of_clinic(self, clinic: str) -> list[Chart]:
+        """A sessions chart per service, in the services' order."""
+        out = []
+        for name in self.figures.skills:
+            out.append(
+                service_sessions_chart(
+                    clinic,
+                    _capital(skill_label(name)),
+                    _rows(self.history, clinic, C.SERVICE, name)[[C.WEEK, C.SESSIONS]],
+                    _rows(self.forecast, clinic, C.SERIES, f"{C.SESSIONS}:{name}")[
+                        [C.WEEK, C.P10, C.P50, C.P90]
+                    ],
+                    _rows(self.committed, clinic, C.SERVICE, name)[[C.WEEK, "committed"]],
+                    self.as_of,
+                    self.figures.history_weeks,
+                )
+            )
+        return out
+
+
+def _weeks(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy with ``clinic_id`` as text and ``week`` as datetime64 (an empty frame as it is)."""
+    if frame.empty:
+        return frame
+    return frame.assign(
+        **{C.CLINIC: frame[C.CLINIC].astype(str), C.WEEK: pd.to_datetime(frame[C.WEEK])}
+    )
+
+
+def _split(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    if frame.empty:
+        return {}
+    return {str(k): g for k, g in frame.groupby(C.CLINIC, sort=False)}
+
+
+_COLUMNS = [C.WEEK, C.SESSIONS, C.P10, C.P50, C.P90, "committed"]
+
+
+def _rows(by_clinic: Mapping[str, pd.DataFrame], clinic: str, key: str, value: str) -> pd.DataFrame:
+    """The clinic's rows whose ``key`` is ``value`` (an empty frame with every column read)."""
+    rows = by_clinic.get(clinic)
+    if rows is None or key not in rows:
+        return pd.DataFrame(columns=_COLUMNS)
+    return rows[rows[key] == value].reindex(columns=_COLUMNS)
