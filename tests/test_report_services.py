@@ -57,7 +57,7 @@ def _text(fragment: str) -> str:
 
 def _services(page: str) -> tuple[dict[str, list[str]], list[str]]:
     """The "Services and skills" table's rows (service -> cells) and the sentences after it."""
-    part = page.split(f">{SECTION}</h3>", 1)[1]
+    part = re.split(f">{SECTION}</h[23]>", page, maxsplit=1)[1]
     table, rest = part.split("</table>", 1)
     rows = {}
     for row in re.findall(r"<tr[^>]*>(.*?)</tr>", table, flags=re.S)[1:]:
@@ -72,7 +72,11 @@ def _number(cell: str) -> float:
 
 
 def test_the_index_shows_each_service_its_skill_and_the_gaps(three: Path) -> None:
-    rows, sentences = _services(three.read_text(encoding="utf-8"))
+    index = three.read_text(encoding="utf-8")
+    # its own section after the network's, whose table stays a row per clinic
+    network = index.split('<section id="network"', 1)[1].split("</section>", 1)
+    assert SECTION not in network[0] and network[1].lstrip().startswith('<section id="services"')
+    rows, sentences = _services(index)
     assert list(rows) == ["MLD", "Deep tissue", "Post injury"]
     assert [cells[0] for cells in rows.values()] == ["MLD", "Deep tissue", "Post injury"]
     staffing = pd.read_csv(three.parent / "staffing.csv")
@@ -106,7 +110,7 @@ def test_a_clinic_page_shows_its_own_services_and_gap_sentences(three: Path) -> 
     _, network = _services(three.read_text(encoding="utf-8"))
     assert {f"{clinic}: {s}" for s in sentences} <= set(network)
     # a sessions chart per service, drawn (the index has none)
-    part = page.split(f">{SECTION}</h3>", 1)[1]
+    part = re.split(f">{SECTION}</h3>", page, maxsplit=1)[1]
     titles = re.findall(r'<figcaption class="title">(.*?)</figcaption>', part)
     assert titles == [f"{s} sessions per week" for s in ("MLD", "Deep tissue", "Post injury")]
     assert part.count('<img src="data:image/png;base64,') == 3

@@ -175,7 +175,8 @@ def _table(
               "Expected unmet sessions"]  # fmt: skip
     labels = ["Service", "Skill", "Sessions", f"{horizon} weeks", "Needed", "Rostered",
               "Covered", "Gap", "Idle", "Unmet"]  # fmt: skip
-    return Table(header=header, rows=rows, text_columns=frozenset({1}), labels=labels)
+    # no text column: a narrow screen lays each row out as a card, every cell labelled
+    return Table(header=header, rows=rows, labels=labels)
 
 
 def _sum(frame: pd.DataFrame, column: str) -> float | None:
