@@ -93,6 +93,9 @@ def test_the_index_shows_each_service_its_skill_and_the_gaps(three: Path) -> Non
     assert sentences and all(GAP.search(s) for s in sentences)
     clinics = {s.split(":")[0] for s in sentences}
     assert clinics <= set(staffing["clinic_id"].astype(str))
+    # per skill, at how many clinics it is short in some week
+    short = staffing.loc[staffing["gap_hours:mld"] >= 0.5, "clinic_id"].nunique()
+    assert f"MLD short at {short} of 3 clinics in some forecast week" in index
 
 
 def test_a_clinic_page_shows_its_own_services_and_gap_sentences(three: Path) -> None:

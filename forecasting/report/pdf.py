@@ -97,6 +97,8 @@ def _pdf_services(doc: PageFlow, s: ServicesView) -> None:
     """ "Services and skills" (several services only): the table, the gap sentences."""
     doc.text("Services and skills", 10, bold=True, keep=1.0)
     doc.table(s.table)
+    for sentence in s.summary:
+        doc.text(sentence, 9.5, bold=True)
     for sentence in s.gaps:
         doc.text(sentence, 9)
     for chart in s.charts:

@@ -17,3 +17,4 @@ class ServicesView:
     gaps: list[str]
     note: str
     charts: list[Chart] = field(default_factory=list)  # a sessions fan per service
+    summary: list[str] = field(default_factory=list)  # the network's: per skill, where short
