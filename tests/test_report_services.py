@@ -76,6 +76,7 @@ def test_the_index_shows_each_service_its_skill_and_the_gaps(three: Path) -> Non
     # its own section after the network's, whose table stays a row per clinic
     network = index.split('<section id="network"', 1)[1].split("</section>", 1)
     assert SECTION not in network[0] and network[1].lstrip().startswith('<section id="services"')
+    assert "<h1>Sessions and therapist staffing</h1>" in index  # not MLD's alone
     rows, sentences = _services(index)
     assert list(rows) == ["MLD", "Deep tissue", "Post injury"]
     assert [cells[0] for cells in rows.values()] == ["MLD", "Deep tissue", "Post injury"]
@@ -131,5 +132,6 @@ def test_the_pdf_has_the_services_table(three: Path) -> None:
 def test_mld_alone_shows_no_services_section(tmp_path: Path) -> None:
     index = _publish(tmp_path, ("mld",))
     assert SECTION not in index.read_text(encoding="utf-8")
+    assert "<h1>MLD sessions and therapist staffing</h1>" in index.read_text(encoding="utf-8")
     for page in (index.parent / "clinics").glob("*.html"):
         assert SECTION not in page.read_text(encoding="utf-8")

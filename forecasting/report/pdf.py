@@ -45,7 +45,7 @@ def write_pdf(path: Path, view: ReportView) -> Path:
 
 
 def _pdf_network(doc: PageFlow, view: ReportView) -> None:
-    doc.text("MLD sessions and therapist staffing", 16, bold=True)
+    doc.text(view.title.rsplit(", ", 1)[0], 16, bold=True)
     doc.text(f"Week {view.iso_week} · data up to {view.as_of} (cut-off, not included)", 9,
              color=MUTED)  # fmt: skip
     doc.space(0.1)

@@ -105,7 +105,8 @@ class ReportView:
 
     @property
     def title(self) -> str:
-        return f"MLD sessions and therapist staffing, {self.iso_week}"
+        what = "MLD sessions" if self.services is None else "Sessions"  # several services
+        return f"{what} and therapist staffing, {self.iso_week}"
 
     def summary_record(self) -> dict[str, Any]:
         """The decisions as plain JSON values (run manifest, Prefect artifacts)."""
