@@ -135,3 +135,87 @@ def test_mld_alone_shows_no_services_section(tmp_path: Path) -> None:
     assert "<h1>MLD sessions and therapist staffing</h1>" in index.read_text(encoding="utf-8")
     for page in (index.parent / "clinics").glob("*.html"):
         assert SECTION not in page.read_text(encoding="utf-8")
+
+
+# ----------------------------------------------------------------------------------------------
+# By hand: two clinics, two services on fixed figures (no run)
+
+
+def _figures(clinics: tuple[str, ...] = ("north", "south")):
+    import numpy as np
+    from report_fixtures import report_data
+
+    from forecasting.report.services import ServiceFigures
+
+    data = report_data()
+    staffing = data.staffing[data.staffing["clinic_id"].isin(clinics)].copy()
+    north = staffing["clinic_id"] == "north"
+    staffing["therapist_hours_needed:mld"] = np.where(north, 100.0, 60.0)
+    staffing["therapist_hours_needed:deep_tissue"] = np.where(north, 30.0, 20.0)
+    staffing["expected_unmet_sessions:mld"] = np.where(north, 2.25, 0.5)
+    staffing["expected_unmet_sessions:deep_tissue"] = 0.0
+    for skill, rostered, covered, idle in (("mld", 76, 76, 0), ("deep_tissue", 46, 30, 16)):
+        staffing[f"hours_rostered:{skill}"] = float(rostered)
+        staffing[f"hours_covered:{skill}"] = np.where(north, float(covered), 20.0)
+        staffing[f"gap_hours:{skill}"] = np.where(
+            north, 100.0 - covered if skill == "mld" else 0.0, 0.0
+        )
+        staffing[f"idle_hours:{skill}"] = float(idle)
+    week = np.arange(1, 4)[:, None] * np.ones(4)  # paths 1, 2, 3 a week: p50 2, horizon p50 8
+    paths = {
+        "north": {"mld": 10 * week, "deep_tissue": week},
+        "south": {"mld": week, "deep_tissue": week},
+    }
+    gap = (
+        "MLD short 24 h in the week of 2026-11-30 while deep tissue has 16 h idle: "
+        "one more MLD-certified therapist, or cross-training, covers it"
+    )
+    gaps = {"north": [gap]}
+    skills = {"mld": "mld", "deep_tissue": "deep_tissue"}
+    return data, ServiceFigures(skills, staffing, {c: paths[c] for c in clinics}, gaps)
+
+
+def test_services_and_skills_add_up_by_hand() -> None:
+    from forecasting.report import build_view
+    from forecasting.report.services import with_services
+
+    data, figures = _figures()
+    view = with_services(build_view(data), figures, data.as_of)
+    assert view.title.startswith("Sessions and therapist staffing")
+    assert view.services is not None
+    table = {r.cells[0]: r.cells[1:] for r in view.services.table.rows}
+    assert list(table) == ["MLD", "Deep tissue"]
+    # sessions: paths summed over clinics path by path (11, 22, 33 a week), so p50 22 and 88
+    # over 4 weeks; hours, cover and unmet summed over the clinics' first week
+    assert table["MLD"] == ["MLD", "22", "88", "160", "152", "96", "24", "0", "2.8"]
+    assert table["Deep tissue"][:8] == ["Deep tissue", "4", "16", "50", "92", "50", "0", "32"]
+    marks = [r.mark for r in view.services.table.rows]
+    assert marks == ["short", ""]
+    assert view.services.summary[0] == (
+        "MLD short at 1 of 2 clinics in some forecast week; 24 h in the first forecast week."
+    )
+    assert view.services.gaps == [f"north: {figures.gaps['north'][0]}."]
+    north, south = view.clinics
+    assert north.services is not None and south.services is not None
+    assert north.services.table.rows[0].cells[1:6] == ["MLD", "20", "80", "100", "76"]
+    assert north.services.gaps == [figures.gaps["north"][0] + "."]
+    assert south.services.gaps == [
+        "Every skill this clinic needs is covered in every forecast week."
+    ]
+    # no service history in the fixture: a chart per service from the forecast rows alone
+    assert [c.title for c in north.services.charts] == [
+        "MLD sessions per week", "Deep tissue sessions per week"
+    ]  # fmt: skip
+
+
+def test_a_clinic_without_staffing_rows_says_so() -> None:
+    from forecasting.report import build_view
+    from forecasting.report.services import with_services
+
+    data, figures = _figures(("north",))
+    view = with_services(build_view(data), figures, data.as_of)
+    south = next(c for c in view.clinics if c.name == "south")
+    assert south.services is not None
+    assert south.services.gaps == ["No staffing figures for this clinic, so no skill cover."]
+    assert all(cell == "—" for cell in south.services.table.rows[0].cells[2:])
+    assert build_view(data).services is None and "Sessions" not in build_view(data).title[:8]

@@ -98,8 +98,9 @@ def with_services(view: ReportView, figures: ServiceFigures | None, as_of: date)
     horizon = int(staffing[C.WEEK].nunique()) if len(staffing) else 0
     note = _note(first, horizon)
     week = T.week_label(first, pd.Timestamp(as_of))
-    charts = _ServiceCharts.of(figures, pd.Timestamp(as_of))
     week = f"{week[0].lower()}{week[1:]}"
+    charts = _ServiceCharts.of(figures, pd.Timestamp(as_of))
+    lead_of = _split(lead)  # each clinic's rows of the first forecast week
     network = ServicesView(
         table=_table(figures.skills, lead, _summed(figures.paths, figures.skills), horizon, week),
         gaps=_network_gaps(figures.gaps),
@@ -112,13 +113,12 @@ def with_services(view: ReportView, figures: ServiceFigures | None, as_of: date)
             services=ServicesView(
                 table=_table(
                     figures.skills,
-                    lead[lead[C.CLINIC] == c.name],
+                    lead_of.get(c.name, lead.iloc[0:0]),
                     figures.paths.get(c.name, {}),
                     horizon,
                     week,
                 ),
-                gaps=[_sentence(s) for s in figures.gaps.get(c.name, [])]
-                or ["Every skill this clinic needs is covered in every forecast week."],
+                gaps=_clinic_gaps(figures.gaps.get(c.name, []), c.name in lead_of),
                 note=note,
                 charts=charts.of_clinic(c.name),
             ),
@@ -228,6 +228,14 @@ def _skill_summary(
     if out and gaps:
         out.append("Each clinic's largest gap per skill, and what would close it:")
     return out
+
+
+def _clinic_gaps(gaps: list[str], staffed: bool) -> list[str]:
+    """A clinic's skill-gap sentences, or why there are none."""
+    if not staffed:
+        return ["No staffing figures for this clinic, so no skill cover."]
+    out = [_sentence(s) for s in gaps]
+    return out or ["Every skill this clinic needs is covered in every forecast week."]
 
 
 def _network_gaps(gaps: Mapping[str, list[str]]) -> list[str]:
