@@ -172,7 +172,10 @@ def _figures(clinics: tuple[str, ...] = ("north", "south")):
     )
     gaps = {"north": [gap]}
     skills = {"mld": "mld", "deep_tissue": "deep_tissue"}
-    return data, ServiceFigures(skills, staffing, {c: paths[c] for c in clinics}, gaps)
+    # MLD's forecast: the fixture's sessions rows (deep tissue has none, so no chart)
+    mld = data.forecast[data.forecast["series"] == "sessions"].assign(series="sessions:mld")
+    chosen = {c: paths[c] for c in clinics}
+    return data, ServiceFigures(skills, staffing, chosen, gaps, forecast=mld)
 
 
 def test_services_and_skills_add_up_by_hand() -> None:
@@ -219,3 +222,25 @@ def test_a_clinic_without_staffing_rows_says_so() -> None:
     assert south.services.gaps == ["No staffing figures for this clinic, so no skill cover."]
     assert all(cell == "—" for cell in south.services.table.rows[0].cells[2:])
     assert build_view(data).services is None and "Sessions" not in build_view(data).title[:8]
+
+
+def test_service_charts_are_drawn_with_the_others_in_order() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from forecasting.report import build_view
+    from forecasting.report.clinic_charts import Drawn
+    from forecasting.report.drawing import draw_charts
+    from forecasting.report.services import with_services
+
+    data, figures = _figures()
+    view = with_services(build_view(data), figures, data.as_of)
+    here = draw_charts(view)
+    with ThreadPoolExecutor(2) as pool:
+        pooled = draw_charts(view, pool)
+    for a, b in zip(here.clinics, pooled.clinics, strict=True):
+        assert a.services is not None and b.services is not None
+        mld, deep = a.services.charts
+        assert isinstance(mld.draw, Drawn) and mld.png[:4] == b"\x89PNG" and deep.draw is None
+        assert [c.png for c in a.charts] == [c.png for c in b.charts]
+        assert [c.png for c in a.services.charts] == [c.png for c in b.services.charts]
+        assert mld.png not in [c.png for c in a.charts]  # its own chart, not a clinic's
