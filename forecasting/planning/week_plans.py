@@ -12,7 +12,12 @@ from forecasting.config import Config
 from forecasting.demand.calibration import Calibration
 from forecasting.errors import ConfigError
 from forecasting.models.runner import SeriesForecast
-from forecasting.planning.regions import display_names, regions_of, rollup_tables
+from forecasting.planning.regions import (
+    display_names,
+    regions_of,
+    rollup_service_tables,
+    rollup_tables,
+)
 from forecasting.planning.scenarios import (
     ScenarioRun,
     check_scenario,
@@ -181,11 +186,17 @@ def plan_week(
     if session_paths and any(regions.values()):
         weeks = inputs.forecast_weeks(config.horizon_weeks)
         # the hours and settings the clinics' own staffing used (week/assembly.staff)
-        roster = default_roster(inputs.roster, config)
-        rostered = rostered_hours_by_clinic(roster, list(session_paths), weeks)
-        region_forecast, region_staffing = rollup_tables(
-            session_paths, regions, weeks, rostered, default_staffing(config)
-        )
+        if result.service_paths and len(config.service_settings) > 1:
+            # each service's hours from its own summed paths and minutes, as week.assembly.staff
+            region_forecast, region_staffing = rollup_service_tables(
+                result.service_paths, regions, weeks, inputs.roster, config
+            )
+        else:
+            roster = default_roster(inputs.roster, config)
+            rostered = rostered_hours_by_clinic(roster, list(session_paths), weeks)
+            region_forecast, region_staffing = rollup_tables(
+                session_paths, regions, weeks, rostered, default_staffing(config)
+            )
         step("regions")
     return WeekPlans(
         scenarios=tuple(runs),

@@ -200,7 +200,7 @@ def assemble(
                 for name, part in got.demands.items():
                     rows.append(_summary_rows(clinic, weeks, C.service_series(name), part.paths))
         elif calibration is not None:
-            demand = replace(demand, paths=rescale_paths(demand.paths, calibration))
+            demand = replace(demand, paths=rescale_paths(demand.paths, calibration, clinic))
         rows.append(_summary_rows(clinic, weeks, C.SESSIONS, demand.paths))
         committed_rows.append(
             pd.DataFrame(

@@ -119,6 +119,6 @@ def clinic_services(
                 config=config, rng=rng,
             )  # fmt: skip
         if calibration is not None:
-            demand = replace(demand, paths=rescale_paths(demand.paths, calibration))
+            demand = replace(demand, paths=rescale_paths(demand.paths, calibration, clinic))
         demands[name] = demand
     return ClinicServices(demands=demands, referrals=referrals)
