@@ -120,6 +120,22 @@ def test_a_clinic_page_shows_its_own_services_and_gap_sentences(three: Path) -> 
     assert part.count('<img src="data:image/png;base64,') == 3
 
 
+def test_the_manifest_and_the_summary_artifact_name_the_skill_gaps(three: Path) -> None:
+    import json
+
+    from flows.artifacts import summary_markdown
+
+    record = json.loads((three.parent / "run_manifest.json").read_text())["report"]
+    assert record["skills"][0].startswith("MLD short at ")
+    _, sentences = _services(three.read_text(encoding="utf-8"))
+    assert record["skills"][-len(sentences) :] == [s.replace("&#39;", "'") for s in sentences]
+    markdown = summary_markdown(record)
+    part = markdown.split("## Services and skills\n", 1)[1].split("\n\n", 1)[0]
+    assert len([line for line in part.splitlines() if line.startswith("- ")]) == len(
+        record["skills"]
+    )
+
+
 def test_the_pdf_has_the_services_table(three: Path) -> None:
     from pypdf import PdfReader
 
@@ -132,6 +148,8 @@ def test_the_pdf_has_the_services_table(three: Path) -> None:
 def test_mld_alone_shows_no_services_section(tmp_path: Path) -> None:
     index = _publish(tmp_path, ("mld",))
     assert SECTION not in index.read_text(encoding="utf-8")
+    manifest = (index.parent / "run_manifest.json").read_text(encoding="utf-8")
+    assert '"skills"' not in manifest
     assert "<h1>MLD sessions and therapist staffing</h1>" in index.read_text(encoding="utf-8")
     for page in (index.parent / "clinics").glob("*.html"):
         assert SECTION not in page.read_text(encoding="utf-8")

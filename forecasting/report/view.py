@@ -119,7 +119,8 @@ class ReportView:
             "clinics": [
                 {"clinic_id": c.name, "status": c.status, "action": c.action, "lines": c.lines}
                 for c in self.clinics
-            ],
+            ],  # with several services, per skill where it is short and what would close it
+            **({"skills": [*self.services.summary, *self.services.gaps]} if self.services else {}),
         }
 
 
