@@ -20,6 +20,7 @@ from forecasting.demand.calibration import (
 from forecasting.models import (
     run_prior,
 )
+from forecasting.series import SeriesKey, histories_before
 from forecasting.week.assembly import assemble
 from forecasting.week.forecasts import forecast_one
 from forecasting.week.inputs import WeeklyInputs, cut_inputs
@@ -47,20 +48,25 @@ def session_calibration(
     first = weeks.min() if len(weeks) else inputs.cutoff_week
     origins = origin_weeks(inputs.cutoff_week, first, config.model.min_history_weeks, cal)
     cheaper = config.model_copy(update={"n_paths": min(config.n_paths, cal.origin_paths)})
-    at_origins = {o: _forecast_at(inputs, o, i, cheaper) for i, o in enumerate(origins)}
+    histories = inputs.histories() if origins else {}  # once; each origin's is a cut of it
+    at_origins = {o: _forecast_at(inputs, o, i, cheaper, histories) for i, o in enumerate(origins)}
     rolling = origin_scores(at_origins, inputs.sessions, inputs.cutoff_week, horizon)
     return combine(archive, rolling, cal, [o.date().isoformat() for o in origins])
 
 
 def _forecast_at(
-    inputs: WeeklyInputs, origin: pd.Timestamp, index: int, config: Config
+    inputs: WeeklyInputs,
+    origin: pd.Timestamp,
+    index: int,
+    config: Config,
+    histories: dict[SeriesKey, pd.DataFrame],
 ) -> pd.DataFrame:
     """forecast.csv of the run's computation at a past cut-off, for a sample of clinics."""
     cut = cut_inputs(
         inputs.procedures, inputs.sessions, inputs.roster, origin.date(), bookings=inputs.bookings
     )
     clinics = set(origin_clinics(cut.clinics, index, config.seed, config.calibration))
-    everyone = cut.histories()
+    everyone = histories_before(histories, origin)  # == cut.histories(), cheaper
     prior = run_prior(config.model, everyone)  # the network as of the origin
     mine = {k: h for k, h in everyone.items() if k[0] in clinics}
     forecasts = {k: forecast_one(k, h, config, prior=prior) for k, h in sorted(mine.items())}
