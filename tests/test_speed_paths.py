@@ -7,9 +7,11 @@ import datetime
 import numpy as np
 import pandas as pd
 
+from forecasting import columns as C
 from forecasting.calendar import iso_weeks
 from forecasting.planning.shifts import SHIFT_COLUMNS, SUMMARY_COLUMNS, ShiftPlan
 from forecasting.report.plans import clinic_shifts, shift_tables
+from forecasting.series import histories_before, procedure_histories
 
 
 def test_iso_weeks_equal_pandas_isocalendar_over_five_centuries() -> None:
@@ -59,3 +61,18 @@ def test_shift_tables_give_each_clinic_its_own_rows_in_start_order() -> None:
     assert c is not None and c.table is None  # in the summary, no shifts
     assert tables["unknown"] is None and shift_tables(None, ["a"]) == {"a": None}
     assert clinic_shifts(_plan(), "a") == a
+
+
+def test_histories_cut_at_an_origin_equal_histories_of_the_rows_known_then() -> None:
+    weeks = pd.date_range("2024-01-01", periods=30, freq="W-MON")
+    rows = pd.DataFrame(
+        [("old", p, w, float(i % 4)) for i, w in enumerate(weeks) for p in ("liposuction", "other")]
+        + [("new", "liposuction", w, 2.0) for w in weeks[20:]],  # opens after the origin
+        columns=[C.CLINIC, C.PROCEDURE, C.WEEK, C.COMPLETED],
+    )
+    cutoff, origin = weeks[-1] + pd.Timedelta(weeks=1), weeks[12]
+    cut = histories_before(procedure_histories(rows, cutoff), origin)
+    expected = procedure_histories(rows.loc[rows[C.WEEK] < origin], origin)
+    assert list(cut) == list(expected) and all(k[0] == "old" for k in cut)
+    for key, frame in expected.items():
+        pd.testing.assert_frame_equal(cut[key], frame, check_exact=True)
