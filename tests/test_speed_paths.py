@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import datetime
+import io
 
 import numpy as np
 import pandas as pd
+import pypdf
+from PIL import Image
 
 from forecasting import columns as C
 from forecasting.calendar import iso_weeks
 from forecasting.planning.shifts import SHIFT_COLUMNS, SUMMARY_COLUMNS, ShiftPlan
+from forecasting.report.chart_figure import HEIGHT_IN, new_figure, png_bytes
+from forecasting.report.pdf_canvas import PdfDocument
 from forecasting.report.plans import clinic_shifts, shift_tables
 from forecasting.series import histories_before, procedure_histories
 
@@ -76,3 +81,20 @@ def test_histories_cut_at_an_origin_equal_histories_of_the_rows_known_then() -> 
     assert list(cut) == list(expected) and all(k[0] == "old" for k in cut)
     for key, frame in expected.items():
         pd.testing.assert_frame_equal(cut[key], frame, check_exact=True)
+
+
+def test_pdf_embeds_a_chart_png_once_as_it_is_and_shows_the_same_pixels() -> None:
+    fig = new_figure(HEIGHT_IN)
+    fig.add_subplot().plot(range(10), np.arange(10) ** 1.5, color="#c0392b")
+    png = png_bytes(fig)
+    doc = PdfDocument(595, 842)
+    doc.new_page()
+    doc.image(png, 10, 10, 400, 180)
+    doc.image(png, 10, 300, 400, 180)
+    out = io.BytesIO()
+    doc.save(out, {"Title": "t"})
+    pdf = out.getvalue()
+    assert pdf.count(b"/Subtype /Image") == 1 and b"/Predictor 15" in pdf
+    (shown,) = pypdf.PdfReader(io.BytesIO(pdf)).pages[0].images
+    expected = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+    assert np.array_equal(np.asarray(shown.image.convert("RGB")), expected)
