@@ -8,10 +8,13 @@ import io
 import numpy as np
 import pandas as pd
 import pypdf
+import pytest
 from PIL import Image
 
 from forecasting import columns as C
 from forecasting.calendar import iso_weeks
+from forecasting.errors import InputError
+from forecasting.models.base import validate_history
 from forecasting.planning.shifts import SHIFT_COLUMNS, SUMMARY_COLUMNS, ShiftPlan
 from forecasting.report.chart_figure import HEIGHT_IN, new_figure, png_bytes
 from forecasting.report.pdf_canvas import PdfDocument
@@ -98,3 +101,29 @@ def test_pdf_embeds_a_chart_png_once_as_it_is_and_shows_the_same_pixels() -> Non
     (shown,) = pypdf.PdfReader(io.BytesIO(pdf)).pages[0].images
     expected = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
     assert np.array_equal(np.asarray(shown.image.convert("RGB")), expected)
+
+
+def _history(ds: list) -> pd.DataFrame:
+    return pd.DataFrame({"ds": pd.to_datetime(pd.Series(ds)), "y": [1.0] * len(ds)})
+
+
+@pytest.mark.parametrize(
+    ("days", "words"),
+    [
+        (["2026-11-30", "2026-12-07", "2026-12-14"], None),
+        (["1969-12-29", "1970-01-05"], None),  # Mondays before 1970
+        (["2026-11-30 10:00", "2026-12-07 10:00"], None),  # a Monday at 10:00 is a Monday
+        (["2026-11-30"], None),
+        (["2026-11-30", "2026-12-08"], "must hold Mondays; first bad date 2026-12-08"),
+        (["2026-11-30", "2026-12-14"], "no gaps or duplicates"),
+        (["2026-11-30", "2026-11-30"], "no gaps or duplicates"),
+        (["2026-12-07", "2026-11-30"], "no gaps or duplicates"),
+        (["2026-11-30", None], "must hold Mondays; first bad date NaT"),
+    ],
+)
+def test_history_checks_say_what_pandas_checks_said(days: list, words: str | None) -> None:
+    if words is None:
+        validate_history(_history(days))
+    else:
+        with pytest.raises(InputError, match=words):
+            validate_history(_history(days))
