@@ -216,25 +216,42 @@ def _table(args: argparse.Namespace, users: dict, server: dict, loads: list[floa
         f"runner {args.task_runner or 'threads (default)'}; {os.cpu_count()} cores, load "
         f"average {loads[0]:.1f} before, {loads[1]:.1f} after.",
         "",
-        "| run | wall | vs cold | peak memory | CPU s | stages (s) |"
+        "| run | wall | vs cold | CPU s | CPU vs cold | peak memory | stages (s) |"
         + (" pre-started server: wall | peak |" if server else ""),
-        "|---|---|---|---|---|---|" + ("---|---|" if server else ""),
+        "|---|---|---|---|---|---|---|" + ("---|---|" if server else ""),
     ]
     for label, _ in RUNS:
         if label not in users:
             continue
         run = users[label][0]
         stages = "; ".join(f"{k} {v:.1f}" for k, v in run.stages.items())
-        row = (f"| {label} | {run.wall:.1f} s | {run.wall / cold.wall:.0%} | {run.peak:.2f} GB "
-               f"| {run.cpu:.0f} | {stages} |")  # fmt: skip
+        row = (f"| {label} | {run.wall:.1f} s | {run.wall / cold.wall:.0%} | {run.cpu:.0f} "
+               f"| {run.cpu / cold.cpu:.0%} | {run.peak:.2f} GB | {stages} |")  # fmt: skip
         if server and label in server:
             other = server[label][0]
             row += f" {other.wall:.1f} s ({other.wall / server['cold'][0].wall:.0%}) | " \
                    f"{other.peak:.2f} GB |"  # fmt: skip
         lines.append(row)
     lines += ["", "Bars (issue 13.5): cold <= 90 s, warm <= 10% of cold, next week <= 60% of "
-              "cold, peak memory <= 2 GB (process tree)."]  # fmt: skip
+              "cold, peak memory <= 2 GB (process tree).", "",
+              _summary(args.clinics, users, loads)]  # fmt: skip
     return "\n".join(lines) + "\n"
+
+
+def _summary(clinics: int, users: dict, loads: list[float]) -> str:
+    """One paste-ready line: each run's wall and CPU seconds and their ratio to cold's."""
+    cold = users["cold"][0]
+    parts = [f"cold {cold.wall:.1f} s wall / {cold.cpu:.0f} CPU-s (bar 90 s)"]
+    for label, bar in (("warm", "10%"), (CACHED, ""), ("next week", "60%")):
+        if label in users:
+            run = users[label][0]
+            parts.append(
+                f"{label} {run.wall:.1f} s = {run.wall / cold.wall:.0%} / {run.cpu:.0f} CPU-s = "
+                f"{run.cpu / cold.cpu:.0%}" + (f" (bar {bar})" if bar else "")
+            )
+    peak = max(r[0].peak for r in users.values())
+    return (f"SUMMARY {clinics} clinics, load average {loads[0]:.1f} before / {loads[1]:.1f} "
+            f"after: " + "; ".join(parts) + f"; peak {peak:.2f} GB (bar 2)")  # fmt: skip
 
 
 def main() -> None:
@@ -283,14 +300,7 @@ def main() -> None:
 
     loads = [load, os.getloadavg()[0]]
     print(f"\nload average after the runs {loads[1]:.1f}")
-    cold, warm = users["cold"][0], users["warm"][0]
-    summary = (f"SUMMARY {args.clinics} clinics: cold {cold.wall:.0f} s (bar 90), warm "
-               f"{warm.wall:.1f} s = {warm.wall / cold.wall:.0%} of cold (bar 10%)")  # fmt: skip
-    if "next week" in users:
-        nxt = users["next week"][0]
-        summary += f", next week {nxt.wall:.0f} s = {nxt.wall / cold.wall:.0%} (bar 60%)"
-    peak = max(r[0].peak for r in users.values())
-    print(summary + f", peak {peak:.2f} GB (bar 2)")
+    print(_summary(args.clinics, users, loads))
     out.write_text(_table(args, users, server, loads), encoding="utf-8")  # with --server
     print(f"table: {out}")
 

@@ -100,6 +100,21 @@ def referral_histories(
     return out
 
 
+def histories_before(
+    histories: dict[SeriesKey, pd.DataFrame], cutoff: pd.Timestamp
+) -> dict[SeriesKey, pd.DataFrame]:
+    """``procedure_histories`` of the same rows cut at an earlier ``cutoff``, from the
+    histories themselves (weeks before it; a series that starts later is left out): equal
+    frames at a fraction of the cost of reshaping the rows again. Procedure series only: a
+    referral type first seen after ``cutoff`` has no series then (``referral_histories``)."""
+    out: dict[SeriesKey, pd.DataFrame] = {}
+    for key, frame in histories.items():
+        n = int(np.searchsorted(frame[C.DS].to_numpy(), np.datetime64(cutoff), side="left"))
+        if n:
+            out[key] = frame.iloc[:n].copy()
+    return out
+
+
 def long_format(histories: dict[SeriesKey, pd.DataFrame]) -> pd.DataFrame:
     """One ``unique_id, ds, y`` frame of the histories, in their order."""
     if not histories:

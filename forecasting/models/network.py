@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from forecasting.calendar import iso_weeks
 from forecasting.columns import DS, Y
 
 WEEKS_IN_YEAR = 53  # ISO week numbers 1..53
@@ -43,7 +44,7 @@ class NetworkPrior:
 
     def index_for(self, ds: pd.Series | pd.DatetimeIndex) -> np.ndarray:
         """The seasonal index of each Monday in ``ds``."""
-        weeks = pd.DatetimeIndex(ds).isocalendar().week.to_numpy(dtype=int)
+        weeks = iso_weeks(ds)
         return np.asarray(self.seasonal_index, dtype=float)[weeks - 1]
 
 
@@ -72,7 +73,7 @@ def network_prior(
         ramp_level_weeks: Weeks after the ramp whose mean is a series' mature level.
         ramp_floor: See :attr:`NetworkPrior.ramp_floor`.
     """
-    ratios: list[pd.DataFrame] = []
+    weeks_of, ratios = [], []  # arrays, one frame at the end (a frame per series cost 0.3 ms)
     for frame in histories.values():
         if len(frame) < min_weeks:
             continue
@@ -81,12 +82,13 @@ def network_prior(
         ok = np.isfinite(level) & (level > 0)
         if not ok.any():
             continue
-        weeks = pd.DatetimeIndex(frame[DS]).isocalendar().week.to_numpy(dtype=int)
-        ratios.append(pd.DataFrame({"week": weeks[ok], "ratio": y[ok] / level[ok]}))
+        weeks_of.append(iso_weeks(frame[DS])[ok])
+        ratios.append(y[ok] / level[ok])
     if not ratios:
         ramp = _ramp(histories, ramp_weeks, ramp_level_weeks, None)
         return NetworkPrior(flat_prior().seasonal_index, ramp, ramp_floor)
-    table = pd.concat(ratios).groupby("week")["ratio"].median()
+    stacked = pd.DataFrame({"week": np.concatenate(weeks_of), "ratio": np.concatenate(ratios)})
+    table = stacked.groupby("week")["ratio"].median()
     index = table.reindex(range(1, WEEKS_IN_YEAR + 1))
     index.loc[WEEKS_IN_YEAR] = index.get(WEEKS_IN_YEAR, np.nan)
     index = index.fillna(index.get(52, 1.0)).fillna(1.0)

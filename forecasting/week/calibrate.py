@@ -18,6 +18,12 @@ from forecasting.demand.calibration import (
     score_table,
 )
 from forecasting.demand.clinic_classes import clinic_classes
+from forecasting.series import (
+    SeriesKey,
+    histories_before,
+    procedure_histories,
+    referral_histories,
+)
 from forecasting.week.assembly import assemble
 from forecasting.week.forecasts import driver_types, forecast_one, network_priors
 from forecasting.week.inputs import WeeklyInputs, cut_inputs
@@ -50,7 +56,9 @@ def session_calibration(
     first = weeks.min() if len(weeks) else inputs.cutoff_week
     origins = origin_weeks(inputs.cutoff_week, first, config.model.min_history_weeks, cal)
     cheaper = config.model_copy(update={"n_paths": min(config.n_paths, cal.origin_paths)})
-    at_origins = {o: _forecast_at(inputs, o, i, cheaper) for i, o in enumerate(origins)}
+    # the procedure series once; each origin's are a cut of them
+    histories = procedure_histories(inputs.procedures, inputs.cutoff_week) if origins else {}
+    at_origins = {o: _forecast_at(inputs, o, i, cheaper, histories) for i, o in enumerate(origins)}
     rolling = origin_table(at_origins, sessions, inputs.cutoff_week, horizon)
     labels = _row_classes(pd.concat([archive, rolling]), inputs, sessions, config)
     now = clinic_classes(
@@ -86,7 +94,11 @@ def _row_classes(
 
 
 def _forecast_at(
-    inputs: WeeklyInputs, origin: pd.Timestamp, index: int, config: Config
+    inputs: WeeklyInputs,
+    origin: pd.Timestamp,
+    index: int,
+    config: Config,
+    histories: dict[SeriesKey, pd.DataFrame],
 ) -> pd.DataFrame:
     """forecast.csv of the run's computation at a past cut-off, for a sample of clinics."""
     cut = cut_inputs(
@@ -94,7 +106,13 @@ def _forecast_at(
         service_sessions=inputs.service_sessions, referrals=inputs.referrals,
     )  # fmt: skip
     clinics = set(origin_clinics(cut.clinics, index, config.seed, config.calibration))
-    everyone = cut.histories(driver_types(config))
+    # == cut.histories(driver_types(config)): the procedure series cut from the run's (no
+    # second reshape of every row), the referral series made as that makes them
+    everyone = histories_before(histories, origin)
+    drivers = driver_types(config)
+    if drivers:
+        wanted = cut.referrals.loc[cut.referrals[C.REFERRAL_TYPE].isin(drivers)]
+        everyone.update(referral_histories(wanted, cut.cutoff_week))
     prior = network_priors(config, everyone)  # the network as of the origin
     mine = {k: h for k, h in everyone.items() if k[0] in clinics}
     forecasts = {k: forecast_one(k, h, config, prior=prior) for k, h in sorted(mine.items())}
