@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from forecasting.io import atomic_write
+from forecasting.report.clinic_charts import Chart
 from forecasting.report.pdf_layout import MUTED, PageFlow
 from forecasting.report.pdf_plans import pdf_shifts, pdf_what_if
 from forecasting.report.service_views import ServicesView
@@ -73,10 +74,7 @@ def _pdf_clinic(doc: PageFlow, c: ClinicView) -> None:
         doc.text(f"• {note}", 9, color="#7a3200")
     for chart in c.charts:
         if chart.draw is not None:
-            doc.keep(doc.image_height(chart.png, _CHART_MAX_H) + 0.3)
-            doc.text(chart.title, 10, bold=True)
-            doc.image(chart.png, max_height=_CHART_MAX_H)
-            doc.text(chart.caption, 7.5, color=MUTED)
+            _pdf_chart(doc, chart)
         else:
             doc.text(chart.title, 10, bold=True, keep=0.5)
             doc.text(chart.note, 8.5, color=MUTED)
@@ -103,11 +101,16 @@ def _pdf_services(doc: PageFlow, s: ServicesView) -> None:
         doc.text(sentence, 9)
     for chart in s.charts:
         if chart.draw is not None:
-            doc.keep(doc.image_height(chart.png, _CHART_MAX_H) + 0.3)
-            doc.text(chart.title, 10, bold=True)
-            doc.image(chart.png, max_height=_CHART_MAX_H)
-            doc.text(chart.caption, 7.5, color=MUTED)
+            _pdf_chart(doc, chart)
     doc.text(s.note, 8.5, color=MUTED)
+
+
+def _pdf_chart(doc: PageFlow, chart: Chart) -> None:
+    """A drawn chart: its title, the image (kept on one page with the title), its caption."""
+    doc.keep(doc.image_height(chart.png, _CHART_MAX_H) + 0.3)
+    doc.text(chart.title, 10, bold=True)
+    doc.image(chart.png, max_height=_CHART_MAX_H)
+    doc.text(chart.caption, 7.5, color=MUTED)
 
 
 def _pdf_trust(doc: PageFlow, view: ReportView) -> None:
