@@ -10,7 +10,7 @@ import pandas as pd
 from forecasting.columns import DS, Y
 from forecasting.models.base import Model, validate_history
 from forecasting.models.network import NetworkPrior, flat_prior
-from forecasting.models.pooled import PooledModel
+from forecasting.models.pooled import PooledModel, series_age
 
 
 class MixedModel:
@@ -38,6 +38,7 @@ class MixedModel:
         shift_z: ... and its size in Poisson standard errors.
         closed_index: Passed to :class:`PooledModel`.
         mature_level_weeks: The level of the mature pooled model (``mature`` None).
+        share_weeks: Passed to :class:`PooledModel` (a series' share of its clinic).
     """
 
     def __init__(
@@ -51,6 +52,7 @@ class MixedModel:
         shift_z: float = 3.0,
         closed_index: float = 0.5,
         mature_level_weeks: int = 16,
+        share_weeks: int = 0,
     ) -> None:
         if young_weeks < 0 or shift_change <= 0 or shift_z < 0:
             raise ValueError(
@@ -66,12 +68,12 @@ class MixedModel:
         self.shift_z = shift_z
         self.closed_index = closed_index
         self.mature_level_weeks = mature_level_weeks
+        self.share_weeks = share_weeks
 
     def branch(self, history: pd.DataFrame) -> str:
         """``young``, ``shifted`` or ``mature`` for ``history`` (``ds``, ``y``)."""
         y = history[Y].to_numpy(dtype=float)
-        opened = np.flatnonzero(y > 0)
-        if not opened.size or len(y) - opened[0] < self.young_weeks:
+        if not (y > 0).any() or series_age(history) + 1 < self.young_weeks:
             return "young"
         n = self.level_weeks
         if len(y) < n + 52:
@@ -96,7 +98,9 @@ class MixedModel:
         self.branch_ = self.branch(history)
         model: Model
         if self.branch_ == "mature" and self.mature is None:
-            model = PooledModel(self.prior, self.mature_level_weeks, self.closed_index)
+            model = PooledModel(
+                self.prior, self.mature_level_weeks, self.closed_index, self.share_weeks
+            )
             model.fit(history)
         elif self.branch_ == "mature" and self.mature is not None:
             model = self.mature
@@ -105,7 +109,9 @@ class MixedModel:
             else:
                 model.fit(history)
         else:
-            model = PooledModel(self.prior, self.level_weeks, self.closed_index).fit(history)
+            model = PooledModel(
+                self.prior, self.level_weeks, self.closed_index, self.share_weeks
+            ).fit(history)
         self._model = model
         return self
 
