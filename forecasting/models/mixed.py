@@ -16,7 +16,8 @@ from forecasting.models.pooled import PooledModel, series_age
 class MixedModel:
     """Per series, by its age and recent level: the pooled model or an own-history model.
 
-    A series is *young* when its first non-zero week is under ``young_weeks`` before its end:
+    A series is *young* when its clinic's first procedure (its own first non-zero week without
+    a ``clinic_y`` column) is under ``young_weeks`` before its end:
     its own history is mostly a ramp-up, so it gets the pooled model (recent level x the
     network's seasonal index and ramp-up curve, :class:`PooledModel`) instead of a trend
     fitted to the ramp. A mature series whose deseasonalised level of the last
@@ -47,11 +48,11 @@ class MixedModel:
         mature_name: str = "pooled",
         prior: NetworkPrior | None = None,
         level_weeks: int = 8,
-        young_weeks: int = 104,
+        young_weeks: int = 52,
         shift_change: float = 0.25,
         shift_z: float = 3.0,
         closed_index: float = 0.5,
-        mature_level_weeks: int = 16,
+        mature_level_weeks: int = 20,
         share_weeks: int = 0,
     ) -> None:
         if young_weeks < 0 or shift_change <= 0 or shift_z < 0:
@@ -118,7 +119,7 @@ class MixedModel:
     @property
     def label(self) -> str:
         """``mixed(pooled)`` (young or shifted) or ``mixed(<mature model>)``, e.g.
-        ``mixed(pooled-16w)``: what forecast this series."""
+        ``mixed(pooled-20w)``: what forecast this series."""
         if getattr(self, "branch_", "young") != "mature":
             return "mixed(pooled)"
         if self.mature is None:
