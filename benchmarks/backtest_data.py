@@ -6,7 +6,14 @@ offline. It is cut into non-overlapping 208-week (4-year) segments, one series e
 (``co2_<first year>``); the 59 missing weeks are filled by linear interpolation in time before
 cutting (NaN never reaches a model), and each Saturday date becomes the Monday of its week.
 
+Second public set: Google (GOOG) daily share volume, 2004-08-19 to 2008-10-14 (Yahoo Finance),
+shipped inside matplotlib as ``sample_data/goog.npz`` and read offline: summed to weeks
+(Monday to Friday; the first and last, partial weeks dropped), in millions of shares, one
+series (``goog_volume``, 216 weeks): a real count-like weekly series with no yearly cycle and
+level shifts, unlike CO2.
+
     .venv/bin/python benchmarks/backtest_data.py public data/public/co2_weekly.csv
+    .venv/bin/python benchmarks/backtest_data.py goog data/public/goog_volume.csv
     .venv/bin/python benchmarks/backtest_data.py demo data/public/demo_100.csv --clinics 20
 """
 
@@ -44,6 +51,18 @@ def co2_segments(weeks: int = SEGMENT_WEEKS) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
+def goog_volume() -> pd.DataFrame:
+    """Weekly GOOG share volume (millions) from matplotlib's sample data (long format)."""
+    from matplotlib import cbook
+
+    data = cbook.get_sample_data("goog.npz")["price_data"]  # an opened NpzFile
+    days = pd.DataFrame({"day": pd.to_datetime(data["date"]), "volume": data["volume"] / 1e6})
+    days["ds"] = days["day"] - pd.to_timedelta(days["day"].dt.day_of_week, unit="D")
+    weekly = days.groupby("ds").agg(y=("volume", "sum"), days=("volume", "size")).reset_index()
+    weekly = weekly.iloc[1:-1]  # the first and last weeks are partial
+    return pd.DataFrame({"unique_id": "goog_volume", "ds": weekly["ds"], "y": weekly["y"]})
+
+
 def demo_series(clinics: int = 6, years: int = 4, seed: int = 0) -> pd.DataFrame:
     """The demo clinics' completed-procedure series (unique_id = clinic|procedure)."""
     with tempfile.TemporaryDirectory(prefix="lymphcast-bench-") as tmp:
@@ -55,11 +74,14 @@ def demo_series(clinics: int = 6, years: int = 4, seed: int = 0) -> pd.DataFrame
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("kind", choices=["public", "demo"])
+    parser.add_argument("kind", choices=["public", "goog", "demo"])
     parser.add_argument("out", type=Path)
     parser.add_argument("--clinics", type=int, default=6)
     args = parser.parse_args()
-    frame = co2_segments() if args.kind == "public" else demo_series(args.clinics)
+    if args.kind == "public":
+        frame = co2_segments()
+    else:
+        frame = goog_volume() if args.kind == "goog" else demo_series(args.clinics)
     frame = frame.assign(ds=frame["ds"].dt.strftime("%Y-%m-%d"))
     write_csv(args.out, frame)
     print(f"wrote {frame['unique_id'].nunique()} series, {len(frame)} rows to {args.out}")

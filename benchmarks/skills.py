@@ -7,7 +7,9 @@ the clinic's capacity so that some skills are short while others sit idle. Times
 ``forecasting.staffing.skills.cover`` (building the LP, HiGHS solving it, the result tables) over
 ``--repeat`` runs in this process and prints the best and median wall time, the LP's size, and
 how many short hours a skill-blind comparison (total hours needed vs total rostered) misses.
-docs/demand-and-staffing.md records the figure. Bar: under 10 s on 2 cores.
+Then times the whole staffing step of several services (``staff_services``: from 500 session
+paths per clinic, service and week to staffing.csv's frame, the LP included).
+docs/demand-and-staffing.md records the figures. Bar: under 10 s on 2 cores.
 
 Usage: ``.venv/bin/python benchmarks/skills.py [--clinics 200] [--weeks 12] [--repeat 5]``.
 """
@@ -29,6 +31,7 @@ from forecasting import columns as C  # noqa: E402
 from forecasting.calendar import weeks_from  # noqa: E402
 from forecasting.config import from_dict  # noqa: E402
 from forecasting.staffing.hours import rostered_hours_by_clinic  # noqa: E402
+from forecasting.staffing.skill_staffing import staff_services  # noqa: E402
 from forecasting.staffing.skills import cover  # noqa: E402
 
 SERVICES = {
@@ -100,6 +103,17 @@ def main() -> None:
     blind = (by_week["hours_needed"].sum() - rostered).clip(lower=0)
     aware = by_week["gap_hours"].sum()
     status = table["status"].value_counts()
+    config = from_dict({"services": SERVICES})
+    rng = np.random.default_rng(args.seed)
+    mean = needed.set_index([C.CLINIC, "service", C.WEEK])["hours_needed"].sort_index() * 0.6
+    paths = {
+        c: {n: rng.poisson(mean.loc[(c, n)].to_numpy(), size=(500, len(weeks))).astype(float)
+            for n in services}
+        for c in clinics
+    }  # fmt: skip
+    start = time.perf_counter()
+    staff_services(paths, roster, config, weeks)
+    whole = time.perf_counter() - start
     print(
         f"{args.clinics} clinics x {len(services)} services x {args.weeks} weeks, "
         f"{len(roster)} therapists: cover in {min(times):.2f} s best, "
@@ -111,6 +125,8 @@ def main() -> None:
         f"{blind.sum():.0f} by total hours (a skill-blind check misses "
         f"{aware.sum() - blind.sum():.0f} h)"
     )
+    print(f"staff_services (500 paths per clinic, service and week -> staffing.csv's frame, "
+          f"the LP included): {whole:.2f} s")  # fmt: skip
 
 
 if __name__ == "__main__":

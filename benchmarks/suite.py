@@ -49,6 +49,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.networks import draw_network  # noqa: E402
+from benchmarks.staffing_cost import staffed_hours, week_cost  # noqa: E402
 from forecasting import metrics  # noqa: E402
 from forecasting.config import Config, load_config  # noqa: E402
 
@@ -75,6 +76,9 @@ MIN_ETS_WEEKS = 16
 
 
 # --------------------------------------------------------------------------- the weekly run
+
+
+MLD_SERIES = "sessions:mld"  # forecast.csv's MLD series when several services are configured
 
 
 def run_weekly(
@@ -230,15 +234,22 @@ def run_network(
                 scale = metrics.mase_scale(y, season=1)
                 preds: dict[str, dict[str, np.ndarray]] = {}
                 if forecast is not None:
+                    # the networks' truth and realised sessions are MLD's: with several services
+                    # configured, score MLD's series and staffing columns, not the total
+                    mld = (forecast["series"] == MLD_SERIES).any()
                     fc = forecast.loc[
-                        (forecast["clinic_id"] == clinic) & (forecast["series"] == "sessions")
+                        (forecast["clinic_id"] == clinic)
+                        & (forecast["series"] == (MLD_SERIES if mld else "sessions"))
                     ]
                     st = staffing.loc[staffing["clinic_id"] == clinic]
+                    col = (lambda m: f"{m}:mld") if mld else (lambda m: m)
                     if len(fc) == len(horizon):
                         preds["lymphcast"] = {
                             k: fc[k].to_numpy(float) for k in ("mean", "p10", "p50", "p90")
                         }
-                        preds["lymphcast"]["target"] = st["sessions_target"].to_numpy(float)
+                        preds["lymphcast"]["target"] = st[col("sessions_target")].to_numpy(float)
+                        hours = st[col("therapist_hours_needed")].to_numpy(float)
+                        preds["lymphcast"]["cost"] = week_cost(actual, hours, config)
                 for name in ("prophet_sessions", "ets_sessions", "seasonal_naive"):
                     rng = _rng(seed, clinic, name, cutoff)
                     paths = _paths(name, y, hist.index, config, rng)
@@ -247,6 +258,9 @@ def run_network(
                 exp = expected.loc[clinic].reindex(horizon).to_numpy(float)
                 preds["expected"] = _point(exp, target=False)
                 for method, p in preds.items():
+                    if "cost" not in p:
+                        hours = staffed_hours(p["target"], config)
+                        p["cost"] = week_cost(actual, hours, config)
                     weeks_rows.append(
                         pd.DataFrame(
                             {
@@ -301,6 +315,7 @@ def clinic_scores(weeks: pd.DataFrame) -> pd.DataFrame:
             if g["target"].notna().all()
             else np.nan,
             history_weeks=int(g["history_weeks"].iloc[0]),
+            cost=float(g["cost"].sum()) if "cost" in g and g["cost"].notna().all() else np.nan,
         )
         rows.append(row)
     return pd.DataFrame(rows)
@@ -328,6 +343,7 @@ def window_scores(clinics: pd.DataFrame) -> pd.DataFrame:
                 if g["coverage_80"].notna().all() else np.nan,
                 "at_or_below": (g["at_or_below"] * w).sum() / w.sum()
                 if g["at_or_below"].notna().all() else np.nan,
+                "cost": g["cost"].sum() / w.sum() if g["cost"].notna().all() else np.nan,
             }
         )  # fmt: skip
     return pd.DataFrame(rows)
@@ -335,7 +351,8 @@ def window_scores(clinics: pd.DataFrame) -> pd.DataFrame:
 
 def summary_table(windows: pd.DataFrame) -> pd.DataFrame:
     """Mean over network-cut-offs per category and method."""
-    cols = ["mase", "wape", "bias", "pinball", "coverage_80", "at_or_below"]
+    cols = ["mase", "wape", "bias", "pinball", "coverage_80", "at_or_below", "cost"]
+    cols = [c for c in cols if c in windows]  # older weeks.csv.gz files have no cost
     out = windows.groupby(["category", "method"])[cols].mean()
     out["windows"] = windows.groupby(["category", "method"]).size()
     out["clinic_windows"] = windows.groupby(["category", "method"])["clinics"].sum()
@@ -364,6 +381,7 @@ def bars(summary: pd.DataFrame, level: float) -> list[tuple[str, str, str, bool]
     young, young_exp = get("young", "lymphcast", "mase"), get("young", "expected", "mase")
     cov, share = get("all", "lymphcast", "coverage_80"), get("all", "lymphcast", "at_or_below")
     bias = get("all", "lymphcast", "bias")
+    cost, prophet_cost = get("all", "lymphcast", "cost"), get("all", "prophet_sessions", "cost")
     return [
         ("session p50 MASE vs Prophet on sessions", f"{ours / prophet:.3f} x", "<= 0.80 x",
          ours <= 0.80 * prophet),
@@ -375,6 +393,8 @@ def bars(summary: pd.DataFrame, level: float) -> list[tuple[str, str, str, bool]
         (f"weeks at/under sessions_target (service level {level:g})", f"{share:.1%}",
          f"{level - 0.03:.0%}-{level + 0.03:.0%}", abs(share - level) <= 0.03),
         ("mean bias", f"{bias:+.1%}", "within +-3%", abs(bias) <= 0.03),
+        ("staffing cost vs staffing from Prophet on sessions", f"{cost / prophet_cost:.3f} x",
+         "<= 0.75 x", cost <= 0.75 * prophet_cost),
     ]  # fmt: skip
 
 
@@ -383,8 +403,8 @@ def markdown(summary: pd.DataFrame, networks: pd.DataFrame, level: float, header
     lines += [
         "All clinics (mean over network-cut-offs):",
         "",
-        "| method | MASE p50 | WAPE | bias | pinball | p10-p90 cov. | <= target |",
-        "|---|---|---|---|---|---|---|",
+        "| method | MASE p50 | WAPE | bias | pinball | p10-p90 cov. | <= target | cost/week |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for m in METHODS:
         if ("all", m) not in summary.index:
@@ -392,7 +412,8 @@ def markdown(summary: pd.DataFrame, networks: pd.DataFrame, level: float, header
         r = summary.loc[("all", m)]
         lines.append(
             f"| {LABELS[m]} | {_f(r.mase)} | {_f(r.wape)} | {_f(r.bias, True, True)} | "
-            f"{_f(r.pinball)} | {_f(r.coverage_80, True)} | {_f(r.at_or_below, True)} |"
+            f"{_f(r.pinball)} | {_f(r.coverage_80, True)} | {_f(r.at_or_below, True)} | "
+            f"{_f(r.get('cost', np.nan))} |"
         )
     lines += ["", "MASE p50 by clinic category (clinic-windows in brackets):", ""]
     cats = [c for c in CATEGORIES if (c, "lymphcast") in summary.index]

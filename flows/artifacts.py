@@ -52,7 +52,8 @@ def summary_markdown(record: dict[str, Any]) -> str:
 
     Args:
         record: ``ReportView.summary_record()`` (``iso_week, as_of, headline, trust,
-            accuracy, clinics: [{clinic_id, status, action, lines}]``).
+            accuracy, clinics: [{clinic_id, status, action, lines}]``, with several services
+            ``skills``: sentences).
     """
     lines = [
         f"# Weekly staffing, {_md(record.get('iso_week', ''))}",
@@ -65,6 +66,9 @@ def summary_markdown(record: dict[str, Any]) -> str:
     for clinic in record.get("clinics", []):
         figures = " ".join(clinic.get("lines", []))
         lines.append(f"| {_md(clinic['clinic_id'])} | {_md(clinic['action'])} | {_md(figures)} |")
+    if record.get("skills"):  # several services: skill gaps and what would close them
+        lines += ["", "## Services and skills", ""]
+        lines += [f"- {_md(sentence)}" for sentence in record["skills"]]
     lines += ["", _md(record.get("trust", "")), "", _md(record.get("accuracy", ""))]
     return "\n".join(lines) + "\n"
 

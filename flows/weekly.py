@@ -51,11 +51,11 @@ from forecasting import week
 from forecasting.calendar import iso_week_label
 from forecasting.config import Config, OrchestrationConfig, load_config
 from forecasting.errors import LymphcastError
-from forecasting.ingest import discover, load_clinics, skipped_paths
+from forecasting.ingest import discover, load_availability, load_clinics, skipped_paths
 from forecasting.layout import DataLayout
-from forecasting.models import SeriesForecast, run_prior
+from forecasting.models import SeriesForecast
 from forecasting.models.warm_start import load_warm_starts, save_warm_starts
-from forecasting.planning.scenarios import check_scenario, unknown_scenarios
+from forecasting.planning.week_plans import check_plans
 from forecasting.progress import begin
 from forecasting.report import load_archive
 from forecasting.series import SeriesKey
@@ -91,10 +91,9 @@ def weekly_tasks(
 
     inputs = tasks.load(layout, as_of)
     chosen = list(config.scenarios) if scenarios is None else list(scenarios)
-    unknown_scenarios(chosen, config)
-    for name in chosen:  # a scenario that cannot apply fails the run before any fit
-        check_scenario(name, config.scenarios[name], inputs, config)
-    histories = inputs.histories()
+    clinics = load_clinics(layout.processed)  # the optional clinics export: regions, names
+    check_plans(inputs, config, chosen, clinics)  # a scenario that cannot apply: before any fit
+    histories = inputs.histories(week.driver_types(config))  # procedures and referral types
     progress.info(
         "forecasting %d procedure series for %d clinics (%s, %d weeks, %d paths)",
         len(histories), len(inputs.clinics), config.model.name, config.horizon_weeks,
@@ -102,7 +101,7 @@ def weekly_tasks(
     )  # fmt: skip
     keys = sorted(histories)
     selection = caching.selection_digest(config)
-    prior = run_prior(config.model, histories)  # pooled: the network, once; else None
+    prior = week.network_priors(config, histories)  # pooled: the network, once; else None
     if prior is not None:  # a changed network refits every series
         selection = caching.digest(selection, repr(prior))
     series_keys = {
@@ -160,12 +159,14 @@ def weekly_tasks(
         inputs, forecasts, config, cache_key=assemble_key, calibration=calibration
     )
 
-    clinics = load_clinics(layout.processed)  # the optional clinics export: regions
-    clinics_digest = caching.frame_digest(clinics) if clinics is not None else "none"
-    plans_key = caching.digest("plans", assemble_key, clinics_digest, *chosen)
+    availability = load_availability(layout.processed)  # optional: the shift plan's hours
+    digests = [
+        caching.frame_digest(f) if f is not None else "none" for f in (clinics, availability)
+    ]
+    plans_key = caching.digest("plans", assemble_key, *digests, *chosen)
     plans = tasks.plans(
         inputs, forecasts, result, config, cache_key=plans_key, scenarios=chosen,
-        calibration=calibration, clinics=clinics,
+        calibration=calibration, clinics=clinics, availability=availability,
     )  # fmt: skip
 
     final, archive = layout.report_dir(as_of), layout.forecast_archive(as_of)

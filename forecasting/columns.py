@@ -39,11 +39,18 @@ QUANTILES = {P10: 0.1, P50: 0.5, P90: 0.9}
 SPREAD_FACTOR = "spread_factor"
 
 PROCEDURE_TYPES = ("liposuction", "abdominoplasty", "bbl", "breast_reduction", "other")
-# Drivers of services that procedures do not explain (referrals exports, not read yet)
+# Drivers of services that procedures do not explain (``referrals_*`` exports)
 REFERRAL_TYPES = ("fracture_immobilisation", "injury", "post_surgical_scar")
+
+# Services and referrals (processed/service_sessions_weekly, processed/referrals_weekly)
+SERVICE = "service"  # a configured service's name: mld, deep_tissue, ...
+REFERRAL_TYPE = "referral_type"
+REFERRALS = "referrals"  # referrals whose driver date had passed when the export was made
 
 PROCEDURES_WEEKLY_COLUMNS = [CLINIC, PROCEDURE, WEEK, COMPLETED, SCHEDULED]
 SESSIONS_WEEKLY_COLUMNS = [CLINIC, WEEK, SESSIONS]
+SERVICE_SESSIONS_WEEKLY_COLUMNS = [CLINIC, SERVICE, WEEK, SESSIONS]
+REFERRALS_WEEKLY_COLUMNS = [CLINIC, REFERRAL_TYPE, WEEK, REFERRALS, SCHEDULED]
 ROSTER_COLUMNS = [CLINIC, THERAPIST, WEEKLY_HOURS, START_DATE, END_DATE]
 FORECAST_COLUMNS = [CLINIC, WEEK, SERIES, MEAN, P10, P50, P90]
 STAFFING_COLUMNS = [
@@ -58,6 +65,26 @@ STAFFING_COLUMNS = [
     "expected_unmet_sessions",
     "expected_idle_hours",
 ]
+
+
+# A referral type's forecast series: its key is (clinic_id, "referral:<type>"), never a
+# procedure type, so procedure and referral series share the model registry without clashing
+REFERRAL_PREFIX = "referral:"
+
+
+def referral_key(referral_type: str) -> str:
+    """The series name of a referral type's driver series, e.g. ``referral:injury``."""
+    return f"{REFERRAL_PREFIX}{referral_type}"
+
+
+def referral_series(referral_type: str) -> str:
+    """Name of a referral series in forecast.csv, e.g. ``referrals:injury``."""
+    return f"referrals:{referral_type}"
+
+
+def service_series(service: str) -> str:
+    """Name of one service's session series in forecast.csv, e.g. ``sessions:deep_tissue``."""
+    return f"sessions:{service}"
 
 
 def procedure_series(procedure: str) -> str:

@@ -17,10 +17,13 @@ from pathlib import Path
 from forecasting.calendar import iso_week_label
 
 PROCEDURES = "procedures_weekly.parquet"
-SESSIONS = "sessions_weekly.parquet"
+SESSIONS = "sessions_weekly.parquet"  # the default service's (mld) sessions
+SERVICE_SESSIONS = "service_sessions_weekly.parquet"  # every configured service's sessions
+REFERRALS = "referrals_weekly.parquet"  # referrals exports by driver week
 ROSTER = "roster.parquet"
 CLINICS = "clinics.parquet"  # the optional clinics export: region and display name
 BOOKINGS = "bookings.parquet"
+AVAILABILITY = "availability.parquet"  # the optional availability export: hours per therapist
 INGEST_MANIFEST = "ingest_manifest.json"
 REPORT_FILES = (
     "index.html", "forecast.csv", "staffing.csv", "run_manifest.json", "timings.json",
@@ -46,6 +49,14 @@ class DataLayout:
         return self.processed / SESSIONS
 
     @property
+    def service_sessions(self) -> Path:
+        return self.processed / SERVICE_SESSIONS
+
+    @property
+    def referrals(self) -> Path:
+        return self.processed / REFERRALS
+
+    @property
     def roster(self) -> Path:
         return self.processed / ROSTER
 
@@ -54,13 +65,21 @@ class DataLayout:
         return self.processed / CLINICS
 
     @property
+    def availability(self) -> Path:
+        return self.processed / AVAILABILITY
+
+    @property
     def bookings(self) -> Path:
         return self.processed / BOOKINGS
 
     @property
     def frames(self) -> tuple[Path, ...]:
-        """The processed frames the ingest writes (bookings last: older folders lack it)."""
-        return (self.procedures, self.sessions, self.roster, self.bookings)
+        """The processed frames the ingest writes (the newer ones last: older folders lack
+        bookings, service sessions and referrals)."""
+        return (
+            self.procedures, self.sessions, self.roster, self.bookings, self.service_sessions,
+            self.referrals,
+        )  # fmt: skip
 
     @property
     def ingest_manifest(self) -> Path:

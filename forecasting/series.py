@@ -78,6 +78,33 @@ def procedure_histories(
     return out
 
 
+def referral_histories(
+    referrals: pd.DataFrame, cutoff: pd.Timestamp
+) -> dict[SeriesKey, pd.DataFrame]:
+    """Zero-filled weekly referral history (``ds``, ``y``) per clinic and referral type.
+
+    ``referrals`` are processed weekly rows (clinic_id, referral_type, week, referrals); rows
+    of ``cutoff`` and later are ignored. Keys are ``(clinic_id, "referral:<type>")``
+    (:func:`forecasting.columns.referral_key`), so they never clash with a procedure type. A
+    clinic's series start at its first referral row; a type the clinic never had gets none.
+    """
+    if referrals is None or referrals.empty:
+        return {}
+    weeks = pd.to_datetime(referrals[C.WEEK])
+    frame = referrals.loc[(weeks < cutoff) & referrals[C.REFERRAL_TYPE].isin(C.REFERRAL_TYPES)]
+    if frame.empty:
+        return {}
+    frame = frame.assign(**{C.WEEK: pd.to_datetime(frame[C.WEEK])})
+    counts = frame.groupby([C.CLINIC, C.REFERRAL_TYPE, C.WEEK])[C.REFERRALS].sum()
+    firsts = frame.groupby(C.CLINIC)[C.WEEK].min()
+    out: dict[SeriesKey, pd.DataFrame] = {}
+    for (clinic, kind), rows in counts.groupby(level=[0, 1], sort=True):
+        weeks_of = weeks_before(pd.Timestamp(firsts[clinic]), cutoff)
+        values = rows.droplevel([0, 1]).reindex(weeks_of).fillna(0).astype(float).to_numpy()
+        out[(str(clinic), C.referral_key(str(kind)))] = pd.DataFrame({C.DS: weeks_of, C.Y: values})
+    return out
+
+
 def long_format(histories: dict[SeriesKey, pd.DataFrame]) -> pd.DataFrame:
     """One ``unique_id, ds, y`` frame of the histories, in their order."""
     if not histories:

@@ -169,15 +169,27 @@ def demo(
     years: Annotated[int, typer.Option(help="Years of weekly history.")] = 4,
     seed: Annotated[int, typer.Option(help="Random seed: same seed, same files.")] = 0,
     end: AsOf = None,
+    services: Annotated[
+        str,
+        typer.Option(
+            help="Services to write, comma-separated: mld and any of deep_tissue, post_injury "
+            "(`--services mld`: the MLD-only demo, exactly as before services existed)."
+        ),
+    ] = "mld,deep_tissue,post_injury",
 ) -> None:
-    """Write realistic synthetic clinic exports (procedures, MLD sessions, roster)."""
+    """Write realistic synthetic clinic exports (procedures, referrals, sessions, roster)."""
     from forecasting.demo import generate_demo
     from lymphcast.checks import check_output_dir
 
     try:
         check_output_dir(out)
         result = generate_demo(
-            out, clinics=clinics, years=years, seed=seed, end=end.date() if end else None
+            out,
+            clinics=clinics,
+            years=years,
+            seed=seed,
+            end=end.date() if end else None,
+            services=services.split(","),
         )
     except LymphcastError as err:
         raise _fail(err) from None
@@ -223,8 +235,8 @@ def ingest(raw: RawOpt = Path("data/raw"), processed: ProcessedOpt = Path("data/
     Exit status 0 when at least one export was usable, 1 when none was, 2 for bad arguments.
     """
     from forecasting.config import load_config
+    from forecasting.ingest import configured_services, write_processed
     from forecasting.ingest import ingest as run_ingest
-    from forecasting.ingest import write_processed
     from forecasting.layout import DataLayout
     from lymphcast.checks import check_run_paths
     from lymphcast.progress import console_progress
@@ -234,7 +246,8 @@ def ingest(raw: RawOpt = Path("data/raw"), processed: ProcessedOpt = Path("data/
         check_run_paths(config, raw, processed)  # before any reading
         cfg = load_config(config)
         with console_progress():
-            result = run_ingest(raw, cfg.ingest, date.today())
+            services = configured_services(cfg)
+            result = run_ingest(raw, cfg.ingest, date.today(), services=services)
         _print_ingest_table(result.files, result.skipped)
         if not result.usable:
             raise LymphcastError(f"No export in {raw} could be used; see the reasons above.")

@@ -9,6 +9,9 @@ a ``git worktree`` of the older one) and compare::
     python scripts/output_digests.py --compare old.json new.json
 
 The cut-off and demo end date are fixed, so the digests do not depend on the day it runs.
+``--services mld --config OLD.toml`` runs the MLD-only demo with a configuration without
+``[services]`` tables, to compare with a commit from before services existed (whose demo wrote
+MLD alone): ``git show <old>:lymphcast.toml > old.toml``.
 """
 
 from __future__ import annotations
@@ -30,17 +33,27 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def digests(clinics: int, years: int, seed: int) -> dict[str, str]:
-    """Run demo + weekly in a scratch folder; return {relative path: sha256}."""
+def digests(
+    clinics: int,
+    years: int,
+    seed: int,
+    services: str | None = None,
+    config: Path = ROOT / "lymphcast.toml",
+) -> dict[str, str]:
+    """Run demo + weekly in a scratch folder; return {relative path: sha256}.
+
+    ``services``: the demo's ``--services`` (None: its default); ``config``: the weekly run's.
+    """
     with tempfile.TemporaryDirectory(prefix="lymphcast-digests-") as tmp:
         work = Path(tmp)
         raw, processed, reports = work / "raw", work / "processed", work / "reports"
         cli = [sys.executable, "-m", "lymphcast"]
         demo = ["demo", "--out", str(raw), "--clinics", str(clinics), "--years", str(years)]
+        demo += ["--services", services] if services else []
         quiet = {"cwd": ROOT, "check": True, "stdout": subprocess.DEVNULL}  # JSON alone on stdout
         subprocess.run([*cli, *demo, "--seed", str(seed), "--as-of", END], **quiet)
         weekly = [
-            "weekly", "--as-of", AS_OF, "--config", str(ROOT / "lymphcast.toml"),
+            "weekly", "--as-of", AS_OF, "--config", str(Path(config).resolve()),
             "--raw", str(raw), "--processed", str(processed), "--reports", str(reports),
         ]  # fmt: skip
         subprocess.run([*cli, *weekly], **quiet)
@@ -66,7 +79,8 @@ def compare(old: Path, new: Path) -> int:
     differ = sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
     for key in differ:
         print(f"differs: {key} ({a.get(key, 'missing')[:12]} vs {b.get(key, 'missing')[:12]})")
-    print(f"{len(a.keys() & b.keys()) - len(differ)} of {len(a.keys() | b.keys())} identical")
+    same = sum(1 for k in a.keys() & b.keys() if a[k] == b[k])
+    print(f"{same} of {len(a.keys() | b.keys())} identical")
     return 1 if differ else 0
 
 
@@ -75,11 +89,14 @@ def main() -> int:
     parser.add_argument("--clinics", type=int, default=6)
     parser.add_argument("--years", type=int, default=4)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--services", help="the demo's --services (default: its own)")
+    parser.add_argument("--config", type=Path, default=ROOT / "lymphcast.toml")
     parser.add_argument("--compare", nargs=2, type=Path, metavar=("OLD", "NEW"))
     args = parser.parse_args()
     if args.compare:
         return compare(*args.compare)
-    print(json.dumps(digests(args.clinics, args.years, args.seed), indent=1, sort_keys=True))
+    found = digests(args.clinics, args.years, args.seed, args.services, args.config)
+    print(json.dumps(found, indent=1, sort_keys=True))
     return 0
 
 

@@ -77,21 +77,33 @@ def _no_prophet_fit_unless_slow(request, monkeypatch):
 
 @pytest.fixture(scope="session")
 def demo_exports(tmp_path_factory):
-    """``demo_exports(dest, *, clinics, years, seed, end) -> DemoResult``: demo raw exports in
-    ``dest``, each distinct parameter set generated once per session and copied from there.
+    """``demo_exports(dest, *, clinics, years, seed, end, services=("mld",)) -> DemoResult``:
+    demo raw exports in ``dest``, each distinct parameter set generated once per session and
+    copied from there. MLD alone unless ``services`` says more (the tests written before
+    services existed keep their data).
 
     Every test gets its own copy (runs write next to the raw folder); the returned DemoResult
     names the copied files and carries its own ``truth`` frame.
     """
     from forecasting.demo import DemoResult, generate_demo
 
-    made: dict[tuple[int, int, int, date], DemoResult] = {}
+    made: dict[tuple, DemoResult] = {}
 
-    def demo(dest: Path, *, clinics: int, years: int, seed: int, end: date) -> DemoResult:
-        key = (clinics, years, seed, end)
+    def demo(
+        dest: Path,
+        *,
+        clinics: int,
+        years: int,
+        seed: int,
+        end: date,
+        services: tuple[str, ...] = ("mld",),
+    ) -> DemoResult:
+        key = (clinics, years, seed, end, services)
         if key not in made:
             folder = tmp_path_factory.mktemp(f"demo-c{clinics}-y{years}-s{seed}")
-            made[key] = generate_demo(folder, clinics=clinics, years=years, seed=seed, end=end)
+            made[key] = generate_demo(
+                folder, clinics=clinics, years=years, seed=seed, end=end, services=services
+            )
         source = made[key]
         dest = Path(dest)
         dest.mkdir(parents=True, exist_ok=True)

@@ -79,6 +79,9 @@ def test_fresh_run_is_calibrated_from_its_own_origins(frames, too_sure):
     factors = record["factors_by_horizon_week"]
     assert min(factors) > 1.6 and np.mean(factors) > 2.0  # about 1 / SHRINK = 2.5
     assert "in-run rolling origins" in on.demand.calibration_text
+    # every clinic's class at the cut-off is recorded; each class with 30 errors has factors
+    assert sorted(record["class_by_clinic"]) == sorted(on.forecast["clinic_id"].unique())
+    assert set(record.get("factors_by_class", {})) <= set(record["errors_by_class"])
     before, after = _coverage(off, frames["sessions"]), _coverage(on, frames["sessions"])
     assert before < 0.6  # 48 realised clinic-weeks: far too narrow as modelled
     assert abs(after - 0.8) < abs(before - 0.8) and after > 0.65  # towards 80%

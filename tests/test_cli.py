@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -49,12 +50,18 @@ def test_demo_then_ingest(tmp_path):
     result = runner.invoke(app, ["ingest", "--raw", str(raw), "--processed", str(processed)])
     assert result.exit_code == 0, result.output
     assert "procedures" in result.output and (processed / "ingest_manifest.json").is_file()
+    assert "referrals" in result.output  # the demo's three services, and the shipped config's:
+    served = pd.read_parquet(processed / "service_sessions_weekly.parquet")["service"]
+    assert set(served) == {"mld", "deep_tissue", "post_injury"}
 
 
 def test_demo_bad_argument_exits_2(tmp_path):
     result = runner.invoke(app, ["demo", "--out", str(tmp_path), "--clinics", "0"])
     assert result.exit_code == 2
     assert "--clinics" in result.output
+    result = runner.invoke(app, ["demo", "--out", str(tmp_path), "--services", "mld,reiki"])
+    assert result.exit_code == 2 and "unknown service 'reiki'" in result.output
+    assert not any(tmp_path.iterdir())
 
 
 def test_ingest_nothing_usable_exits_1(tmp_path):

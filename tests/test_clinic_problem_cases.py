@@ -308,7 +308,7 @@ def test_weekly_with_problem_clinics_completes_for_the_others_and_exits_3(tmp_pa
     from forecasting.demo import generate_demo
 
     raw = tmp_path / "raw"
-    generate_demo(raw, clinics=2, years=1, seed=3, end=date(2026, 11, 30))
+    generate_demo(raw, clinics=2, years=1, seed=3, end=date(2026, 11, 30), services=("mld",))
     roster = pd.read_csv(raw / "roster.csv", dtype=str)
     extra = roster.iloc[:2].assign(clinic_id=["booked", "ghost"], therapist_id=["tb", "tg"])
     pd.concat([roster, extra]).to_csv(raw / "roster.csv", index=False)
@@ -346,7 +346,9 @@ def test_weekly_long_after_the_last_data_leads_with_stale_data_and_gives_no_advi
 ) -> None:
     from forecasting.demo import generate_demo
 
-    generate_demo(tmp_path / "raw", clinics=2, years=1, seed=3, end=date(2023, 11, 27))
+    generate_demo(
+        tmp_path / "raw", clinics=2, years=1, seed=3, end=date(2023, 11, 27), services=("mld",)
+    )
     done = _weekly(tmp_path, "2026-12-14")  # 161 weeks after the last data
     assert done.returncode == 3, done.stderr
     warnings = [line for line in done.stderr.splitlines() if line.startswith("warning:")]

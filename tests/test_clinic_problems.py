@@ -47,7 +47,7 @@ def test_weekly_with_a_cutoff_before_the_data_exits_2_before_prefect_and_writes_
 
     root = Path(__file__).resolve().parent.parent
     raw = tmp_path / "raw"
-    generate_demo(raw, clinics=1, years=1, seed=3, end=date(2026, 11, 30))
+    generate_demo(raw, clinics=1, years=1, seed=3, end=date(2026, 11, 30), services=("mld",))
     config = tmp_path / "fast.toml"
     config.write_text('[model]\nname = "seasonal_naive"\n[orchestration]\nmin_free_mb = 0\n')
     reports, processed = tmp_path / "reports", tmp_path / "p"
@@ -169,7 +169,7 @@ def test_weekly_with_an_unrostered_clinic_exits_3_and_names_it(tmp_path, prefect
 
     root = Path(__file__).resolve().parent.parent
     raw = tmp_path / "raw"
-    generate_demo(raw, clinics=2, years=1, seed=3, end=date(2026, 11, 30))
+    generate_demo(raw, clinics=2, years=1, seed=3, end=date(2026, 11, 30), services=("mld",))
     roster = pd.read_csv(raw / "roster.csv", dtype=str)
     roster[roster[C.CLINIC] != "harbor"].to_csv(raw / "roster.csv", index=False)
     config = tmp_path / "fast.toml"

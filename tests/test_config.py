@@ -10,9 +10,27 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_shipped_toml_equals_defaults():
     """Every setting the shipped file writes is the default; only its example scenarios (which
-    name no clinic, so they apply to any network) are extra."""
+    name no clinic, so they apply to any network) and the demo's two services besides MLD
+    (deep tissue after immobilisation, post-injury massage) are extra."""
     shipped = load_config(ROOT / "lymphcast.toml")
-    assert shipped.model_copy(update={"scenarios": {}}) == Config()
+    services = shipped.service_settings
+    assert list(services) == ["mld", "deep_tissue", "post_injury"]
+    assert services["deep_tissue"].drivers == ["fracture_immobilisation"]
+    assert services["post_injury"].drivers == ["injury"]
+    assert shipped.services["deep_tissue"].session_minutes == 45
+    assert shipped.services["post_injury"].session_minutes == 30
+    skills = {**Config().ingest.skill_synonyms, "deep_tissue": [], "post_injury": []}
+    assert shipped.ingest.skill_synonyms == skills  # each service's skill is a roster skill
+    without = shipped.model_copy(
+        update={
+            "scenarios": {},
+            "services": {},
+            "ingest": shipped.ingest.model_copy(
+                update={"skill_synonyms": Config().ingest.skill_synonyms}
+            ),
+        }
+    )
+    assert without == Config()
     assert list(shipped.scenarios) == ["lipo-campaign", "shorter-sessions"]
     assert all(s.at == "network" for sc in shipped.scenarios.values() for s in sc.scale)
     assert not any(sc.open or sc.leaves or sc.joins for sc in shipped.scenarios.values())

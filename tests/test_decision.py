@@ -132,3 +132,22 @@ def test_write_staffing_backtest(tmp_path):
     assert summary.method.tolist() == ["lymphcast"] and summary.cost_short.iloc[0] == 4.0
     weeks = pd.read_csv(paths["weeks"])
     assert len(weeks) == 4 and weeks.week.iloc[0] == bt.cutoffs[0].strftime("%Y-%m-%d")
+
+
+def test_backtest_replays_mld_alone_whatever_other_services_are_configured():
+    """The replay scores MLD's sessions: a config with another service gives the MLD-only
+    figures (its deep-tissue therapist's hours are not counted as MLD's roster)."""
+    procedures, sessions, _ = _data()
+    roster = pd.DataFrame(
+        {"clinic_id": ["a", "a"], "therapist_id": ["t1", "t2"], "weekly_hours": [120.0, 80.0],
+         "start_date": pd.NaT, "end_date": pd.NaT, "skills": ["mld", "deep_tissue"]}
+    )  # fmt: skip
+    services = {"services": {"deep_tissue": {"drivers": ["fracture_immobilisation"]}}}
+    both = CONFIG.model_copy(update={"services": from_dict(services).services})
+    runs = [
+        run_staffing_backtest(procedures, sessions, roster, cfg, folds=1, step=4, forecast=_flat,
+                              methods=["lymphcast", "roster"]).weeks
+        for cfg in (CONFIG, both)
+    ]  # fmt: skip
+    pd.testing.assert_frame_equal(runs[0], runs[1])
+    assert (runs[0].loc[runs[0].method == "roster", "hours_recommended"] == 120).all()

@@ -30,7 +30,9 @@ FORMATS = {
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoResult:
-    return generate_demo(tmp_path_factory.mktemp("raw"), clinics=6, years=2, seed=3, end=END)
+    """The MLD-only demo (tests/test_demo_services.py: the other services)."""
+    out = tmp_path_factory.mktemp("raw")
+    return generate_demo(out, clinics=6, years=2, seed=3, end=END, services=("mld",))
 
 
 def _procedures(path: Path) -> pd.DataFrame:
@@ -265,6 +267,8 @@ def test_pathways_argument_changes_truth_and_is_not_modified(tmp_path: Path) -> 
         ({"clinics": 2.5}, "--clinics"),
         ({"holiday_country": "XX"}, "--holiday-country"),
         ({"pathways": {"lipo": Pathway(uptake=0.5, sessions_by_week=[1.0])}}, "pathways"),
+        ({"services": ["mld", "hot_stone"]}, "--services: unknown service 'hot_stone'"),
+        ({"services": ["deep_tissue"]}, "--services must include mld"),
     ],
 )
 def test_bad_arguments_raise_config_error(tmp_path: Path, kwargs: dict, option: str) -> None:

@@ -82,6 +82,7 @@ def test_plans_what_if_shifts_and_their_sheets(run):
     assert "liposuction x1.50 at network from forecast week 2" in html
     assert "The network would need" in html
     shifts = pd.read_csv(out / "shifts.csv")
+    clinics = set(pd.read_csv(out / "staffing.csv")["clinic_id"])
     assert list(shifts.columns) == ["clinic_id", "therapist_id", "date", "start", "end", "skill"]
     assert set(shifts["date"]) <= {f"2025-06-0{d}" for d in range(2, 7)}  # Mon-Fri of W23
     for clinic in sorted(shifts["clinic_id"].unique()):
@@ -96,6 +97,10 @@ def test_plans_what_if_shifts_and_their_sheets(run):
     assert 'id="regions"' in html and (out / "regions").is_dir()
     regions = pd.read_csv(out / "regions.csv")
     assert "network" in set(regions["area"]) and len(set(regions["area"])) >= 2
+    listing = pd.read_parquet(run["root"] / "processed" / "clinics.parquet")
+    for clinic, name in zip(listing["clinic_id"], listing["display_name"], strict=True):
+        if clinic in clinics and name and name != clinic:  # its display name beside its id
+            assert f"{name} ({clinic})" in html
     for page in (out / "regions").iterdir():  # its clinics' summed paths: a fan, the hours
         text = page.read_text()
         assert "summed sample paths" in text and text.count("data:image/png;base64,") == 2
@@ -144,3 +149,28 @@ def test_same_seed_same_outputs(run, prefect_harness, tmp_path):
     for name in ("forecast.csv", "staffing.csv"):
         first = (run["root"] / "reports" / "2025-W23" / name).read_bytes()
         assert (tmp_path / "reports" / "2025-W23" / name).read_bytes() == first
+
+
+def test_a_scenario_that_cannot_apply_stops_the_run_before_any_fit(run):
+    """One sentence naming the key (the CLI exits 2 on it); the last good report stays."""
+    from flows.weekly import weekly_staffing
+    from forecasting.errors import ConfigError
+
+    root = run["root"]
+    config = root / "mars.toml"
+    config.write_text(
+        '[scenarios.mars]\nscale = [{ procedure = "bbl", factor = 1.5, from = 2, at = "mars" }]\n'
+    )
+    with pytest.raises(ConfigError) as err:
+        weekly_staffing(
+            as_of=AS_OF,
+            config_path=str(config),
+            raw=str(run["raw"]),
+            processed=str(root / "processed"),
+            reports=str(root / "reports"),
+        )
+    assert str(err.value) == (
+        "[scenarios.mars] scale[0].at 'mars' is neither a clinic nor a region of this run; "
+        'name one, or "network".'
+    )
+    assert (root / "reports" / "2025-W23" / "index.html").is_file()

@@ -40,6 +40,8 @@ PROCESSED_FILES = {
     "sessions_weekly.parquet",
     "roster.parquet",
     "bookings.parquet",
+    "service_sessions_weekly.parquet",
+    "referrals_weekly.parquet",
     "ingest_manifest.json",
 }
 

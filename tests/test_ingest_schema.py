@@ -57,6 +57,7 @@ def _typed(kind: str, n: int, rng: np.random.Generator) -> pd.DataFrame:
         typed["date"] = dates()
         counts = np.array([1.0, 0.0, -1.0, 2.5, 5000.0, np.nan])
         typed["count"] = counts[rng.integers(0, len(counts), n)]
+    if kind in ("procedures", "sessions"):
         typed["status"] = pick(["completed", "scheduled", "cancelled", "attended", "no_show"])
     if kind == "procedures":
         typed["procedure_name"] = pick(["Lipo", "", "BBL"], dtype="str")
@@ -64,7 +65,16 @@ def _typed(kind: str, n: int, rng: np.random.Generator) -> pd.DataFrame:
         typed["booked_on"] = dates()
         typed["_duplicate"] = rng.random(n) < 0.1
     if kind == "sessions":
-        typed["is_mld"] = rng.random(n) < 0.8
+        typed["service_name"] = pick(["MLD", "", "Cupping"], dtype="str")
+        typed["service"] = "mld"
+        typed["_unknown_kind_name"] = rng.random(n) < 0.1
+    if kind == "referrals":
+        typed["referral_name"] = pick(["Fracture", "", "Knitting"], dtype="str")
+        typed["_unknown_kind_name"] = rng.random(n) < 0.1
+        typed["immobilisation_end"], typed["start_after"] = dates(), dates()
+        typed["driver_date"] = typed["immobilisation_end"].fillna(typed["date"])
+        for flag in ("_bad_immobilisation_end", "_bad_start_after", "_duplicate"):
+            typed[flag] = rng.random(n) < 0.05
     if kind == "roster":
         typed["therapist_id"] = pick(["t1", "t2", "", "t3"], dtype="str")
         typed["weekly_hours"] = np.array([10.0, 40.0, 90.0, -1.0, np.nan])[rng.integers(0, 5, n)]
@@ -74,7 +84,7 @@ def _typed(kind: str, n: int, rng: np.random.Generator) -> pd.DataFrame:
     return typed
 
 
-@pytest.mark.parametrize("kind", ["procedures", "sessions", "roster"])
+@pytest.mark.parametrize("kind", ["procedures", "sessions", "referrals", "roster"])
 @pytest.mark.parametrize("clinics", [[], ["a", "b"]])
 def test_row_reasons_equal_pandera_lazy_validation(kind, clinics):
     typed = _typed(kind, 1500, np.random.default_rng(len(kind) + len(clinics)))

@@ -96,7 +96,7 @@ def test_registry_builds_pooled_with_the_run_prior_only_when_configured() -> Non
     config = ModelConfig(name="pooled", pooled={"min_weeks": 104, "ramp_weeks": 0})
     prior = run_prior(config, histories)
     assert prior == network_prior(histories, min_weeks=104, ramp_weeks=0)
-    assert "pooled" not in ModelConfig().candidates  # the backtest has no network prior
+    assert "pooled" not in ModelConfig().candidates  # mixed (its mature branch too) is
     model = build_model(ModelChoice(("pooled",)), config, None, prior)
     assert isinstance(model, PooledModel) and model.prior is prior
     assert build_model(ModelChoice(("pooled",)), config, None).prior == flat_prior()

@@ -6,8 +6,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting.config import StaffingConfig
-from forecasting.planning.regions import NETWORK, regions_of, rollup_paths, rollup_tables
+from forecasting import columns as C
+from forecasting.config import StaffingConfig, from_dict
+from forecasting.planning.regions import (
+    NETWORK,
+    regions_of,
+    rollup_paths,
+    rollup_service_tables,
+    rollup_tables,
+)
 
 WEEKS = pd.date_range("2027-01-04", periods=1, freq="W-MON")
 # five paths of one week; a runs high where b runs low
@@ -51,3 +58,47 @@ def test_region_staffing_is_sized_on_the_summed_paths_against_the_summed_roster(
 def test_paths_of_different_shapes_are_refused():
     with pytest.raises(ValueError, match="different shapes"):
         rollup_paths({"a": A, "b": np.zeros((4, 1))}, {})
+
+
+def test_with_several_services_an_areas_hours_are_the_sum_of_each_services_hours():
+    """MLD sessions take 1 h, deep tissue 0.5 h (30 minutes, no turnover, every paid hour
+    bookable, no blocks). North: a and b, MLD 10 + 10 = 20 sessions -> 20 h, deep tissue
+    3 + 7 = 10 sessions -> 5 h: 25 h needed, not the 30 h of MLD's minutes on the 30 summed
+    sessions. c has no region: the network adds its 4 MLD sessions (4 h): 29 h. Rostered:
+    every therapist of the area (a 30 h MLD, b 20 h deep tissue, c 8 h MLD), each skill
+    covered from the area's pooled roster."""
+    config = from_dict({
+        "staffing": {"session_minutes": 60, "turnover_minutes": 0, "productive_share": 1.0,
+                     "block_hours": 0},
+        "services": {"deep_tissue": {"drivers": ["fracture_immobilisation"],
+                                     "session_minutes": 30, "turnover_minutes": 0}},
+    })  # fmt: skip
+    const = lambda v: np.full((5, 1), float(v))  # noqa: E731
+    paths = {
+        "a": {"mld": const(10), "deep_tissue": const(3)},
+        "b": {"mld": const(10), "deep_tissue": const(7)},
+        "c": {"mld": const(4), "deep_tissue": const(0)},
+    }
+    roster = pd.DataFrame({
+        C.CLINIC: ["a", "b", "c"], C.THERAPIST: ["t1", "t1", "t1"],
+        C.WEEKLY_HOURS: [30.0, 20.0, 8.0], C.START_DATE: pd.NaT, C.END_DATE: pd.NaT,
+        C.SKILLS: ["mld", "deep_tissue", "mld"],
+    })  # fmt: skip
+    regions = {"a": "north", "b": "north", "c": None}
+    forecast, staffing = rollup_service_tables(paths, regions, WEEKS, roster, config)
+    rows = staffing.set_index("area")
+    assert rows.loc["north", "therapist_hours_needed"] == pytest.approx(25.0)
+    assert rows.loc["north", "therapist_hours_needed:mld"] == pytest.approx(20.0)
+    assert rows.loc["north", "therapist_hours_needed:deep_tissue"] == pytest.approx(5.0)
+    assert rows.loc[NETWORK, "therapist_hours_needed"] == pytest.approx(29.0)
+    assert rows.loc["north", "hours_rostered"] == pytest.approx(50.0)
+    assert rows.loc[NETWORK, "hours_rostered"] == pytest.approx(58.0)
+    # b's deep tissue therapist covers a's deep tissue too: north has no gap in either skill
+    assert rows.loc["north", "gap_hours:deep_tissue"] == pytest.approx(0.0)
+    assert rows.loc["north", "gap_hours:mld"] == pytest.approx(0.0)
+    assert rows.loc["north", "sessions_target"] == 30
+    assert forecast.set_index("area").loc[NETWORK, "p50"] == 34.0
+    # MLD's minutes on the summed paths, what the roll-up gave before: 30 h for north
+    mld_only = rollup_tables({c: sum(p.values()) for c, p in paths.items()}, regions, WEEKS,
+                             {c: np.array([0.0]) for c in paths}, config.staffing)[1]  # fmt: skip
+    assert mld_only.set_index("area").loc["north", "therapist_hours_needed"] == 30.0

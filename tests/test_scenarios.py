@@ -238,3 +238,87 @@ def test_a_scale_scenario_reuses_the_base_weeks_learning_and_gives_the_same_week
     pd.testing.assert_frame_equal(fast.staffing, slow.staffing)
     pd.testing.assert_frame_equal(fast.forecast, slow.forecast)
     assert fast.context is base.context
+
+
+def test_the_check_before_any_fit_knows_the_regions_of_the_clinics_export():
+    """A scenario scaled at a region applies when the clinics export names it (the weekly run
+    checked scenarios without the regions before, and refused every region-scoped one)."""
+    from forecasting.planning.week_plans import check_plans
+
+    coast = {"scale": [{"procedure": "bbl", "factor": 1.5, "from": 2, "at": "Coast"}]}
+    config = from_dict({"horizon_weeks": 4, "n_paths": 50, "scenarios": {"coast": coast}})
+    clinics = pd.DataFrame(
+        {C.CLINIC: ["bayview", "harbor"], "region": ["Coast", ""], "display_name": ["", ""]}
+    )
+    check_plans(_inputs(), config, ["coast"], clinics)
+    with pytest.raises(ConfigError, match="'Coast' is neither a clinic nor a region"):
+        check_plans(_inputs(), config, None, None)
+    with pytest.raises(ConfigError, match="Scenario 'nosuch' is not in the configuration"):
+        check_plans(_inputs(), config, ["nosuch"], clinics)
+    # and the scenario scales only the region's clinics
+    _, scaled, _ = apply_scenario(
+        config.scenarios["coast"], _inputs(), _forecasts(), config, {"bayview": "Coast"}
+    )
+    forecasts = _forecasts()
+    np.testing.assert_allclose(scaled["bayview", "bbl"].paths[:, 1:],
+                               1.5 * forecasts["bayview", "bbl"].paths[:, 1:])  # fmt: skip
+    np.testing.assert_array_equal(scaled["harbor", "bbl"].paths, forecasts["harbor", "bbl"].paths)
+
+
+def test_opening_hours_of_a_clinic_the_run_does_not_have_fail_before_any_fit():
+    from forecasting.planning.week_plans import check_plans
+
+    config = from_dict({"shifts": {"clinic_opening": {"mars": {"sat": "08:00-12:00"}}}})
+    with pytest.raises(ConfigError, match=r"\[shifts\] clinic_opening names 'mars'"):
+        check_plans(_inputs(), config, [], None)
+    check_plans(
+        _inputs(),
+        from_dict({"shifts": {"clinic_opening": {"harbor": {"sat": "08:00-12:00"}}}}),
+        [],
+        None,
+    )
+
+
+def test_the_shift_plan_takes_each_skills_hours_from_the_weeks_skill_cover():
+    """MLD only: the cover's hours are staffing's. With a second skill in the cover (services
+    with their own demand), next week's targets hold both skills."""
+    from dataclasses import replace
+
+    from forecasting.planning.week_plans import skill_needs
+    from forecasting.staffing.skills import SkillCover
+
+    inputs, forecasts = _inputs(), _forecasts()
+    base = assemble(inputs, forecasts, CONFIG)
+    needs = skill_needs(base)
+    assert set(needs["skill"]) == {"mld"}
+    pd.testing.assert_series_equal(
+        needs.set_index([C.CLINIC, C.WEEK])["therapist_hours_needed"].sort_index(),
+        base.staffing.set_index([C.CLINIC, C.WEEK])["therapist_hours_needed"].sort_index(),
+        check_dtype=False,
+    )
+    table = pd.concat([base.skills.table, needs.assign(skill="deep_tissue", hours_needed=6.0)
+                       .drop(columns="therapist_hours_needed")], ignore_index=True)  # fmt: skip
+    two = replace(base, skills=SkillCover(table, pd.DataFrame(), pd.DataFrame()))
+    plans = plan_week(inputs, forecasts, two, CONFIG)
+    first = base.staffing[base.staffing[C.WEEK] == CUTOFF].set_index(C.CLINIC)
+    targets = plans.shifts.summary.set_index(C.CLINIC)["target_hours"]
+    for clinic in ("bayview", "harbor"):  # MLD's hours (whole minutes) and 6 h of deep tissue
+        assert targets[clinic] == pytest.approx(first.loc[clinic, "therapist_hours_needed"] + 6,
+                                                abs=1 / 60)  # fmt: skip
+    # nobody on the roster has deep tissue: each clinic says so
+    assert all(any("deep tissue" in s and "nobody with deep tissue" in s for s in sentences)
+               for sentences in plans.shifts.sentences.values())  # fmt: skip
+
+
+def test_a_higher_service_level_raises_the_sessions_target_on_the_same_paths():
+    inputs, forecasts = _inputs(), _forecasts()
+    base = assemble(inputs, forecasts, CONFIG)
+    run = run_scenario("sl", _scenario(service_level=0.95), inputs, forecasts, CONFIG, base=base)
+    s, b = run.result.staffing, base.staffing
+    pd.testing.assert_series_equal(s["sessions_p50"], b["sessions_p50"])  # the same demand
+    assert (s["sessions_target"] >= b["sessions_target"]).all()
+    assert (s["sessions_target"] > b["sessions_target"]).any()
+    # the target is the paths' 95th percentile where it was their 80th (CONFIG's level)
+    paths = base.session_paths["bayview"]
+    mine = s[s[C.CLINIC] == "bayview"]["sessions_target"].to_numpy()
+    assert np.all(np.abs(mine - np.quantile(paths, 0.95, axis=0)) <= 1)

@@ -176,3 +176,45 @@ def test_bad_shift_settings_are_refused_in_words(settings, words):
     with pytest.raises(ValidationError, match=words):
         ShiftsConfig(**settings)
     assert from_dict({}).shifts == ShiftsConfig()
+
+
+def test_a_clinic_with_its_own_opening_hours_is_planned_in_them():
+    """harbor opens Saturday 09:00-13:00 only; bayview keeps the network's Monday."""
+    cfg = ShiftsConfig(
+        opening={"mon": "08:00-12:00"},
+        clinic_opening={"harbor": {"sat": "09:00-13:00"}},
+        blocks=["08:00-12:00", "09:00-13:00"],
+        max_overtime_hours=0,
+    )
+    team = (Therapist("a", 8),)
+    weeks = [ClinicWeek(c, MONDAY, team, {"mld": 4.0}) for c in ("bayview", "harbor")]
+    plan = plan_shifts(weeks, cfg)
+    got = plan.shifts[["clinic_id", "date", "start", "end"]].values.tolist()
+    assert got == [["bayview", "2027-01-04", "08:00", "12:00"],
+                   ["harbor", "2027-01-09", "09:00", "13:00"]]  # fmt: skip
+    assert plan.summary["unmet_hours"].tolist() == [0.0, 0.0]
+
+
+def test_clinic_opening_hours_are_checked_like_the_networks():
+    with pytest.raises(ValidationError, match="clinic 'harbor': 'saturday' is not a weekday"):
+        ShiftsConfig(clinic_opening={"harbor": {"saturday": "09:00-13:00"}})
+    with pytest.raises(ValidationError, match="does not fall on the 30-minute grid"):
+        ShiftsConfig(clinic_opening={"harbor": {"sat": "09:15-13:00"}})
+
+
+def test_a_clinic_the_solver_found_no_plan_for_says_so_and_the_fix():
+    from forecasting.planning.shift_model import ClinicPlan
+    from forecasting.planning.shifts import gap_sentences
+
+    week = ClinicWeek("harbor", MONDAY, (Therapist("a", 8),), {"mld": 8.0})
+    plan = ClinicPlan("harbor", "no solution")
+    assert gap_sentences(week, plan, _cfg(time_limit_seconds=2)) == [
+        "No shift plan for harbor: the solver found none within 2 s; raise [shifts] "
+        "time_limit_seconds."
+    ]
+
+
+def test_an_open_day_that_holds_no_block_is_refused():
+    with pytest.raises(ValidationError, match=r"clinic_opening.harbor.sat \(09:00-13:00\) holds "
+                       "none of the blocks"):  # fmt: skip
+        ShiftsConfig(clinic_opening={"harbor": {"sat": "09:00-13:00"}})

@@ -21,10 +21,12 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import replace
 
 import pandas as pd
 
 from forecasting.backtest.meta import meta_choices, meta_rows
+from forecasting.backtest.priors import window_priors
 from forecasting.backtest.results import BacktestResult, result_tables, scalars
 from forecasting.backtest.runner import series_job
 from forecasting.backtest.series import validate_series
@@ -195,6 +197,12 @@ def run_backtest(
             tuple(regressors),
             scratch if meta else None,
         )
+        cutoffs = {
+            pd.Timestamp(g[DS].iloc[end - 1])
+            for g in groups.values()
+            for end, _ in fold_ends(len(g), spec)
+        }
+        spec = replace(spec, priors=window_priors(groups, cutoffs, singles, spec.config))
         scorable = {u: any(s for _, s in fold_ends(len(g), spec)) for u, g in groups.items()}
         uids = [u for u in groups if scorable[u]]
         skipped = {

@@ -1,8 +1,9 @@
 """Phase 1 of a backtest, one series: every single model on every window, with fallbacks.
 
 The weekly run's fallback policy applies per window; Prophet and SARIMAX warm-start each fold
-from the previous fold's fit. The series' sample paths go to a scratch file for phase 2
-(:mod:`forecasting.backtest.meta`).
+from the previous fold's fit; network models (``pooled``, ``mixed``) get the network prior of
+the weeks up to the window's cutoff (:mod:`forecasting.backtest.priors`). The series' sample
+paths go to a scratch file for phase 2 (:mod:`forecasting.backtest.meta`).
 """
 
 from __future__ import annotations
@@ -14,15 +15,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from forecasting.backtest.priors import prior_at
 from forecasting.backtest.windows import BacktestSpec, fold_ends, window_rng, window_row
 from forecasting.columns import DS, Y
 from forecasting.models import make_model, model_settings
 from forecasting.models.base import MODEL_ERRORS
+from forecasting.models.registry import with_prior
 from forecasting.models.runner import too_short
 
 
-def _settings(name: str, spec: BacktestSpec, frame: pd.DataFrame) -> dict[str, Any]:
-    settings = model_settings(name, spec.config, spec.holiday_country)
+def _settings(
+    name: str, spec: BacktestSpec, frame: pd.DataFrame, cutoff: pd.Timestamp
+) -> dict[str, Any]:
+    settings = with_prior(
+        name, model_settings(name, spec.config, spec.holiday_country), prior_at(spec.priors, cutoff)
+    )
     if name == "prophet" and spec.regressors:
         settings |= {
             "regressors": spec.regressors,
@@ -36,8 +43,9 @@ def _run_model(
 ) -> tuple[np.ndarray, Any, str]:
     """Paths of one model on one window with the weekly run's fallback policy."""
     reason = too_short(train[Y].to_numpy(dtype=float), (name,), spec.config)
+    cutoff = pd.Timestamp(train[DS].iloc[-1])
     if reason is None:
-        model = make_model(name, **_settings(name, spec, frame))
+        model = make_model(name, **_settings(name, spec, frame, cutoff))
         try:
             if previous is not None and getattr(model, "supports_warm_start", False):
                 model.fit(train, warm_start=previous)  # type: ignore[call-arg]
@@ -47,7 +55,7 @@ def _run_model(
         except MODEL_ERRORS as err:
             reason = f"{name} failed: {type(err).__name__}: {err}"[:200]
     fallback = spec.config.fallback
-    model = make_model(fallback, **_settings(fallback, spec, frame)).fit(train)
+    model = make_model(fallback, **_settings(fallback, spec, frame, cutoff)).fit(train)
     return model.sample(spec.horizon, spec.n_paths, rng), None, f"{fallback}: {reason}"
 
 

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting import columns as C
-from forecasting.config import Config
+from forecasting.config import DEFAULT_SERVICE, Config
 from forecasting.errors import ConfigError
 from forecasting.metrics import mase_scale
 from forecasting.models import make_model
@@ -185,7 +185,16 @@ def replay(
     bookings: pd.DataFrame | None = None,
     forecast: Forecaster | None = None,
 ) -> WeeklyResult:
-    """The weekly run's demand and staffing at a past cut-off, with only the data known then."""
+    """The weekly run's demand and staffing at a past cut-off, with only the data known then.
+
+    The replay is of MLD (``sessions`` are MLD's): services other than MLD in ``config`` are
+    left out, so staffing is MLD's against the therapists who have its skill, as with MLD
+    alone (with them, the run's totals would count every therapist's hours against MLD's
+    sessions).
+    """
+    mld_only = {k: v for k, v in config.services.items() if k == DEFAULT_SERVICE}
+    if mld_only != config.services:
+        config = config.model_copy(update={"services": mld_only})
     inputs = cut_inputs(procedures, sessions, roster, cutoff.date(), bookings=bookings)
     return run_week(inputs, config, forecaster=forecast, progress=NO_PROGRESS)
 

@@ -37,6 +37,8 @@ class BacktestSpec:
     holiday_country: str | None
     regressors: tuple[str, ...]
     scratch: str | None  # directory for the series' paths (phase 2), None without meta
+    # per window cutoff, the network prior of every series' weeks up to it (network models)
+    priors: tuple[tuple[pd.Timestamp, Any], ...] = ()
 
 
 def window_rng(seed: int, uid: str, cutoff: pd.Timestamp, model: str) -> np.random.Generator:

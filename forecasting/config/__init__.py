@@ -31,14 +31,21 @@ from forecasting.config.model import (
     StlEtsSettings,
 )
 from forecasting.config.orchestration import OrchestrationConfig, TaskTimeouts
-from forecasting.config.pathways import Pathway, default_pathways
+from forecasting.config.pathways import (
+    Pathway,
+    default_driver_pathways,
+    default_pathways,
+    default_procedure_driver_pathway,
+)
 from forecasting.config.report import ReportConfig
 from forecasting.config.scenarios import Scenario
 from forecasting.config.services import (
     DEFAULT_SERVICE,
     NAME_PATTERN,
     Service,
+    pathway_problem,
     resolve_services,
+    service_pathways,
 )
 from forecasting.config.shifts import ShiftsConfig
 from forecasting.config.staffing import StaffingConfig
@@ -70,10 +77,13 @@ __all__ = [
     "StaffingConfig",
     "StlEtsSettings",
     "TaskTimeouts",
+    "default_driver_pathways",
     "default_pathways",
+    "default_procedure_driver_pathway",
     "from_dict",
     "load_config",
     "resolve_services",
+    "service_pathways",
 ]
 
 
@@ -103,6 +113,10 @@ class Config(Strict):
         bad = sorted(k for k in v if not re.fullmatch(NAME_PATTERN, k))
         if bad:
             raise ValueError(f"service name(s) {bad}: use lower case, digits and underscores")
+        for name, service in v.items():
+            problem = pathway_problem(name, service)
+            if problem:
+                raise ValueError(f"[services.{name}] pathways: {problem}")
         return v
 
     @model_validator(mode="after")
@@ -121,6 +135,10 @@ class Config(Strict):
     def service_settings(self) -> dict[str, Service]:
         """Every service with its settings filled in, ``mld`` first (``resolve_services``)."""
         return resolve_services(self.services, self.staffing)
+
+    def pathways_of(self, service: str) -> dict[str, Pathway]:
+        """The pathway prior of every driver of ``service`` (``service_pathways``)."""
+        return service_pathways(service, self.service_settings[service], self.pathways)
 
     @field_validator("scenarios")
     @classmethod

@@ -76,3 +76,25 @@ class CalibrationConfig(Strict):
     coverage: Probability = Field(default=0.8, description="central interval to calibrate")
     max_factor: float = Field(default=4.0, gt=1.0, description="largest widening allowed")
     min_factor: float = Field(default=0.5, gt=0.0, le=1.0, description="largest narrowing")
+    level_offset: float = Field(
+        default=-0.04,
+        ge=-0.2,
+        le=0.1,
+        description="added to coverage for the quantile of the errors (origin forecasts saw "
+        "less history than the run's own, so their errors run larger)",
+    )
+    classes: Literal["none", "age", "age_shift"] = Field(
+        default="age",
+        description="spread factors per clinic class: none (one for the network), age (young "
+        "and mature clinics apart), age_shift (and mature clinics with a level shift)",
+    )
+    young_weeks: int = Field(
+        default=104, ge=1, le=520, description="a clinic active for fewer weeks is young"
+    )
+    shift_weeks: int = Field(
+        default=13, ge=4, le=52, description="recent weeks compared with the year before them"
+    )
+    shift_change: float = Field(
+        default=0.25, gt=0.0, description="relative change of sessions that counts as a shift"
+    )
+    shift_z: float = Field(default=3.0, ge=0.0, description="... and its Poisson z-score")

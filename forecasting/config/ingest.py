@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
-from forecasting.columns import PROCEDURE_TYPES
+from forecasting.columns import PROCEDURE_TYPES, REFERRAL_TYPES
 from forecasting.config.base import Strict
 
 
@@ -28,10 +28,15 @@ class IngestConfig(Strict):
     procedure_synonyms: dict[str, list[str]] = Field(
         default_factory=dict, description="extra names per procedure type (substrings)"
     )
+    referral_synonyms: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="extra names per referral type (referrals exports), checked first",
+    )
     column_synonyms: dict[
         Literal[
             "date", "clinic_id", "procedure", "count", "status", "booked_on", "service",
             "therapist_id", "weekly_hours", "start_date", "end_date", "skills",
+            "referral_type", "immobilisation_end", "start_after",
         ],
         list[str],
     ] = Field(default_factory=dict, description="extra header names per field")  # fmt: skip
@@ -39,7 +44,8 @@ class IngestConfig(Strict):
     mld_services: list[str] = Field(
         default_factory=lambda: ["lymph", "mld", "drainage"],
         min_length=1,
-        description="a session counts when its service contains one of these (any case)",
+        description="MLD's names in session exports: a service containing one of these (any "
+        "case) is mld, unless a [services.<name>] names entry matched it first",
     )
     skill_synonyms: dict[str, list[str]] = Field(
         default_factory=lambda: {"mld": ["lymph", "drainage"]},
@@ -78,10 +84,15 @@ class IngestConfig(Strict):
             raise ValueError(f"skill name(s) {bad}: use lower case, digits and underscores")
         return v
 
-    @field_validator("procedure_synonyms")
+    @field_validator("procedure_synonyms", "referral_synonyms")
     @classmethod
-    def _known_procedures(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
-        unknown = sorted(set(v) - set(PROCEDURE_TYPES))
+    def _known_types(cls, v: dict[str, list[str]], info: ValidationInfo) -> dict[str, list[str]]:
+        what, known = (
+            ("procedure", PROCEDURE_TYPES)
+            if info.field_name == "procedure_synonyms"
+            else ("referral", REFERRAL_TYPES)
+        )
+        unknown = sorted(set(v) - set(known))
         if unknown:
-            raise ValueError(f"unknown procedure type(s) {unknown}; use {list(PROCEDURE_TYPES)}")
+            raise ValueError(f"unknown {what} type(s) {unknown}; use {list(known)}")
         return v

@@ -14,7 +14,9 @@ ModelName = Literal[
 ]  # fmt: skip
 # every registered single model (forecasting.models.MODELS adds "ensemble")
 NETWORK_MODELS = ("pooled", "mixed")
-"""Models that borrow a network prior from all series; not backtest candidates by default."""
+"""Models that borrow a network prior from all series (in a backtest, from every series' weeks
+up to each window's cutoff); ``mixed`` is a default backtest candidate, ``pooled`` (its young
+branch) is not."""
 BaselineName = Literal["naive", "seasonal_naive", "historic_mean", "drift"]
 
 
@@ -156,7 +158,7 @@ class ModelConfig(Strict):
     )
     season_length: int = Field(default=52, ge=1, le=104, description="seasonal naive's season")
     candidates: list[ModelName] = Field(
-        default_factory=lambda: [m for m in get_args(ModelName) if m not in NETWORK_MODELS],
+        default_factory=lambda: [m for m in get_args(ModelName) if m != "pooled"],
         min_length=1,
         description="models the backtest runs and auto/ensemble choose from",
     )  # fmt: skip

@@ -49,3 +49,36 @@ def default_pathways() -> dict[str, Pathway]:
         ),
         "other": Pathway(uptake=0.2, sessions_by_week=[0.5, 1.5, 1.0, 1.0, 0.5, 0.5]),
     }
+
+
+def default_driver_pathways() -> dict[str, Pathway]:
+    """Prior per referral type: sessions per referral by week since the driver's date.
+
+    The driver's date is the end of immobilisation (cast or brace off), the injury, or the
+    referral (``start_after`` when given); week 0 is that date's week. Uptake is the share of
+    referred patients who book: not published; 0.8 is an assumption (a referral names the
+    clinic). Course lengths follow DOMAIN.md ("Other medical massage services") where it has
+    them, and are assumptions where it has none (said beside each).
+    """
+    return {
+        # deep tissue / myofascial after immobilisation: 4-12 sessions over 4-14 weeks
+        # (supervised rehabilitation after a wrist fracture: 9.2 sessions over 14.2 weeks);
+        # 8 sessions over 9 weeks, most in weeks 1-4 after the cast comes off
+        "fracture_immobilisation": Pathway(
+            uptake=0.8, sessions_by_week=[1.0, 1.5, 1.5, 1.0, 1.0, 0.5, 0.5, 0.5, 0.5]
+        ),
+        # early massage after an injury: starts within days; 7 sessions over 6 weeks (assumed)
+        "injury": Pathway(uptake=0.8, sessions_by_week=[1.5, 2.0, 1.5, 1.0, 0.5, 0.5]),
+        # scar-tissue massage: from week 2-3 after surgery, once the incision has closed;
+        # 6 sessions over weeks 2-7 (assumed)
+        "post_surgical_scar": Pathway(
+            uptake=0.8, sessions_by_week=[0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]
+        ),
+    }
+
+
+def default_procedure_driver_pathway() -> Pathway:
+    """Prior of a procedure type that drives a service other than MLD (scar-tissue massage
+    after surgery, DOMAIN.md: from week 2-3): 6 sessions over weeks 2-7 for the 20% of
+    patients assumed to take it."""
+    return Pathway(uptake=0.2, sessions_by_week=[0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0])

@@ -29,9 +29,13 @@ class _Dated(Strict):
 
 
 class Scale(_Dated):
-    """Scale a procedure type's forecast (or "all" of them) at a clinic, a region or the network."""
+    """Scale a procedure type's forecast (or "all" of them), or a driver's (a referral type),
+    at a clinic, a region or the network."""
 
-    procedure: str = Field(description='a procedure type, or "all"')
+    procedure: str = Field(
+        description='a procedure type, "all" (every procedure type), or a driver (a referral '
+        "type some service uses, e.g. injury)"
+    )
     factor: float = Field(ge=0, le=10, description="1.2: +20%; 0.8: -20%")
     at: str = Field(default=NETWORK_SCOPE, description='a clinic id, a region, or "network"')
 

@@ -4,7 +4,9 @@ Errors come from two sources, stacked with equal weight per error: (a) earlier r
 session forecasts that have come true, and (b) in-run rolling origins, the run's own
 computation repeated at past cut-offs on the data known then (:func:`origin_weeks`,
 :func:`origin_clinics`, :func:`origin_scores`; the forecasts themselves are made by
-``forecasting.week``, which knows the models).
+``forecasting.week``, which knows the models). Factors are per clinic class (young, mature,
+optionally shifted; :mod:`forecasting.demand.clinic_classes`) when a class has enough errors of
+its own, else the network's.
 """
 
 from __future__ import annotations
@@ -36,6 +38,9 @@ class Calibration:
     horizon week ``h``; 1.0 everywhere when not calibrated. ``band_weeks``: how many
     consecutive horizon weeks share each factor (all 1 when every week had ``needed`` errors
     of its own). ``errors``: errors per source; ``origins``: the in-run origins' first weeks.
+    ``by_class``: factors of each clinic class that had ``needed`` errors of its own (the
+    others use ``factors``); ``class_errors``: errors per class; ``clinic_class``: each
+    clinic's class at this run's cut-off.
     """
 
     factors: tuple[float, ...]
@@ -46,6 +51,14 @@ class Calibration:
     band_weeks: tuple[int, ...] = ()
     errors: tuple[tuple[str, int], ...] = ()
     origins: tuple[str, ...] = ()
+    by_class: tuple[tuple[str, tuple[float, ...]], ...] = ()
+    class_errors: tuple[tuple[str, int], ...] = ()
+    clinic_class: tuple[tuple[str, str], ...] = ()
+
+    def factors_for(self, clinic: str | None) -> tuple[float, ...]:
+        """The factors of ``clinic``'s class when it has its own, else the network's."""
+        klass = dict(self.clinic_class).get(str(clinic)) if clinic is not None else None
+        return dict(self.by_class).get(klass, self.factors) if klass else self.factors
 
     def manifest(self) -> dict:
         """The run-manifest record of the calibration."""
@@ -58,6 +71,13 @@ class Calibration:
             **({"weeks_per_band": list(self.band_weeks)} if self.band_weeks else {}),
             **({"errors_by_source": dict(self.errors)} if self.errors else {}),
             **({"rolling_origins": list(self.origins)} if self.origins else {}),
+            **(
+                {"factors_by_class": {k: [round(f, 4) for f in v] for k, v in self.by_class}}
+                if self.by_class
+                else {}
+            ),
+            **({"errors_by_class": dict(self.class_errors)} if self.class_errors else {}),
+            **({"class_by_clinic": dict(self.clinic_class)} if self.clinic_class else {}),
         }
 
     def sentence(self) -> str:
@@ -78,9 +98,14 @@ class Calibration:
             if self.band_weeks and bands < len(self.factors)
             else ""
         )
+        classes = "".join(  # only when classes differ: one class's factors are the network's
+            f"; {name} clinics {min(f):.1f}x-{max(f):.1f}x"
+            for name, f in (self.by_class if len(self.class_errors) > 1 else ())
+        )
         return (
             f"Session p10-p90 {verb} by {first:.1f}x at week 1 to {last:.1f}x at week "
-            f"{len(self.factors)}, from {self.n_errors} past forecast errors ({source}{pooled})."
+            f"{len(self.factors)}, from {self.n_errors} past forecast errors ({source}{pooled})"
+            f"{classes}."
         )
 
 
@@ -111,7 +136,15 @@ def scaled_errors(
 def archive_scores(
     archived: pd.DataFrame, sessions: pd.DataFrame, cutoff_week: pd.Timestamp, horizon: int
 ) -> np.ndarray:
-    """Scaled errors (forecasts x horizon weeks) of archived session forecasts that came true.
+    """Scaled errors (forecasts x horizon weeks) of archived session forecasts that came true
+    (:func:`score_table` without its index)."""
+    return score_table(archived, sessions, cutoff_week, horizon).to_numpy(float)
+
+
+def score_table(
+    archived: pd.DataFrame, sessions: pd.DataFrame, cutoff_week: pd.Timestamp, horizon: int
+) -> pd.DataFrame:
+    """Scaled errors of archived session forecasts that came true, indexed by forecast.
 
     Args:
         archived: ``clinic_id, week, issued, p10, p50, p90`` of earlier runs' ``sessions``
@@ -125,11 +158,16 @@ def archive_scores(
         horizon: H; horizon week h of a forecast is its h-th week after its own first week.
 
     Returns:
-        One row per (clinic, issued) forecast, NaN where the week has not happened or has no
-        known actual.
+        One row per (clinic_id, issued) forecast (the index), one column per horizon week
+        (0..H-1), NaN where the week has not happened or has no known actual.
     """
+    empty = pd.DataFrame(
+        np.full((0, horizon), np.nan),
+        index=pd.MultiIndex.from_tuples([], names=[CLINIC, ISSUED]),
+        columns=range(horizon),
+    )
     if archived.empty or sessions.empty:
-        return np.full((0, horizon), np.nan)
+        return empty
     frame = archived.assign(
         **{WEEK: pd.to_datetime(archived[WEEK]), CLINIC: archived[CLINIC].astype(str)}
     )
@@ -142,7 +180,7 @@ def archive_scores(
     actual = actual.loc[actual[WEEK] < cutoff_week, [CLINIC, WEEK, SESSIONS]]
     joined = frame.merge(actual, on=[CLINIC, WEEK], how="inner")
     if joined.empty:
-        return np.full((0, horizon), np.nan)
+        return empty
     score = scaled_errors(
         joined[SESSIONS].to_numpy(float),
         joined[P50].to_numpy(float),
@@ -154,7 +192,7 @@ def archive_scores(
     table = joined.assign(score=score).pivot_table(
         index=[CLINIC, ISSUED], columns="h", values="score", aggfunc="first"
     )
-    return table.reindex(columns=range(horizon)).to_numpy(float)
+    return table.reindex(columns=range(horizon)).astype(float)
 
 
 def _quantile(scores: np.ndarray, level: float, method: str) -> float:
@@ -177,33 +215,59 @@ def _bands(counts: np.ndarray, needed: int) -> list[np.ndarray] | None:
     return None
 
 
+def _banded(scores: np.ndarray, config: CalibrationConfig) -> tuple[np.ndarray, list] | None:
+    """Factors per horizon week and the bands they rest on, or None with too few errors."""
+    counts = np.sum(np.isfinite(scores), axis=0)
+    bands = _bands(counts, config.min_errors) if scores.shape[1] else None
+    if bands is None:
+        return None
+    level = min(max(config.coverage + config.level_offset, 0.01), 0.99)
+    factors = np.ones(scores.shape[1])
+    for band in bands:
+        pooled = scores[:, band].ravel()
+        q = _quantile(pooled[np.isfinite(pooled)], level, config.method)
+        factors[band] = float(np.clip(q, config.min_factor, config.max_factor))
+    return factors, bands
+
+
 def calibrate(
     scores: np.ndarray,
     source: str,
     config: CalibrationConfig,
     errors: tuple[tuple[str, int], ...] = (),
     origins: Sequence[str] = (),
+    row_classes: Sequence[str] | None = None,
+    clinic_class: Mapping[str, str] | None = None,
 ) -> Calibration:
     """Spread factors per horizon week from scaled errors (errors x horizon weeks, NaN gaps).
 
-    Each week's factor is the ``coverage`` quantile of its scores, clipped to
+    Each week's factor is the ``coverage + level_offset`` quantile of its scores, clipped to
     [min_factor, max_factor]. When a week has fewer than ``min_errors`` errors, consecutive
     horizon weeks are pooled into the most bands that each hold ``min_errors`` (all weeks
     share one factor at worst); with fewer than ``min_errors`` errors in all weeks together the
     run is not calibrated.
+
+    ``row_classes``: the clinic class of each row of ``scores`` when its forecast was made
+    (:mod:`forecasting.demand.clinic_classes`); each class with ``min_errors`` errors of its
+    own gets its own factors the same way, the others keep the network's. ``clinic_class``:
+    the classes at this run's cut-off, which :meth:`Calibration.factors_for` reads.
     """
     scores = np.asarray(scores, dtype=float)
     horizon = scores.shape[1]
-    counts = np.sum(np.isfinite(scores), axis=0)
-    total = int(counts.sum())
-    bands = _bands(counts, config.min_errors) if horizon else None
-    if not config.enabled or bands is None:
+    total = int(np.isfinite(scores).sum())
+    network = _banded(scores, config) if config.enabled else None
+    if network is None:
         return uncalibrated(horizon, total, config, errors, origins)
-    factors = np.ones(horizon)
-    for band in bands:
-        pooled = scores[:, band].ravel()
-        q = _quantile(pooled[np.isfinite(pooled)], config.coverage, config.method)
-        factors[band] = float(np.clip(q, config.min_factor, config.max_factor))
+    factors, bands = network
+    by_class, class_errors = [], []
+    if row_classes is not None and config.classes != "none":
+        labels = np.asarray(list(row_classes), dtype=object)
+        for name in sorted(set(labels)):
+            mine = scores[labels == name]
+            class_errors.append((str(name), int(np.isfinite(mine).sum())))
+            own = _banded(mine, config)
+            if own is not None:
+                by_class.append((str(name), tuple(float(f) for f in own[0])))
     return Calibration(
         tuple(float(f) for f in factors),
         total,
@@ -213,31 +277,26 @@ def calibrate(
         tuple(len(band) for band in bands),
         errors,
         tuple(origins),
+        tuple(by_class),
+        tuple(class_errors),
+        tuple(sorted((str(k), str(v)) for k, v in (clinic_class or {}).items())),
     )
 
 
-def rescale_paths(paths: np.ndarray, calibration: Calibration) -> np.ndarray:
-    """Session paths (paths x weeks) with their spread around each week's median rescaled.
+def rescale_paths(
+    paths: np.ndarray, calibration: Calibration, clinic: str | None = None
+) -> np.ndarray:
+    """Session paths (paths x weeks) with their spread around each week's median rescaled
+    by the factors of ``clinic``'s class (:meth:`Calibration.factors_for`).
 
     Returns a new array; the median of each week is unchanged, and paths stay >= 0 (a clip
     below zero cannot move a non-negative median). Staffing reads these paths.
     """
     if not calibration.calibrated:
         return paths.copy()
-    factors = np.asarray(calibration.factors[: paths.shape[1]], dtype=float)
+    factors = np.asarray(calibration.factors_for(clinic)[: paths.shape[1]], dtype=float)
     median = np.median(paths, axis=0)
     return np.maximum(median + (paths - median) * factors, 0.0)
-
-
-def from_archive(
-    archived: pd.DataFrame,
-    sessions: pd.DataFrame,
-    cutoff_week: pd.Timestamp,
-    horizon: int,
-    config: CalibrationConfig,
-) -> Calibration:
-    """The calibration of this run from earlier runs' archived session forecasts (source a)."""
-    return calibrate(archive_scores(archived, sessions, cutoff_week, horizon), "archive", config)
 
 
 def origin_weeks(
@@ -275,7 +334,18 @@ def origin_scores(
     cutoff_week: pd.Timestamp,
     horizon: int,
 ) -> np.ndarray:
-    """Scaled errors (clinics x origins, horizon weeks) of the in-run origins' forecasts.
+    """Scaled errors (clinics x origins, horizon weeks) of the in-run origins' forecasts
+    (:func:`origin_table` without its index)."""
+    return origin_table(forecasts, sessions, cutoff_week, horizon).to_numpy(float)
+
+
+def origin_table(
+    forecasts: Mapping[pd.Timestamp, pd.DataFrame],
+    sessions: pd.DataFrame,
+    cutoff_week: pd.Timestamp,
+    horizon: int,
+) -> pd.DataFrame:
+    """Scaled errors of the in-run origins' forecasts, indexed by (clinic_id, issued = origin).
 
     Args:
         forecasts: per origin (its first forecast week), the ``forecast.csv`` frame the run's
@@ -287,19 +357,29 @@ def origin_scores(
         rows = frame.loc[frame[SERIES] == SESSIONS, [CLINIC, WEEK, P10, P50, P90]]
         if not rows.empty:
             parts.append(rows.assign(**{ISSUED: origin, WEEK: pd.to_datetime(rows[WEEK])}))
-    if not parts:
-        return np.full((0, horizon), np.nan)
-    return archive_scores(pd.concat(parts, ignore_index=True), sessions, cutoff_week, horizon)
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    return score_table(frame, sessions, cutoff_week, horizon)
 
 
 def combine(
-    archive: np.ndarray, rolling: np.ndarray, config: CalibrationConfig, origins: Sequence[str]
+    archive: np.ndarray,
+    rolling: np.ndarray,
+    config: CalibrationConfig,
+    origins: Sequence[str],
+    row_classes: Sequence[str] | None = None,
+    clinic_class: Mapping[str, str] | None = None,
 ) -> Calibration:
     """The calibration from archive (a) and in-run rolling-origin (b) errors, stacked with equal
-    weight per error (each is one clinic's forecast of one horizon week that came true)."""
+    weight per error (each is one clinic's forecast of one horizon week that came true).
+
+    ``row_classes``: the class of each archive row, then of each rolling row, when each
+    forecast was made; ``clinic_class``: the classes at this run's cut-off (:func:`calibrate`).
+    """
     n_archive = int(np.isfinite(archive).sum())
     n_rolling = int(np.isfinite(rolling).sum())
     used = [name for name, n in ((ARCHIVE, n_archive), (ROLLING_ORIGIN, n_rolling)) if n]
     errors = ((ARCHIVE, n_archive), (ROLLING_ORIGIN, n_rolling))
     scores = np.vstack([archive, rolling])
-    return calibrate(scores, "+".join(used) or "none", config, errors, origins)
+    return calibrate(
+        scores, "+".join(used) or "none", config, errors, origins, row_classes, clinic_class
+    )

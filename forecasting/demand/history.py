@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,14 +31,19 @@ class ClinicHistory:
 
 
 def clinic_histories(
-    procedures: pd.DataFrame, sessions: pd.DataFrame, cutoff: pd.Timestamp
+    procedures: pd.DataFrame,
+    sessions: pd.DataFrame,
+    cutoff: pd.Timestamp,
+    drivers: Sequence[str] = C.PROCEDURE_TYPES,
 ) -> dict[str, ClinicHistory]:
     """Aligned weekly procedure and session history per clinic, weeks before ``cutoff``.
 
     Args:
-        procedures: ``clinic_id, procedure, week, completed`` (weekly completed procedures).
-        sessions: ``clinic_id, week, sessions`` (weekly MLD sessions).
+        procedures: ``clinic_id, procedure, week, completed`` (weekly completed procedures;
+            for a service other than MLD, its drivers' weekly counts under these names).
+        sessions: ``clinic_id, week, sessions`` (weekly MLD sessions, or a service's).
         cutoff: first forecast week (Monday); later rows are ignored.
+        drivers: the columns of ``ClinicHistory.procedures``, in order.
     """
     procs = procedures.loc[pd.to_datetime(procedures[C.WEEK]) < cutoff]
     sess = sessions.loc[pd.to_datetime(sessions[C.WEEK]) < cutoff]
@@ -45,7 +51,7 @@ def clinic_histories(
     p_rows, s_rows = _rows_by_clinic(procs), _rows_by_clinic(sess)
     p_week = pd.DatetimeIndex(procs[C.WEEK])
     s_week = pd.DatetimeIndex(sess[C.WEEK])
-    p_type = pd.Index(C.PROCEDURE_TYPES).get_indexer(procs[C.PROCEDURE])
+    p_type = pd.Index(list(drivers)).get_indexer(procs[C.PROCEDURE])
     p_count = np.nan_to_num(procs[C.COMPLETED].to_numpy(dtype=float))  # a missing count adds 0
     s_count = np.nan_to_num(sess[C.SESSIONS].to_numpy(dtype=float))
     none = np.zeros(0, dtype=np.intp)
@@ -58,7 +64,7 @@ def clinic_histories(
         p, s = p_rows.get(clinic, none), s_rows.get(clinic, none)
         firsts = [week[rows].min() for week, rows in ((p_week, p), (s_week, s)) if len(rows)]
         weeks = _mondays(min(firsts), last, span)
-        matrix = np.zeros((len(weeks), len(C.PROCEDURE_TYPES)))
+        matrix = np.zeros((len(weeks), len(drivers)))
         pos, kind = weeks.get_indexer(p_week[p]), p_type[p]
         ok = (pos >= 0) & (kind >= 0)  # other weeks and unknown types are left out
         np.add.at(matrix, (pos[ok], kind[ok]), p_count[p][ok])

@@ -25,7 +25,7 @@ pathway is shown as an implied uptake that assumes the configured course length 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -40,12 +40,15 @@ from forecasting.demand.non_surgical import non_surgical_forecast
 
 _MIN_DISPERSION_ROWS = 8  # fewer residual weeks than this: dispersion stays at its floor
 _MIN_MEAN = 0.5  # floor of the expected sessions used as a regression weight
+_LABEL = "MLD sessions per procedure"  # the summary line's head (a service names its own)
 
 
-def padded_weights(pathways: Mapping[str, Pathway], length: int) -> np.ndarray:
-    """Configured weights (uptake x sessions by week) as a (types, length) array."""
-    out = np.zeros((len(C.PROCEDURE_TYPES), length))
-    for i, procedure in enumerate(C.PROCEDURE_TYPES):
+def padded_weights(
+    pathways: Mapping[str, Pathway], length: int, drivers: Sequence[str] = C.PROCEDURE_TYPES
+) -> np.ndarray:
+    """Configured weights (uptake x sessions by week) as a (drivers, length) array."""
+    out = np.zeros((len(drivers), length))
+    for i, procedure in enumerate(drivers):
         w = np.asarray(pathways[procedure].weights, dtype=float)[:length]
         out[i, : len(w)] = w
     return out
@@ -65,11 +68,11 @@ def lagged(procedures: np.ndarray, length: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class LearnedPathways:
-    """Pathway weights used for demand, and how they were obtained.
+    """Pathway weights used for demand (of MLD, or of a service's drivers), and how.
 
     Attributes:
-        weights: (types, lags) expected sessions per procedure by week since surgery (uptake
-            included), types in ``PROCEDURE_TYPES`` order; pooled across clinics.
+        weights: (drivers, lags) expected sessions per procedure by week since surgery (uptake
+            included), rows in ``drivers`` order (``PROCEDURE_TYPES`` for MLD); pooled.
         configured: the configured weights, same shape (the prior).
         clinic_scale: per clinic multiplier of the pooled weights (1.0: no own adjustment).
         dispersion: variance / mean of weekly sessions around their expectation (>= 1).
@@ -88,11 +91,12 @@ class LearnedPathways:
     source: str = "configured"
     reason: str | None = None
     weeks_used: int = 0
+    drivers: tuple[str, ...] = C.PROCEDURE_TYPES
 
     def clinic_weights(self, clinic: str) -> dict[str, np.ndarray]:
-        """Weights per procedure type for ``clinic`` (pooled weights times its scale)."""
+        """Weights per driver for ``clinic`` (pooled weights times its scale)."""
         scale = self.clinic_scale.get(clinic, 1.0)
-        return {p: self.weights[i] * scale for i, p in enumerate(C.PROCEDURE_TYPES)}
+        return {p: self.weights[i] * scale for i, p in enumerate(self.drivers)}
 
     def implied(self, history: ClinicHistory, clinic: str) -> np.ndarray:
         """Sessions implied by the clinic's past procedures in each past week."""
@@ -109,7 +113,7 @@ class LearnedPathways:
         learned_weights (per week since surgery, rounded).
         """
         rows = []
-        for i, procedure in enumerate(C.PROCEDURE_TYPES):
+        for i, procedure in enumerate(self.drivers):
             cfg = pathways[procedure]
             course = float(sum(cfg.sessions_by_week))
             learned = float(self.weights[i].sum())
@@ -128,8 +132,8 @@ class LearnedPathways:
             )
         return pd.DataFrame(rows)
 
-    def summary(self, pathways: Mapping[str, Pathway]) -> str:
-        """One line for the report: sessions per procedure, learned vs configured."""
+    def summary(self, pathways: Mapping[str, Pathway], label: str = _LABEL) -> str:
+        """One line for the report: sessions per procedure (driver), learned vs configured."""
         table = self.table(pathways)
         parts = [
             f"{r.procedure} {r.learned_sessions:.1f} (configured {r.configured_sessions:.1f})"
@@ -140,26 +144,30 @@ class LearnedPathways:
             if self.source == "learned"
             else f"configured ({self.reason})"
         )
-        return f"MLD sessions per procedure, {head}: " + "; ".join(parts)
+        return f"{label}, {head}: " + "; ".join(parts)
 
 
 def configured_pathways(
-    pathways: Mapping[str, Pathway], config: DemandConfig, reason: str
+    pathways: Mapping[str, Pathway],
+    config: DemandConfig,
+    reason: str,
+    drivers: Sequence[str] = C.PROCEDURE_TYPES,
 ) -> LearnedPathways:
     """The configured pathways as they are (no learning)."""
-    lags = _lags(pathways, config)
-    prior = padded_weights(pathways, lags)
+    lags = _lags(pathways, config, drivers)
+    prior = padded_weights(pathways, lags, drivers)
     return LearnedPathways(
         weights=prior,
         configured=prior,
         dispersion=config.min_dispersion,
         source="configured",
         reason=reason,
+        drivers=tuple(drivers),
     )
 
 
-def _lags(pathways: Mapping[str, Pathway], config: DemandConfig) -> int:
-    longest = max(len(pathways[p].sessions_by_week) for p in C.PROCEDURE_TYPES)
+def _lags(pathways: Mapping[str, Pathway], config: DemandConfig, drivers: Sequence[str]) -> int:
+    longest = max((len(pathways[p].sessions_by_week) for p in drivers), default=1)
     return max(config.max_lag_weeks, longest)
 
 
@@ -175,6 +183,7 @@ def learn_pathways(
     histories: Mapping[str, ClinicHistory],
     pathways: Mapping[str, Pathway],
     config: DemandConfig,
+    drivers: Sequence[str] = C.PROCEDURE_TYPES,
 ) -> LearnedPathways:
     """Estimate pathway weights, clinic scales and session dispersion from history.
 
@@ -182,14 +191,15 @@ def learn_pathways(
         histories: per clinic, aligned weekly history
             (:func:`forecasting.demand.history.clinic_histories`).
         pathways: configured pathway per procedure type (the prior and the fallback).
-        config: demand settings (lags, prior strength, minimum history).
+        config: demand settings (lags, prior strength, minimum history); ``drivers``: the
+            histories' ``procedures`` columns (a service's drivers; MLD: procedure types).
 
     Returns:
         Learned pathways, or the configured ones (with the reason) when the usable history is
         shorter than ``config.min_history_weeks`` clinic-weeks.
     """
-    lags = _lags(pathways, config)
-    prior = padded_weights(pathways, lags).ravel()
+    lags = _lags(pathways, config, drivers)
+    prior = padded_weights(pathways, lags, drivers).ravel()
     blocks = []
     for clinic, history in histories.items():
         rows = _usable_rows(history, lags)
@@ -206,7 +216,7 @@ def learn_pathways(
             f"(< demand.min_history_weeks = {config.min_history_weeks})"
         )
     if reason is not None:
-        base = configured_pathways(pathways, config, reason)
+        base = configured_pathways(pathways, config, reason, drivers)
         return LearnedPathways(
             weights=base.weights,
             configured=base.configured,
@@ -214,6 +224,7 @@ def learn_pathways(
             source="configured",
             reason=base.reason,
             weeks_used=used,
+            drivers=tuple(drivers),
         )
     weights, intercepts, phi = _fit_pooled(blocks, prior, config)
     scales, bases = _clinic_scales(blocks, weights, intercepts, phi, config)
@@ -222,13 +233,14 @@ def learn_pathways(
     fitted = int(np.count_nonzero(weights)) + 2 * len(blocks)  # weights, bases and scales
     phi = _phi(y, np.maximum(final, _MIN_MEAN), config, fitted)
     return LearnedPathways(
-        weights=weights.reshape(len(C.PROCEDURE_TYPES), lags),
-        configured=prior.reshape(len(C.PROCEDURE_TYPES), lags),
+        weights=weights.reshape(len(drivers), lags),
+        configured=prior.reshape(len(drivers), lags),
         clinic_scale=scales,
         dispersion=phi,
         excess_variance=_excess_variance(blocks, prior, phi, config),
         source="learned",
         weeks_used=used,
+        drivers=tuple(drivers),
     )
 
 

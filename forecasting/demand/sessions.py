@@ -18,7 +18,7 @@ sessions): paths are drawn from a gamma-Poisson (negative binomial) with varianc
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -157,6 +157,7 @@ def clinic_demand(
     config: DemandConfig,
     rng: np.random.Generator,
     excess: float = 0.0,
+    drivers: Sequence[str] = PROCEDURE_TYPES,
 ) -> ClinicDemand:
     """Committed demand, non-surgical forecast and session paths of one clinic.
 
@@ -172,10 +173,16 @@ def clinic_demand(
             ``min_history_weeks`` get a note).
         rng: random generator for the count noise.
         excess: extra variance per squared mean (pathway and level error).
+        drivers: the columns of ``history.procedures`` (procedure types for MLD; a
+            service's drivers for another service, :mod:`forecasting.demand.services`).
     """
-    types = list(PROCEDURE_TYPES)
+    types = list(drivers)
     past = {p: history.procedures[:, types.index(p)] for p in types}
-    implied = np.sum([implied_sessions(past[p], weights[p]) for p in types], axis=0)
+    implied = (
+        np.sum([implied_sessions(past[p], weights[p]) for p in types], axis=0)
+        if types
+        else np.zeros(len(history.weeks))
+    )
     note = None
     if history.first_session is None:
         non_surgical = np.zeros(horizon)
@@ -184,11 +191,13 @@ def clinic_demand(
             "without non-surgical clients"
         )
     else:
-        pathway_weeks = max(len(np.atleast_1d(w)) for w in weights.values())
+        pathway_weeks = max((len(np.atleast_1d(w)) for w in weights.values()), default=1)
         non_surgical = clinic_non_surgical(history, implied, pathway_weeks, horizon, config)
     if history.first_procedure is None or not procedure_paths:
         note = "no procedure history: sessions are forecast from the recent session level only"
-        procedure_paths = {types[0]: np.zeros((n_paths, horizon))}
+        first = types[0] if types else ""  # a service with no driver: its base level only
+        procedure_paths = {first: np.zeros((n_paths, horizon))}
+        weights = {first: np.zeros(1), **weights}
     elif note is None and len(history.weeks) < config.min_history_weeks:
         note = (
             f"only {len(history.weeks)} weeks of history: its procedure forecast and "

@@ -8,6 +8,7 @@ from typing import Any
 
 from forecasting.config import Pathway
 from forecasting.demand.pathways import LearnedPathways
+from forecasting.demand.services import ServiceModel
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,9 @@ class DemandSummary:
         calibration: How session intervals were calibrated
             (:meth:`forecasting.demand.calibration.Calibration.manifest`); empty when not asked.
         calibration_text: The same in one sentence for the report; empty when not asked.
+        services: Per modelled service (forecasting/demand/services.py), one line: sessions
+            per driver event, learned or configured, and a driver without data; empty with
+            MLD fed by procedures alone.
     """
 
     pathways: str = "configured"
@@ -35,6 +39,7 @@ class DemandSummary:
     bookings: Mapping[str, str] = field(default_factory=dict)
     calibration: Mapping[str, Any] = field(default_factory=dict)
     calibration_text: str = ""
+    services: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def of(
@@ -42,10 +47,12 @@ class DemandSummary:
         learned: LearnedPathways,
         pathways: Mapping[str, Pathway],
         bookings: Mapping[str, str],
+        services: Mapping[str, ServiceModel] | None = None,
     ) -> DemandSummary:
-        """The summary of ``learned`` pathways (configured ones: ``pathways``) and the
-        bookings method per clinic."""
+        """The summary of ``learned`` pathways (configured ones: ``pathways``), the
+        bookings method per clinic and each modelled service's pathways."""
         return cls(
+            services={n: m.summary() for n, m in (services or {}).items()},
             pathways=learned.summary(pathways),
             session_dispersion=learned.dispersion,
             session_excess_variance=learned.excess_variance,
@@ -62,4 +69,5 @@ class DemandSummary:
             "clinic_pathway_scale": {c: round(v, 3) for c, v in self.clinic_pathway_scale.items()},
             "bookings": dict(self.bookings),
             **({"calibration": dict(self.calibration)} if self.calibration else {}),
+            **({"services": dict(self.services)} if self.services else {}),
         }

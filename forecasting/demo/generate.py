@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -11,8 +12,11 @@ import pandas as pd
 
 from forecasting.columns import CLINIC, PROCEDURE_TYPES, WEEK
 from forecasting.config import Pathway
+from forecasting.demo.availability import availability_frame
 from forecasting.demo.exports import write_procedures
 from forecasting.demo.rows import procedure_rows, roster_frame, session_rows
+from forecasting.demo.services import REFERRAL_SERVICES, draw_service
+from forecasting.demo.staff import skills_roster_frame
 from forecasting.demo.world import (
     CONTOURING,
     FUTURE_WEEKS,
@@ -30,6 +34,17 @@ from forecasting.demo.world import (
 from forecasting.errors import ConfigError
 from forecasting.io import write_csv
 
+DEMO_SERVICES = ("mld", *(s.name for s in REFERRAL_SERVICES))
+# the demo's other massage rows (not a medical service): with deep tissue among the services
+# its 40% share under "Deep Tissue Massage" would be deep-tissue sessions no referral explains
+MLD_ONLY_OTHER = ("Swedish Massage", "Deep Tissue Massage")
+WELLNESS_OTHER = ("Swedish Massage", "Hot Stone Massage")
+_REFERRAL_HEADERS = {  # every other clinic writes its referrals under these names
+    "referral_date": "Referral Date", CLINIC: "Clinic", "referral_type": "Reason",
+    "immobilisation_end": "Cast Removal", "start_after": "Start After", "patient_id": "MRN",
+    "patient_name": "Patient Name",
+}  # fmt: skip
+
 
 @dataclass(frozen=True)
 class DemoResult:
@@ -38,13 +53,36 @@ class DemoResult:
     Attributes:
         files: Files written, sorted.
         rows: File name -> number of data rows.
-        truth: clinic_id, week (Monday), expected_sessions (attended or no-show),
-            expected_procedures_<type> for each procedure type; history and future weeks.
+        truth: clinic_id, week (Monday), expected_sessions (MLD, attended or no-show),
+            expected_procedures_<type> for each procedure type; with more services also
+            expected_sessions_<service> and expected_referrals_<referral type> (drivers by
+            driver week) for each of them; history and future weeks.
+        services: The services written, ``mld`` first.
     """
 
     files: list[Path]
     rows: dict[str, int]
     truth: pd.DataFrame
+    services: tuple[str, ...] = ("mld",)
+
+    def expected_sessions(self, service: str) -> pd.Series:
+        """The truth's expected weekly sessions of ``service`` (aligned with ``truth``)."""
+        return self.truth[
+            "expected_sessions" if service == "mld" else f"expected_sessions_{service}"
+        ]
+
+
+def check_services(services: Sequence[str]) -> tuple[str, ...]:
+    """The demo services asked for, in the demo's order; ConfigError naming the option."""
+    names = [str(s).strip() for s in services if str(s).strip()]
+    unknown = [n for n in names if n not in DEMO_SERVICES]
+    if unknown:
+        raise ConfigError(
+            f"--services: unknown service {unknown[0]!r}; use some of {', '.join(DEMO_SERVICES)}."
+        )
+    if "mld" not in names:
+        raise ConfigError("--services must include mld (the demo's surgical care pathways).")
+    return tuple(s for s in DEMO_SERVICES if s in names)
 
 
 def generate_demo(
@@ -56,6 +94,7 @@ def generate_demo(
     end: date | None = None,
     pathways: dict[str, Pathway] | None = None,
     holiday_country: str = "US",
+    services: Sequence[str] = DEMO_SERVICES,
 ) -> DemoResult:
     """Write synthetic raw exports to ``out`` and return what they mean.
 
@@ -63,10 +102,14 @@ def generate_demo(
         out: Directory for the exports (created if missing); only export files are written.
         clinics: Number of clinics (1 to 500).
         years: Years of completed history before ``end``.
-        seed: Seed of the only random generator used; same arguments give identical bytes.
+        seed: Seed of the random generators; same arguments give identical bytes.
         end: First day without history (default today); scheduled procedures follow it.
         pathways: True care pathways per procedure type (default: the configured defaults).
         holiday_country: Country code of the holiday calendar (``holidays`` package).
+        services: ``mld`` and any of ``deep_tissue``, ``post_injury`` (default: all three).
+            ``("mld",)`` writes exactly the MLD-only demo of before services existed; the
+            others add referrals exports, their session rows and a roster with skills, each
+            from a random generator of its own, so procedures and MLD sessions are the same.
 
     Returns:
         DemoResult with the files written, their row counts and the noise-free truth.
@@ -75,11 +118,16 @@ def generate_demo(
         ConfigError: An argument is out of range, naming the option.
     """
     end = check_arguments(clinics, years, seed, end, holiday_country)
+    chosen = check_services(services)
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out} is a file; pass a directory for the exports.")
     uptake, sbw = pathway_matrix(pathways)
     rng = np.random.default_rng(seed)
+    extra = [s for s in REFERRAL_SERVICES if s.name in chosen]
+    extra_rngs = {
+        s.name: np.random.default_rng([seed, i + 1]) for i, s in enumerate(REFERRAL_SERVICES)
+    }
 
     end_monday = end - timedelta(days=end.weekday())
     start = end - timedelta(days=round(365.25 * years))
@@ -99,7 +147,14 @@ def generate_demo(
     general /= np.interp(np.linspace(-0.5, 11.5, 365), np.arange(12), SEASON, period=12).mean()
     contour = np.interp(pos, np.arange(12), CONTOURING, period=12)
 
-    files, rows, truth_parts = [], {}, []
+    files: list[Path] = []
+    rows: dict[str, int] = {}
+
+    def emit(name: str, frame: pd.DataFrame) -> None:  # one export file and its row count
+        files.append(write_csv(out / name, frame))
+        rows[name] = len(frame)
+
+    truth_parts = []
     for i, c in enumerate(table):
         mix = rng.dirichlet(MIX * 300)
         smooth = c.volume * (1 + c.growth) ** t_years * general ** rng.uniform(0.85, 1.1)
@@ -115,10 +170,19 @@ def generate_demo(
         base = c.base * (1 + 0.12 * np.cos(2 * np.pi * (pos[::7] - 6.5) / 12))
         base[: c.open_day // 7] = 0.0
         sessions = session_rows(
-            c, i, p_day, p_type, pid, base, uptake, sbw, day_weight, first, end_idx, origin, rng
-        )
-        files.append(write_csv(out / f"sessions_{c.id}.csv", sessions))
-        rows[files[-1].name] = len(sessions)
+            c, i, p_day, p_type, pid, base, uptake, sbw, day_weight, first, end_idx, origin, rng,
+            WELLNESS_OTHER if extra else MLD_ONLY_OTHER,
+        )  # fmt: skip
+        days = {"pos": pos, "closed": session_f, "weight": day_weight}
+        days["trend"] = (1 + c.growth) ** t_years
+        draws = [
+            draw_service(s, c, days, first, end_idx, origin, extra_rngs[s.name]) for s in extra
+        ]
+        if draws:
+            every = pd.concat([sessions, *(d.sessions for d in draws)], ignore_index=True)
+            sessions = every.sort_values(["date", "patient_id"], kind="stable", ignore_index=True)
+            emit(f"referrals_{c.id}.csv", _referral_export(i, [d.referrals for d in draws]))
+        emit(f"sessions_{c.id}.csv", sessions)
 
         # Truth: realised weekly procedures convolved with the pathway weights, plus the base.
         n_types = len(PROCEDURE_TYPES)
@@ -135,19 +199,39 @@ def generate_demo(
         weekly_rate = rate.reshape(n_weeks, 7, n_types).sum(axis=1)
         for j, t in enumerate(PROCEDURE_TYPES):
             part[f"expected_procedures_{t}"] = weekly_rate[:, j]
+        for s, d in zip(extra, draws, strict=True):
+            part[f"expected_sessions_{s.name}"] = d.expected_sessions
+        for s, d in zip(extra, draws, strict=True):
+            part[f"expected_referrals_{s.driver}"] = d.expected_drivers
         truth_parts.append(pd.DataFrame(part).iloc[max(c.open_day, first) // 7 :])
 
     truth = pd.concat(truth_parts, ignore_index=True)
     truth[WEEK] = truth[WEEK].astype("datetime64[ns]")
     recent = truth[(truth[WEEK] < pd.Timestamp(end_monday))].groupby(CLINIC)
-    demand = recent["expected_sessions"].apply(lambda s: float(s.tail(8).mean())).to_dict()
-    roster = roster_frame(table, demand, origin, end, rng)
-    files.append(write_csv(out / "roster.csv", roster))
-    rows["roster.csv"] = len(roster)
-    listing = clinics_frame([c.id for c in table])  # regions for the report's roll-ups
-    files.append(write_csv(out / "clinics.csv", listing))
-    rows["clinics.csv"] = len(listing)
-    return DemoResult(files=sorted(files), rows=rows, truth=truth)
+
+    def demand(column: str) -> dict[str, float]:  # recent expected weekly sessions per clinic
+        return recent[column].apply(lambda s: float(s.tail(8).mean())).to_dict()
+
+    if extra:
+        by_service = {"mld": demand("expected_sessions")}
+        by_service |= {s.name: demand(f"expected_sessions_{s.name}") for s in extra}
+        roster = skills_roster_frame(table, by_service, extra, origin, end, rng)
+        emit("roster.csv", roster)
+        emit("availability.csv", availability_frame(roster))  # part-timers' days and hours
+    else:
+        emit("roster.csv", roster_frame(table, demand("expected_sessions"), origin, end, rng))
+    emit("clinics.csv", clinics_frame([c.id for c in table]))  # regions for the roll-ups
+    return DemoResult(files=sorted(files), rows=rows, truth=truth, services=chosen)
+
+
+def _referral_export(index: int, frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """One clinic's referrals export: every service's referrals, by date and patient; every
+    other clinic names its columns as a clinical system would (Referral Date, Reason, MRN)."""
+    every = pd.concat(frames, ignore_index=True).fillna("")
+    columns = [c for c in _REFERRAL_HEADERS if c in every]
+    every = every[columns].sort_values(["referral_date", "patient_id"], kind="stable")
+    every = every.reset_index(drop=True)
+    return every.rename(columns=_REFERRAL_HEADERS) if index % 2 else every
 
 
 def clinics_frame(ids: list[str]) -> pd.DataFrame:

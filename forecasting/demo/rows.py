@@ -96,8 +96,10 @@ def session_rows(
     end_idx: int,
     origin: date,
     rng: np.random.Generator,
+    other_names: tuple[str, str] = ("Swedish Massage", "Deep Tissue Massage"),
 ) -> pd.DataFrame:
-    """Raw appointment export of one clinic: MLD after surgery, lymphedema base, other massage."""
+    """Raw appointment export of one clinic: MLD after surgery, lymphedema base, other massage
+    (about 10% of the rows, 60% under the first of ``other_names``, 40% the second)."""
     n_weeks = len(base)
     hist = np.flatnonzero(p_day < end_idx)
     takers = hist[rng.random(len(hist)) < uptake[p_type[hist]]]
@@ -119,20 +121,12 @@ def session_rows(
     past = m_day[(m_day >= first) & (m_day < end_idx)]
     o_n = int(rng.poisson(OTHER_SERVICE_SHARE * len(past))) if len(past) else 0
     o_day = past[rng.integers(0, max(len(past), 1), o_n)]
-    o_service = np.where(rng.random(o_n) < 0.6, "Swedish Massage", "Deep Tissue Massage")
+    o_service = np.where(rng.random(o_n) < 0.6, *other_names)
     o_pid = [f"{prefix}M{k:05d}" for k in rng.integers(1, 3000, o_n)]
     day = np.concatenate([m_day, o_day])
     service = np.concatenate([m_service, o_service]).astype(object)
     patient = np.concatenate([m_pid, np.array(o_pid, dtype=object)])
-    status = rng.choice(
-        np.array(["attended", "no_show", "cancelled"], dtype=object),
-        size=len(day),
-        p=[
-            1 - SESSION_NO_SHOW_SHARE - SESSION_CANCEL_SHARE,
-            SESSION_NO_SHOW_SHARE,
-            SESSION_CANCEL_SHARE,
-        ],
-    )
+    status = session_statuses(rng, len(day))
     keep = np.flatnonzero((day >= first) & (day < end_idx))
     keep = keep[np.lexsort((patient[keep].astype(str), day[keep]))]
     dates = date_table(np.datetime64(origin), end_idx, "iso")
@@ -144,6 +138,19 @@ def session_rows(
             "status": status[keep],
             "patient_id": patient[keep],
         }
+    )
+
+
+def session_statuses(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Attended, no-show or cancelled, at the demo's shares, for ``n`` appointments."""
+    return rng.choice(
+        np.array(["attended", "no_show", "cancelled"], dtype=object),
+        size=n,
+        p=[
+            1 - SESSION_NO_SHOW_SHARE - SESSION_CANCEL_SHARE,
+            SESSION_NO_SHOW_SHARE,
+            SESSION_CANCEL_SHARE,
+        ],
     )
 
 

@@ -7,6 +7,8 @@ from forecasting.ingest.folder import (
     IngestResult,
     aggregate_bookings,
     aggregate_procedures,
+    aggregate_referrals,
+    aggregate_service_sessions,
     aggregate_sessions,
     combine_roster,
     discover,
@@ -21,7 +23,16 @@ from forecasting.ingest.manifest import (
     OtherName,
     SkippedPath,
 )
-from forecasting.ingest.store import load_bookings, load_clinics, load_processed, write_processed
+from forecasting.ingest.services import configured_services
+from forecasting.ingest.store import (
+    load_availability,
+    load_bookings,
+    load_clinics,
+    load_processed,
+    load_referrals,
+    load_service_sessions,
+    write_processed,
+)
 
 __all__ = [
     "BOOKINGS_COLUMNS",
@@ -36,14 +47,20 @@ __all__ = [
     "SkippedPath",
     "aggregate_bookings",
     "aggregate_procedures",
+    "aggregate_referrals",
+    "aggregate_service_sessions",
     "aggregate_sessions",
     "combine_roster",
+    "configured_services",
     "discover",
     "ingest",
     "ingest_exports",
+    "load_availability",
     "load_bookings",
     "load_clinics",
     "load_processed",
+    "load_referrals",
+    "load_service_sessions",
     "read_file",
     "skipped_paths",
     "write_processed",

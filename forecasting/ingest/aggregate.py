@@ -17,12 +17,15 @@ import pandas as pd
 
 from forecasting import columns as C
 from forecasting.calendar import mondays
+from forecasting.config import DEFAULT_SERVICE
 
 BOOKED_WEEK = "booked_week"
+DRIVER_WEEK = "driver_week"  # referrals: Monday of the driver date
 COUNT = "count"
 BOOKINGS_COLUMNS = [C.CLINIC, C.PROCEDURE, C.WEEK, BOOKED_WEEK, COUNT]
 ROWS = "rows"  # raw rows behind a daily total (for rows_superseded)
-_COUNTED = "counted"  # sessions: an MLD appointment attended or missed (holds an hour)
+# sessions: an appointment of a configured service attended or missed (holds an hour)
+_COUNTED = "counted"
 
 
 def reduce_procedures(rows: pd.DataFrame) -> pd.DataFrame:
@@ -32,10 +35,23 @@ def reduce_procedures(rows: pd.DataFrame) -> pd.DataFrame:
     return _reduce(keyed, keys)
 
 
-def reduce_sessions(rows: pd.DataFrame) -> pd.DataFrame:
-    """Daily totals of accepted session rows, split by whether they hold a therapist hour."""
-    counted = rows["is_mld"] & rows["status"].isin(["attended", "no_show"])
-    return _reduce(rows.assign(**{_COUNTED: counted}), [C.CLINIC, "date", _COUNTED])
+def reduce_sessions(
+    rows: pd.DataFrame, configured: tuple[str, ...] = (DEFAULT_SERVICE,)
+) -> pd.DataFrame:
+    """Daily totals of accepted session rows per service, split by whether they hold a
+    therapist hour of a ``configured`` service (attended or no-show)."""
+    counted = rows[C.SERVICE].isin(configured) & rows["status"].isin(["attended", "no_show"])
+    return _reduce(rows.assign(**{_COUNTED: counted}), [C.CLINIC, "date", C.SERVICE, _COUNTED])
+
+
+def reduce_referrals(rows: pd.DataFrame) -> pd.DataFrame:
+    """Daily totals of accepted referral rows: clinic, referral type, (referral) date, driver
+    week and ``scheduled``: the driver date is after the clinic's last referral date in the
+    export, so it was still ahead when the export was made (a cast removal booked)."""
+    last = rows.groupby(C.CLINIC, sort=False)["date"].transform("max")
+    driver = rows["driver_date"]
+    keyed = rows.assign(**{DRIVER_WEEK: mondays(driver), C.SCHEDULED: (driver > last).to_numpy()})
+    return _reduce(keyed, [C.CLINIC, C.REFERRAL_TYPE, "date", DRIVER_WEEK, C.SCHEDULED])
 
 
 def counted_rows(daily: pd.DataFrame) -> int:
@@ -130,7 +146,8 @@ def weekly_procedures(rows: pd.DataFrame) -> pd.DataFrame:
 
 def weekly_sessions(rows: pd.DataFrame) -> pd.DataFrame:
     """sessions_weekly: clinic_id, week (Monday), sessions (MLD attended or no-show)."""
-    rows = rows.loc[rows[_COUNTED]] if len(rows) else rows
+    if len(rows):
+        rows = rows.loc[rows[_COUNTED] & (rows[C.SERVICE] == DEFAULT_SERVICE)]
     if rows.empty:
         return _ns(pd.DataFrame(columns=C.SESSIONS_WEEKLY_COLUMNS), [C.WEEK])
     rows = rows.assign(**{C.WEEK: mondays(rows["date"])})
@@ -138,6 +155,48 @@ def weekly_sessions(rows: pd.DataFrame) -> pd.DataFrame:
     weekly = weekly.rename(columns={COUNT: C.SESSIONS})
     weekly = weekly.astype({C.SESSIONS: "int64", C.CLINIC: str})
     return _ns(weekly, [C.WEEK])[C.SESSIONS_WEEKLY_COLUMNS].reset_index(drop=True)
+
+
+def weekly_service_sessions(rows: pd.DataFrame) -> pd.DataFrame:
+    """service_sessions_weekly: clinic_id, service, week, sessions (attended or no-show) of
+    every configured service (mld's rows equal sessions_weekly's); weeks without any session
+    of a service have no row, as in sessions_weekly."""
+    rows = rows.loc[rows[_COUNTED]] if len(rows) else rows
+    if rows.empty:
+        empty = pd.DataFrame({c: pd.Series(dtype=str) for c in (C.CLINIC, C.SERVICE)})
+        empty[C.WEEK] = pd.Series(dtype="datetime64[ns]")
+        empty[C.SESSIONS] = pd.Series(dtype="int64")
+        return empty
+    rows = rows.assign(**{C.WEEK: mondays(rows["date"])})
+    weekly = rows.groupby([C.CLINIC, C.SERVICE, C.WEEK], as_index=False, sort=True)[COUNT].sum()
+    weekly = weekly.rename(columns={COUNT: C.SESSIONS})
+    weekly = weekly.astype({C.SESSIONS: "int64", C.CLINIC: str, C.SERVICE: str})
+    return _ns(weekly, [C.WEEK])[C.SERVICE_SESSIONS_WEEKLY_COLUMNS].reset_index(drop=True)
+
+
+def weekly_referrals(rows: pd.DataFrame) -> pd.DataFrame:
+    """referrals_weekly: clinic_id, referral_type, week (Monday of the driver date),
+    referrals (driver date passed when exported), scheduled (still ahead then)."""
+    if rows.empty:
+        empty = pd.DataFrame({c: pd.Series(dtype=str) for c in (C.CLINIC, C.REFERRAL_TYPE)})
+        empty[C.WEEK] = pd.Series(dtype="datetime64[ns]")
+        for col in (C.REFERRALS, C.SCHEDULED):
+            empty[col] = pd.Series(dtype="int64")
+        return empty
+    ahead = rows[C.SCHEDULED].to_numpy(dtype=bool)
+    rows = rows.assign(
+        **{
+            C.WEEK: rows[DRIVER_WEEK],
+            C.REFERRALS: np.where(ahead, 0, rows[COUNT]),
+            C.SCHEDULED: np.where(ahead, rows[COUNT], 0),
+        }
+    )
+    keys = [C.CLINIC, C.REFERRAL_TYPE, C.WEEK]
+    weekly = rows.groupby(keys, as_index=False, sort=True)[[C.REFERRALS, C.SCHEDULED]].sum()
+    weekly = weekly.astype(
+        {C.REFERRALS: "int64", C.SCHEDULED: "int64", C.CLINIC: str, C.REFERRAL_TYPE: str}
+    )
+    return _ns(weekly, [C.WEEK])[C.REFERRALS_WEEKLY_COLUMNS].reset_index(drop=True)
 
 
 def bookings(rows: pd.DataFrame) -> pd.DataFrame:

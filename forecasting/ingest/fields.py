@@ -13,7 +13,7 @@ from fnmatch import fnmatchcase
 
 from forecasting.config import IngestConfig
 
-KINDS = ("procedures", "sessions", "roster", "clinics")
+KINDS = ("procedures", "sessions", "roster", "clinics", "availability", "referrals")
 
 _CLINIC = ("clinic_id", "clinic", "site", "location", "clinic_name", "site_id", "location_id")
 _COUNT = ("count", "quantity", "qty", "n", "number", "cases")
@@ -58,20 +58,54 @@ FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
         ),
         "days": ("days", "available_days", "working_days", "workdays", "days_available"),
     },
+    # referrals that drive services procedures do not (fracture_immobilisation, injury, ...)
+    "referrals": {
+        "date": (
+            "date", "referral_date", "date_of_referral", "referred_on", "date_referred",
+            "referred", "received_on", "date_received", "referral_received",
+        ),
+        "clinic_id": _CLINIC,
+        "referral_type": (
+            "referral_type", "referral_reason", "reason_for_referral", "reason", "indication",
+            "diagnosis", "referral", "condition",
+        ),
+        "immobilisation_end": (
+            "immobilisation_end", "immobilization_end", "immobilisation_end_date",
+            "immobilization_end_date", "end_of_immobilisation", "end_of_immobilization",
+            "cast_removal", "cast_removal_date", "cast_removed", "cast_off", "brace_off",
+            "brace_removal", "splint_removal",
+        ),
+        "start_after": (
+            "start_after", "earliest_start", "earliest_start_date", "start_from", "not_before",
+            "start_no_earlier_than",
+        ),
+        "count": _COUNT,
+    },
     # optional: which region a clinic belongs to, and the name the report shows
     "clinics": {
         "clinic_id": _CLINIC,
         "region": ("region", "area", "district", "territory", "group", "cluster"),
         "display_name": ("display_name", "clinic_display_name", "label", "title"),
     },
+    # optional: the hours a therapist can work, per weekday or date (ingest/availability.py)
+    "availability": {
+        "clinic_id": _CLINIC,
+        "therapist_id": ("therapist_id", "therapist", "staff_id", "employee_id", "staff"),
+        "weekday": ("weekday", "day_of_week", "dow", "day", "days"),
+        "date": ("date", "on_date", "available_on"),
+        "start": ("start", "start_time", "from", "available_from", "time_from"),
+        "end": ("end", "end_time", "to", "until", "available_until", "time_to"),
+    },
 }  # fmt: skip
 REQUIRED = {
+    "availability": ("clinic_id", "therapist_id", "start", "end"),
     "clinics": ("clinic_id",),
     "procedures": ("date", "clinic_id", "procedure"),
     "sessions": ("date", "clinic_id"),
     "roster": ("clinic_id", "therapist_id", "weekly_hours"),
+    "referrals": ("date", "clinic_id", "referral_type"),
 }
-DATE_FIELDS = ("date", "booked_on", "start_date", "end_date")
+DATE_FIELDS = ("date", "booked_on", "start_date", "end_date", "immobilisation_end", "start_after")
 
 # Patient identifiers: whole header names, and words that make any header an identifier.
 _IDENTIFIER_NAMES = {
@@ -173,10 +207,14 @@ class Vocabulary:
             return "procedures"
         if {"date", "clinic_id", "service"} <= fields["sessions"]:
             return "sessions"
+        if set(REQUIRED["referrals"]) <= fields["referrals"]:
+            return "referrals"
         if {"clinic_id", "region"} <= fields["clinics"] and not fields["procedures"] - {
             "clinic_id"
         }:
             return "clinics"
+        if {"therapist_id", "start", "end"} <= fields["availability"]:
+            return "availability"
         return None
 
 

@@ -25,21 +25,27 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from forecasting import columns as C
 from forecasting.config import IngestConfig
 from forecasting.ingest import aggregate as agg
+from forecasting.ingest.availability import availability_schema, typed_availability
 from forecasting.ingest.fields import DATE_FIELDS, FIELDS, REQUIRED, Vocabulary, matches
 from forecasting.ingest.manifest import FileEntry
 from forecasting.ingest.other_names import NAME, unknown_daily
 from forecasting.ingest.parse import DAY_FIRST, MONTH_FIRST, date_order_evidence
 from forecasting.ingest.read import ReadError, read_table
 from forecasting.ingest.schema import (
-    DUPLICATE,
+    HELPERS,
+    REFERRAL_NAME,
+    SERVICE_NAME,
+    UNKNOWN_KIND_NAME,
     UNKNOWN_NAME,
     UNKNOWN_SKILLS,
     row_reasons,
     schema,
     typed_frame,
 )
+from forecasting.ingest.services import ServiceNames, named_rows, service_names
 from forecasting.layout import DataLayout
 
 __all__ = ["LINE", "READABLE_SUFFIXES", "REASON", "FileResult", "read_file"]
@@ -56,8 +62,9 @@ class FileResult:
 
     Attributes:
         accepted: Daily totals of the accepted rows (no patient rows): procedures by clinic,
-            procedure, date, status and booked_week; sessions by clinic, date and whether they
-            count; roster rows as typed.
+            procedure, date, status and booked_week; sessions by clinic, date, service and
+            whether they count; referrals by clinic, referral type, date, driver week and
+            whether the driver was still ahead; roster rows as typed.
         coverage: clinic_id, first, last date of the accepted rows (re-export rule).
         quarantined: Rejected rows: line, recognised columns as read, reason.
         unknown: Daily totals of the completed and scheduled procedure rows whose name no
@@ -128,13 +135,20 @@ def _date_order(name: str, text: pd.DataFrame, config: IngestConfig) -> str | No
     return MONTH_FIRST
 
 
-def read_file(path: Path, config: IngestConfig, today: date) -> FileResult:
+def read_file(
+    path: Path,
+    config: IngestConfig,
+    today: date,
+    services: dict[str, list[str]] | None = None,
+) -> FileResult:
     """Read, clean and validate one raw export; never raises for bad content.
 
     Args:
         path: The raw file (only read).
         config: Ingest settings.
         today: Completed procedures and attended sessions after this day are quarantined.
+        services: The configured services and their names (``services.configured_services``;
+            default: ``mld`` alone), which session service names map to.
 
     Returns:
         FileResult with the accounting, the accepted daily totals and the quarantined rows.
@@ -187,8 +201,9 @@ def read_file(path: Path, config: IngestConfig, today: date) -> FileResult:
     if kind is None:
         return _rejected(
             result,
-            f"{name}: cannot tell whether it holds procedures, sessions, a roster or a clinics "
-            "list; start the file name with procedures_, sessions_, roster_ or clinics_.",
+            f"{name}: cannot tell whether it holds procedures, sessions, referrals, a roster, "
+            "a clinics list or availability; start the file name with procedures_, sessions_, "
+            "referrals_, roster_, clinics_ or availability_.",
             _reasoned(everything(), "file kind unknown"),
         )
     missing = [c for c in REQUIRED[kind] if c not in text]
@@ -210,7 +225,10 @@ def read_file(path: Path, config: IngestConfig, today: date) -> FileResult:
         )
     result.notes["date_order"] = order
     identity = sorted(set(identifiers) | set(mapping)) if identifiers else []
-    return _validated(result, table, text, kind, order, config, today, misaligned, identity)
+    vocabulary = service_names(config, services)
+    return _validated(
+        result, table, text, kind, order, (config, vocabulary), today, misaligned, identity
+    )
 
 
 def _int_lines(frame: pd.DataFrame) -> pd.DataFrame:
@@ -227,7 +245,8 @@ def _schema(kind: str, config: IngestConfig, today: date):
     if key not in _SCHEMAS:
         if len(_SCHEMAS) >= 12:  # a few runs' worth (three kinds each)
             _SCHEMAS.clear()
-        _SCHEMAS[key] = schema(kind, config, today)
+        base = schema(kind, config, today)
+        _SCHEMAS[key] = availability_schema(base) if kind == "availability" else base
     return _SCHEMAS[key]
 
 
@@ -250,16 +269,43 @@ def _unknown_skills(unknown: pd.Series, config: IngestConfig) -> dict:
     }
 
 
-def _validated(result, table, text, kind, order, config, today, misaligned, identity):
+def _unknown_notes(typed: pd.DataFrame, column: str, what: str, min_rows: int) -> dict:
+    """Unknown service or referral type names (rows quarantined): named with enough rows in
+    the file, else only counted (``<what>s_unknown``, ``<what>_names_withheld``)."""
+    if UNKNOWN_KIND_NAME not in typed or not typed[UNKNOWN_KIND_NAME].any():
+        return {}
+    names = typed.loc[typed[UNKNOWN_KIND_NAME], column]
+    listed, withheld = named_rows(names, min_rows)
+    return {f"{what}s_unknown": listed, f"{what}_names_withheld": withheld}
+
+
+def _service_notes(
+    typed: pd.DataFrame, ok: pd.DataFrame, services: ServiceNames, min_rows: int
+) -> dict:
+    """Rows of services the configuration does not have (accepted, not counted), per service,
+    and the unknown service names (quarantined)."""
+    other = ok[C.SERVICE].loc[~ok[C.SERVICE].isin(services.configured)]
+    counts = other.value_counts()
+    notes = _unknown_notes(typed, SERVICE_NAME, "service", min_rows)
+    if len(counts):
+        notes["services_not_configured"] = {str(k): int(v) for k, v in sorted(counts.items())}
+    return notes
+
+
+def _validated(result, table, text, kind, order, settings, today, misaligned, identity):
     """Type, validate and reduce the rows of a readable export (``read_file``'s second half).
 
-    ``identity``: positions of the identifier and recognised columns; procedure rows equal on
-    all of them repeat an earlier row (with no identifier column, equal rows are distinct).
+    ``settings``: the ingest settings and the service vocabulary. ``identity``: positions of
+    the identifier and recognised columns; procedure and referral rows equal on all of them
+    repeat an earlier row (with no identifier column, equal rows are distinct).
     """
+    config, services = settings
     duplicate = pd.Series(False, index=text.index)
-    if kind == "procedures" and identity and len(text):
+    if kind in ("procedures", "referrals") and identity and len(text):
         duplicate = pd.util.hash_pandas_object(table.frame(identity), index=False).duplicated()
-    typed, notes = typed_frame(text, kind, order, config, duplicate)
+    typed, notes = typed_frame(text, kind, order, config, duplicate, services)
+    if kind == "availability":
+        typed = typed_availability(text, order, typed)
     reasons = row_reasons(typed, _schema(kind, config, today))
     reasons = reasons.where(~table.nul, NUL_REASON)  # a damaged row: its other values too
     bad = (reasons != "").to_numpy()
@@ -271,14 +317,14 @@ def _validated(result, table, text, kind, order, config, today, misaligned, iden
         .pipe(_int_lines)
         .sort_values(LINE, kind="stable", ignore_index=True)
     )
-    ok = typed.loc[~bad].drop(columns=[DUPLICATE, UNKNOWN_SKILLS, "_bad_days"], errors="ignore")
+    ok = typed.loc[~bad].drop(columns=list(HELPERS), errors="ignore")
     result = replace(
         result,
         notes={**result.notes, **notes},
         rows_quarantined=len(quarantined),
         rows_accepted=result.rows_read - len(quarantined),
         quarantined=quarantined,
-        coverage=agg.coverage(ok) if kind in ("procedures", "sessions") else None,
+        coverage=agg.coverage(ok) if kind in ("procedures", "sessions", "referrals") else None,
     )
     if kind == "procedures":
         rows = ok.loc[ok[UNKNOWN_NAME], NAME].value_counts()
@@ -288,8 +334,16 @@ def _validated(result, table, text, kind, order, config, today, misaligned, iden
         result.unknown = unknown_daily(ok)
         result.accepted = agg.reduce_procedures(ok)
     elif kind == "sessions":
-        result.accepted = agg.reduce_sessions(ok)
+        result.accepted = agg.reduce_sessions(ok, services.configured)
         result.notes["rows_not_counted"] = len(ok) - agg.counted_rows(result.accepted)
+        result.notes |= _service_notes(typed, ok, services, config.other_name_min_rows)
+    elif kind == "referrals":
+        result.accepted = agg.reduce_referrals(ok)
+        result.notes |= _unknown_notes(
+            typed, REFERRAL_NAME, "referral_type", config.other_name_min_rows
+        )
+    elif kind == "availability":  # with lines: an unknown therapist's row is quarantined later
+        result.accepted = ok.assign(**{LINE: table.lines[~bad]})
     else:
         result.accepted = ok
         if UNKNOWN_SKILLS in typed:

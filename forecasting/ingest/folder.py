@@ -23,19 +23,22 @@ from forecasting import columns as C
 from forecasting.config import Config, IngestConfig
 from forecasting.errors import InputError
 from forecasting.ingest import aggregate as agg
+from forecasting.ingest.availability_roster import availability_of
 from forecasting.ingest.fields import KINDS, squash
 from forecasting.ingest.files import READABLE_SUFFIXES, FileResult, read_file
 from forecasting.ingest.manifest import ClinicOtherNames, SkippedPath
 from forecasting.ingest.other_names import clinic_other_names
 from forecasting.ingest.result import IngestResult
+from forecasting.ingest.services import configured_services
 from forecasting.ingest.store import write_processed
 from forecasting.layout import DataLayout
 from forecasting.progress import Progress, stage
 from forecasting.workers import process_pool, worker_count
 
 __all__ = [
-    "IngestResult", "aggregate_bookings", "aggregate_procedures", "aggregate_sessions",
-    "combine_roster", "discover", "ingest", "ingest_exports", "skipped_paths",
+    "IngestResult", "aggregate_bookings", "aggregate_procedures", "aggregate_referrals",
+    "aggregate_service_sessions", "aggregate_sessions", "combine_roster", "discover", "ingest",
+    "ingest_exports", "skipped_paths",
 ]  # fmt: skip
 
 
@@ -127,22 +130,37 @@ def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
+def _aggregated(
+    files: list[FileResult], kind: str, build: Callable[[pd.DataFrame], pd.DataFrame]
+) -> pd.DataFrame:
+    """``build`` of the accepted rows of one kind, re-exports resolved (never double counted)."""
+    _, done = _surviving(files, kind)
+    return build(_concat([rows for _, rows in done]))
+
+
 def aggregate_procedures(files: list[FileResult]) -> pd.DataFrame:
     """procedures_weekly from the accepted rows, re-exports resolved (never double counted)."""
-    _, done = _surviving(files, "procedures")
-    return agg.weekly_procedures(_concat([rows for _, rows in done]))
+    return _aggregated(files, "procedures", agg.weekly_procedures)
 
 
 def aggregate_bookings(files: list[FileResult]) -> pd.DataFrame:
     """bookings: procedures by surgery week and booking week (rows that carry booked_on)."""
-    _, done = _surviving(files, "procedures")
-    return agg.bookings(_concat([rows for _, rows in done]))
+    return _aggregated(files, "procedures", agg.bookings)
 
 
 def aggregate_sessions(files: list[FileResult]) -> pd.DataFrame:
     """sessions_weekly: MLD appointments attended or missed (both hold a therapist hour)."""
-    _, done = _surviving(files, "sessions")
-    return agg.weekly_sessions(_concat([rows for _, rows in done]))
+    return _aggregated(files, "sessions", agg.weekly_sessions)
+
+
+def aggregate_service_sessions(files: list[FileResult]) -> pd.DataFrame:
+    """service_sessions_weekly: every configured service's appointments attended or missed."""
+    return _aggregated(files, "sessions", agg.weekly_service_sessions)
+
+
+def aggregate_referrals(files: list[FileResult]) -> pd.DataFrame:
+    """referrals_weekly: referrals by driver week, re-exports resolved on the referral date."""
+    return _aggregated(files, "referrals", agg.weekly_referrals)
 
 
 def combine_roster(files: list[FileResult]) -> pd.DataFrame:
@@ -155,7 +173,11 @@ _BYTES_PER_WORKER = 32 << 20  # starting a worker process costs about as much as
 
 
 def _read_files(
-    paths: list[Path], config: IngestConfig, today: date, progress: Progress | None = None
+    paths: list[Path],
+    config: IngestConfig,
+    today: date,
+    progress: Progress | None = None,
+    services: dict[str, list[str]] | None = None,
 ) -> list[FileResult]:
     """``read_file`` of each path, in path order, up to ``config.workers`` files at a time.
 
@@ -170,7 +192,7 @@ def _read_files(
     """
     size = sum(_size(p) for p in paths)
     workers = worker_count(config.workers, min(len(paths), size // _BYTES_PER_WORKER))
-    read = partial(read_file, config=config, today=today)
+    read = partial(read_file, config=config, today=today, services=services)
     with stage("ingest", len(paths), "files", progress) as running:
         if workers < 2:
             results = _counted(map(read, paths), running.advance)
@@ -198,23 +220,28 @@ def _size(path: Path) -> int:
 
 
 def ingest(
-    raw_dir: Path, config: IngestConfig, today: date, progress: Progress | None = None
+    raw_dir: Path,
+    config: IngestConfig,
+    today: date,
+    progress: Progress | None = None,
+    services: dict[str, list[str]] | None = None,
 ) -> IngestResult:
     """Read every file in ``raw_dir``; pure apart from reading files.
 
     Files that are not CSV or XLSX are listed as rejected (so the run says what it skipped).
     ``progress`` hears of each file read (stage "ingest"; default ``forecasting.progress``'s
-    receiver for the process).
+    receiver for the process). ``services``: the configured services and their names
+    (``ingest.services.configured_services(config)``); default ``mld`` alone.
 
     Raises:
         InputError: ``raw_dir`` is missing or holds no CSV/XLSX export.
     """
     discover(raw_dir)
     listed, skipped = _listing(raw_dir)
-    files = _read_files(listed, config, today, progress)
+    files = _read_files(listed, config, today, progress, services)
     superseded: dict[int, int] = {}
     rows: dict[str, pd.DataFrame] = {}
-    for kind in ("procedures", "sessions"):
+    for kind in ("procedures", "sessions", "referrals"):
         parts, done = _surviving(files, kind)
         superseded.update({id(f): n for f, (n, _) in zip(parts, done, strict=True)})
         rows[kind] = _concat([r for _, r in done])
@@ -229,6 +256,7 @@ def ingest(
         for f in files
     ]
     clinics = _clinics(files)
+    files, availability = availability_of(files, roster)  # unknown therapists quarantined
     return IngestResult(
         files=files,
         procedures_weekly=agg.weekly_procedures(rows["procedures"]),
@@ -238,6 +266,9 @@ def ingest(
         skipped=skipped,
         other_names=other_names,
         clinics=clinics,
+        availability=availability,
+        service_sessions_weekly=agg.weekly_service_sessions(rows["sessions"]),
+        referrals_weekly=agg.weekly_referrals(rows["referrals"]),
     )
 
 
@@ -281,7 +312,8 @@ def ingest_exports(
     Raises:
         InputError: no export could be used (the first file's reason is named).
     """
-    result = ingest(layout.raw, config.ingest, today or date.today(), progress)
+    services = configured_services(config)
+    result = ingest(layout.raw, config.ingest, today or date.today(), progress, services)
     if not result.usable:
         first = next((f.error for f in result.files if f.error), "no usable rows")
         raise InputError(f"No export in {layout.raw} could be used ({first}).")

@@ -28,7 +28,8 @@ class FileEntry(BaseModel):
     Attributes:
         path: The raw file as given to the ingest.
         sha256: Hex digest of its bytes ("" when it could not be read).
-        kind: procedures, sessions or roster; None when it could not be told.
+        kind: procedures, sessions, referrals, roster or clinics; None when it could not be
+            told.
         status: ``ok`` or ``rejected`` (then ``error`` says why, naming the fix).
         format, encoding, delimiter, sheet: How the file was read (csv: encoding and
             delimiter; xlsx: the sheet).
@@ -38,13 +39,21 @@ class FileEntry(BaseModel):
         procedures_counted_as_other: Procedure names not in the vocabulary seen in at least
             ``ingest.other_name_min_rows`` rows (procedures); rarer names are never written.
         other_names_withheld: How many rarer such names were counted but not named.
-        rows_not_counted: Session rows that hold no therapist hour (sessions).
+        rows_not_counted: Session rows that hold no therapist hour of a configured service
+            (cancelled or scheduled, or of a service the configuration does not have).
         booked_on_ignored: Unreadable or after-surgery booking dates left out (procedures).
         rows_superseded: Accepted rows a later re-export replaced (files that were used).
         skills_unknown: Roster skill names that are no known skill (``ingest.skill_synonyms``
             and the services' skills), seen in at least ``ingest.other_name_min_rows`` rows;
             the row is kept with its known skills.
         skill_names_withheld: How many rarer such names were counted but not named.
+        services_not_configured: Session rows (accepted, any status) per service the
+            configuration does not have (``deep_tissue``, ``wellness``, ...): real services,
+            not forecast or staffed.
+        services_unknown: Session service names that name no service (rows quarantined), with
+            their rows, for names with at least ``ingest.other_name_min_rows`` rows.
+        service_names_withheld: How many rarer such names were counted but not named.
+        referral_types_unknown, referral_type_names_withheld: The same for referral types.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -71,6 +80,11 @@ class FileEntry(BaseModel):
     rows_superseded: int | None = None
     skills_unknown: list[str] | None = None
     skill_names_withheld: int | None = None
+    services_not_configured: dict[str, int] | None = None
+    services_unknown: dict[str, int] | None = None
+    service_names_withheld: int | None = None
+    referral_types_unknown: dict[str, int] | None = None
+    referral_type_names_withheld: int | None = None
 
     def record(self) -> dict[str, Any]:
         """The entry as the JSON file holds it (notes it did not get are left out)."""

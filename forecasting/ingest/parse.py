@@ -275,12 +275,24 @@ def procedure_synonyms(extra: dict[str, list[str]]) -> dict[str, tuple[str, ...]
     return {p: merged[p] for p in configured + [p for p in merged if p not in configured]}
 
 
+def name_needles(names) -> tuple[str, ...]:
+    """Configured names as needles (``_needle``: a short name or a code as a whole word)."""
+    return tuple(_needle(n) for n in names if squash(n))
+
+
 def match_procedures(values: pd.Series, synonyms: dict[str, tuple[str, ...]]) -> pd.Series:
     """Procedure type per row; missing (NaN) where no synonym matches (an unknown name).
 
     ``other`` is a type too: a name matched by one of its synonyms (built in, such as a
     lipoma excision, or configured) is known, and counted as ``other`` without a warning.
     """
+    return match_names(values, synonyms)
+
+
+def match_names(values: pd.Series, synonyms: dict[str, tuple[str, ...]]) -> pd.Series:
+    """The first key of ``synonyms`` one of whose needles matches each row's name (checked in
+    the dict's order); missing (NaN) where none does. A needle is a substring of the squashed
+    name, or (starting with ``=``) a whole word of it."""
 
     def one(name: str) -> str | None:
         key, words = squash(name), set(words_of(name))

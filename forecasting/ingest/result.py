@@ -17,6 +17,14 @@ def _empty_bookings() -> pd.DataFrame:
     return agg.bookings(pd.DataFrame())
 
 
+def _empty_service_sessions() -> pd.DataFrame:
+    return agg.weekly_service_sessions(pd.DataFrame())
+
+
+def _empty_referrals() -> pd.DataFrame:
+    return agg.weekly_referrals(pd.DataFrame())
+
+
 @dataclass(frozen=True)
 class IngestResult:
     """What one ingest gave: each file's outcome and the weekly frames across files."""
@@ -30,6 +38,12 @@ class IngestResult:
     other_names: list[ClinicOtherNames] = field(default_factory=list)
     # the optional clinics export: clinic_id, region, display_name (empty without one)
     clinics: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # the optional availability export (ingest/availability.py; empty without one)
+    availability: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # every configured service's weekly sessions (mld's equal sessions_weekly)
+    service_sessions_weekly: pd.DataFrame = field(default_factory=_empty_service_sessions)
+    # referrals by clinic, referral type and driver week (empty without a referrals export)
+    referrals_weekly: pd.DataFrame = field(default_factory=_empty_referrals)
 
     @property
     def manifest(self) -> IngestManifest:

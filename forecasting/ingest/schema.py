@@ -19,19 +19,27 @@ from forecasting.config import IngestConfig
 from forecasting.ingest.parse import (
     PROCEDURE_STATUS,
     SESSION_STATUS,
-    contains_any,
     map_skills,
     map_status,
+    match_names,
     match_procedures,
     parse_dates,
     parse_numbers,
     procedure_synonyms,
     skill_needles,
 )
+from forecasting.ingest.services import ServiceNames, referral_needles, service_names
 
 DUPLICATE = "_duplicate"  # helper column: exact repeat of an earlier row (identifiers included)
 UNKNOWN_SKILLS = "_unknown_skills"  # helper column: a roster cell's names that are no known skill
 UNKNOWN_NAME = "_unknown_name"  # helper column: a procedure name no synonym matches (other)
+# helper column: a session service or referral type that names nothing known (quarantined)
+UNKNOWN_KIND_NAME = "_unknown_kind_name"
+SERVICE_NAME, REFERRAL_NAME = "service_name", "referral_name"  # the names as written
+DRIVER_DATE = "driver_date"  # referrals: immobilisation_end, else start_after, else date
+_BAD_IMMOBILISATION, _BAD_START_AFTER = "_bad_immobilisation_end", "_bad_start_after"
+HELPERS = (DUPLICATE, UNKNOWN_SKILLS, UNKNOWN_KIND_NAME, "_bad_days", _BAD_IMMOBILISATION,
+           _BAD_START_AFTER)  # fmt: skip
 _BAD_START, _BAD_END = "_bad_start_date", "_bad_end_date"
 _BAD_DAYS = "_bad_days"
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -70,25 +78,32 @@ def weekdays(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def typed_frame(
-    text: pd.DataFrame, kind: str, order: str, config: IngestConfig, duplicate: pd.Series
+    text: pd.DataFrame,
+    kind: str,
+    order: str,
+    config: IngestConfig,
+    duplicate: pd.Series,
+    services: ServiceNames | None = None,
 ) -> tuple[pd.DataFrame, dict]:
     """Typed columns of ``text`` (canonical field names, str cells) and notes for the manifest.
 
     Args:
         text: Recognised columns of one export, as read.
-        kind: procedures, sessions or roster.
+        kind: procedures, sessions, referrals, roster or clinics.
         order: How slash dates are read (month-first or day-first).
-        config: Ingest settings (procedure synonyms, MLD service names).
-        duplicate: True for rows that repeat an earlier row exactly (procedures only).
+        config: Ingest settings (procedure and referral synonyms, MLD service names).
+        duplicate: True for rows that repeat an earlier row exactly (procedures, referrals).
+        services: The session service vocabulary (default: ``mld`` alone configured).
     """
     out: dict[str, object] = {}  # columns, made into one frame at the end
     notes: dict = {}
     out[C.CLINIC] = text[C.CLINIC].str.strip()
-    if kind in ("procedures", "sessions"):
+    if kind in ("procedures", "sessions", "referrals"):
         out["date"] = parse_dates(text["date"], order)
         out["count"] = (
             parse_numbers(text["count"], default=1.0) if "count" in text else 1.0
         )  # fmt: skip
+    if kind in ("procedures", "sessions"):
         statuses = PROCEDURE_STATUS if kind == "procedures" else SESSION_STATUS
         raw_status = text["status"] if "status" in text else pd.Series("", index=text.index)
         out["status"] = map_status(raw_status, statuses)
@@ -102,8 +117,10 @@ def typed_frame(
         out["booked_on"] = _booked_on(text, out, order, notes)
         out[DUPLICATE] = duplicate.to_numpy()
     if kind == "sessions":
-        service = text["service"] if "service" in text else pd.Series("MLD", index=text.index)
-        out["is_mld"] = contains_any(service, config.mld_services)
+        _session_services(text, out, services or service_names(config))
+    if kind == "referrals":
+        _referrals(text, out, order, config)
+        out[DUPLICATE] = duplicate.to_numpy()
     if kind == "clinics":
         for col in ("region", "display_name"):
             out[col] = text[col].str.strip() if col in text else pd.Series("", index=text.index)
@@ -121,6 +138,38 @@ def typed_frame(
             skills, unknown = map_skills(text[C.SKILLS], skill_needles(config.skill_synonyms))
             out[C.SKILLS], out[UNKNOWN_SKILLS] = skills, unknown
     return pd.DataFrame(out, index=text.index), notes
+
+
+def _session_services(text: pd.DataFrame, out: dict, services: ServiceNames) -> None:
+    """``service`` (the service a row's name maps to; "" for an unknown or empty name), the
+    name as written and the unknown-name flag; without a service column every row is MLD."""
+    if "service" not in text:
+        out[C.SERVICE] = pd.Series(services.configured[0], index=text.index, dtype=object)
+        return
+    names = text["service"].str.strip()
+    mapped = services.map(names)
+    out[SERVICE_NAME] = names
+    out[C.SERVICE] = mapped.where(mapped.notna(), "")
+    out[UNKNOWN_KIND_NAME] = (mapped.isna() & (names != "")).to_numpy()
+
+
+def _referrals(text: pd.DataFrame, out: dict, order: str, config: IngestConfig) -> None:
+    """Referral type (None where unknown), the name as written, the optional immobilisation
+    end and start-after dates (flagged when given but unreadable) and the driver date."""
+    names = text[C.REFERRAL_TYPE].str.strip()
+    mapped = match_names(names, referral_needles(config.referral_synonyms))
+    out[REFERRAL_NAME] = names
+    out[C.REFERRAL_TYPE] = mapped.where(mapped.notna(), "")
+    out[UNKNOWN_KIND_NAME] = (mapped.isna() & (names != "")).to_numpy()
+    driver = out["date"]
+    given = (("start_after", _BAD_START_AFTER), ("immobilisation_end", _BAD_IMMOBILISATION))
+    for col, flag in given:
+        raw = text[col] if col in text else pd.Series("", index=text.index)
+        parsed = parse_dates(raw, order)
+        out[col] = parsed
+        out[flag] = (parsed.isna() & (raw.str.strip() != "")).to_numpy()
+        driver = parsed.where(parsed.notna(), driver)  # the later column wins: immobilisation
+    out[DRIVER_DATE] = driver
 
 
 def _booked_on(text: pd.DataFrame, typed: dict, order: str, notes: dict) -> pd.Series:
@@ -148,16 +197,17 @@ def schema(kind: str, config: IngestConfig, today: date) -> pa.DataFrameSchema:
         clinic.append(pa.Check.isin(config.clinics, error="clinic_id is not in ingest.clinics"))
     cols: dict[str, pa.Column] = {C.CLINIC: _column(clinic)}
     checks: list[pa.Check] = []
-    if kind in ("procedures", "sessions"):
+    ahead = f"more than {config.max_days_ahead} days after today (ingest.max_days_ahead)"
+    if kind in ("procedures", "sessions", "referrals"):
+        latest = pa.Check.le(horizon, error=f"date is {ahead}")
+        if kind == "referrals":  # the day the referral was made; a later driver has a column
+            latest = pa.Check.le(
+                now,
+                error="referral dated after today (date is the day of "
+                "the referral; a later cast removal goes in immobilisation_end)",
+            )
         cols["date"] = _column(
-            [
-                pa.Check.ge(first, error=f"date is before {first.date()} (ingest.min_year)"),
-                pa.Check.le(
-                    horizon,
-                    error=f"date is more than {config.max_days_ahead} days after today "
-                    "(ingest.max_days_ahead)",
-                ),
-            ]
+            [pa.Check.ge(first, error=f"date is before {first.date()} (ingest.min_year)"), latest]
         )
         cols["count"] = _column(
             [
@@ -166,6 +216,7 @@ def schema(kind: str, config: IngestConfig, today: date) -> pa.DataFrameSchema:
                 pa.Check.le(config.max_count, error="count is above ingest.max_count"),
             ]
         )
+    if kind in ("procedures", "sessions"):
         cols["status"] = _column([])
     if kind == "procedures":
         cols["procedure_name"] = _column(
@@ -180,6 +231,31 @@ def schema(kind: str, config: IngestConfig, today: date) -> pa.DataFrameSchema:
                 error="completed procedure dated in the future",
             )
         )
+    if kind == "sessions":
+        cols[SERVICE_NAME] = _column([pa.Check.str_length(min_value=1, error="service is empty")])
+        cols[UNKNOWN_KIND_NAME] = _column(
+            [
+                pa.Check(
+                    lambda s: ~s,
+                    error="service names no known service (add the name to [services.<name>] "
+                    "names in lymphcast.toml)",
+                )
+            ]
+        )
+    if kind == "referrals":
+        cols.update(_referral_columns())
+        given = ("immobilisation_end", "start_after")
+        checks += [
+            pa.Check(
+                lambda df: ~(df[list(given)].notna().any(axis=1) & (df[DRIVER_DATE] < first)),
+                error=f"immobilisation_end or start_after is before {first.date()} "
+                "(ingest.min_year)",
+            ),
+            pa.Check(
+                lambda df: ~(df[list(given)].notna().any(axis=1) & (df[DRIVER_DATE] > horizon)),
+                error=f"immobilisation_end or start_after is {ahead}",
+            ),
+        ]
     if kind == "sessions":
         checks.append(
             pa.Check(
@@ -225,6 +301,22 @@ def schema(kind: str, config: IngestConfig, today: date) -> pa.DataFrameSchema:
             ),
         ]
     return pa.DataFrameSchema(cols, checks=checks, coerce=False)
+
+
+def _referral_columns() -> dict[str, pa.Column]:
+    def flag(error: str) -> pa.Column:
+        return _column([pa.Check(lambda s: ~s, error=error)])
+
+    return {
+        REFERRAL_NAME: _column([pa.Check.str_length(min_value=1, error="referral_type is empty")]),
+        UNKNOWN_KIND_NAME: flag(
+            "referral_type names no known referral type (fracture_immobilisation, injury, "
+            "post_surgical_scar; add the name under [ingest.referral_synonyms])"
+        ),
+        _BAD_IMMOBILISATION: flag("immobilisation_end is not a date"),
+        _BAD_START_AFTER: flag("start_after is not a date"),
+        DUPLICATE: flag("repeats an earlier row exactly (same patient)"),
+    }
 
 
 _MISSING = {

@@ -20,7 +20,10 @@ from forecasting.layout import DataLayout
 if TYPE_CHECKING:
     from forecasting.ingest.result import IngestResult
 
-__all__ = ["load_bookings", "load_processed", "write_processed"]
+__all__ = [
+    "load_availability", "load_bookings", "load_processed", "load_referrals",
+    "load_service_sessions", "write_processed",
+]  # fmt: skip
 
 
 def _layout(processed_dir: Path) -> DataLayout:
@@ -55,13 +58,20 @@ def write_processed(result: IngestResult, processed_dir: Path) -> Path:
     is written last, so a crash never leaves a manifest that describes files not written.
     """
     layout = _layout(processed_dir)
-    frames = (result.procedures_weekly, result.sessions_weekly, result.roster, result.bookings)
+    frames = (
+        result.procedures_weekly, result.sessions_weekly, result.roster, result.bookings,
+        result.service_sessions_weekly, result.referrals_weekly,
+    )  # fmt: skip
     for path, frame in zip(layout.frames, frames, strict=True):
         atomic.write_parquet(path, frame)
     if len(result.clinics):
         atomic.write_parquet(layout.clinics, result.clinics)
     else:  # no clinics export (any more): no stale regions
         layout.clinics.unlink(missing_ok=True)
+    if len(result.availability):
+        atomic.write_parquet(layout.availability, result.availability)
+    else:  # no availability export (any more): none left over from an earlier ingest
+        layout.availability.unlink(missing_ok=True)
     with atomic.publish_dir(layout.quarantine) as staging:
         for f in result.files:
             if f.quarantined is not None and len(f.quarantined):
@@ -86,7 +96,27 @@ def load_clinics(processed_dir: Path) -> pd.DataFrame | None:
     return pd.read_parquet(path) if path.is_file() else None
 
 
+def load_availability(processed_dir: Path) -> pd.DataFrame | None:
+    """The availability export (clinic_id, therapist_id, weekday, date, start, end), or None."""
+    path = _layout(processed_dir).availability
+    return pd.read_parquet(path) if path.is_file() else None
+
+
 def load_bookings(processed_dir: Path) -> pd.DataFrame:
     """The bookings (clinic_id, procedure, week, booked_week, count); empty when absent."""
     path = _layout(processed_dir).bookings
     return pd.read_parquet(path) if path.is_file() else agg.bookings(pd.DataFrame())
+
+
+def load_service_sessions(processed_dir: Path) -> pd.DataFrame:
+    """Every configured service's weekly sessions (clinic_id, service, week, sessions); empty
+    when absent (a folder the ingest wrote before services existed)."""
+    path = _layout(processed_dir).service_sessions
+    return pd.read_parquet(path) if path.is_file() else agg.weekly_service_sessions(pd.DataFrame())
+
+
+def load_referrals(processed_dir: Path) -> pd.DataFrame:
+    """Referrals by driver week (clinic_id, referral_type, week, referrals, scheduled); empty
+    when absent."""
+    path = _layout(processed_dir).referrals
+    return pd.read_parquet(path) if path.is_file() else agg.weekly_referrals(pd.DataFrame())

@@ -1,4 +1,5 @@
-"""The procedure vocabulary: standard names, abbreviations and CPT codes per procedure type."""
+"""The built-in vocabularies: procedure types (names, abbreviations, CPT codes), session
+services and referral types."""
 
 from __future__ import annotations
 
@@ -53,5 +54,42 @@ DEFAULT_PROCEDURE_SYNONYMS: dict[str, tuple[str, ...]] = {
         "liposuction", "liposuccion", "lipo", "liposculpt", "lipectomy", "suctionassisted",
         "fettabsaugung", "vaser", "bodytite", "waterjet", "=sal", "=pal", "=ual", "=lal",
         "=rfal", "=wal", "=15876", "=15877", "=15878", "=15879",
+    ),
+}  # fmt: skip
+
+# Session services other than MLD, by the name configuration gives them ([services.<name>]).
+# MLD's own names are the setting ``ingest.mld_services`` (lymph, mld, drainage: substrings, as
+# ever), checked before these; ``[services.<name>] names`` are checked before both. Needles as
+# above ("=" for a whole word). Checked in this order: a scar massage or a sports massage that
+# calls itself "deep tissue" too is taken for its purpose; ``wellness`` holds massages that are
+# no medical service (a clinic's spa menu): known, so never quarantined, and counted as a
+# service nobody configured unless ``[services.wellness]`` is added.
+DEFAULT_SERVICE_SYNONYMS: dict[str, tuple[str, ...]] = {
+    # scar-tissue massage after surgery (Narbenmassage, massage cicatriciel, cicatriz)
+    "scar": ("scar", "cicatri", "narbe", "keloid"),
+    # massage after immobilisation and myofascial work (MFR: myofascial release)
+    "deep_tissue": (
+        "deeptissue", "deepmassage", "myofascial", "=mfr", "triggerpoint", "softtissue",
+        "tiefengewebe", "massageprofond", "tejidoprofundo",
+    ),
+    # early massage after an injury; sports massage is given for the same reasons
+    "post_injury": ("injury", "injured", "sport", "sprain", "whiplash", "postacute"),
+    "wellness": (
+        "swedish", "relax", "hotstone", "aromatherap", "reflexolog", "prenatal", "pregnancy",
+        "shiatsu", "thaimassage", "wellness", "spamassage", "headmassage", "indianhead",
+    ),
+}  # fmt: skip
+
+# Referral types (``referrals_*`` exports), in the order they are checked: a scar after
+# fracture surgery is a scar referral, a fracture suffered in an injury a fracture.
+DEFAULT_REFERRAL_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "post_surgical_scar": ("scar", "cicatri", "keloid", "narbe"),
+    "fracture_immobilisation": (
+        "fracture", "immobilis", "immobiliz", "cast", "brace", "splint", "plaster", "broken",
+        "=orif", "fraktur",
+    ),
+    "injury": (
+        "injury", "injured", "sprain", "strain", "whiplash", "contusion", "bruise", "tear",
+        "ligament", "tendon", "trauma", "sport", "=acl", "=mcl", "verletzung", "lesion",
     ),
 }  # fmt: skip

@@ -152,11 +152,19 @@ def ensemble_settings(
 
 def run_prior(config: ModelConfig, histories: Mapping[Any, pd.DataFrame]) -> NetworkPrior | None:
     """The network prior of a run (once, from every series' history) when the configured model
-    borrows one (``pooled``) or a new clinic does (a series shorter than ``min_clinic_weeks``,
+    borrows one (``pooled``, ``mixed``, or ``auto`` / ``ensemble`` choosing among candidates
+    that include one) or a new clinic does (a series shorter than ``min_clinic_weeks``,
     see :mod:`forecasting.models.borrowed`), else None; ``histories`` is not modified."""
     young = any(0 < len(h) < config.min_clinic_weeks for h in histories.values())
-    if config.name not in NETWORK_MODELS and not young:
+    chosen = config.name in META_MODELS and any(m in NETWORK_MODELS for m in config.candidates)
+    if config.name not in NETWORK_MODELS and not young and not chosen:
         return None
+    return configured_prior(config, histories)
+
+
+def configured_prior(config: ModelConfig, histories: Mapping[Any, pd.DataFrame]) -> NetworkPrior:
+    """The network prior of ``histories`` with the ``[model.pooled]`` settings (a run's, or a
+    backtest window's from the series' training weeks); ``histories`` is not modified."""
     return network_prior(
         histories,
         min_weeks=config.pooled.min_weeks,

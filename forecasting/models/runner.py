@@ -72,6 +72,8 @@ def build_model(
             config,
             holiday_country,
         )
+        members = settings["settings"]  # a network member borrows the run's prior too
+        settings["settings"] = {m: with_prior(m, members[m], prior) for m in members}
         return make_model("ensemble", **settings)
     name = choice.members[0]
     return make_model(

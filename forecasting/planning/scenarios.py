@@ -6,8 +6,9 @@ with the same seeds: no model is refitted, and every random draw that the change
 is the base run's, so the comparison with the base plan is paired (a scenario that changes
 nothing reproduces the base exactly).
 
-- ``scale``: a procedure type's paths (or all types') times ``factor`` from the week holding
-  ``from``, at a clinic, a region (the ``clinics`` export) or the network;
+- ``scale``: a procedure type's paths (or all types'), or a driver's (a referral type's series
+  ``referral:<type>``, which feeds every service it drives), times ``factor`` from the week
+  holding ``from``, at a clinic, a region (the ``clinics`` export) or the network;
 - ``open``: a new clinic forecast like ``like`` from ``from`` (zero before; it has no history,
   so no committed or non-surgical sessions and no roster: its gap is the hiring need);
 - ``leaves`` / ``joins``: a roster row ends the day before ``from`` / starts on ``from``;
@@ -30,7 +31,7 @@ from forecasting.demand.calibration import Calibration
 from forecasting.errors import ConfigError
 from forecasting.models.runner import SeriesForecast
 from forecasting.series import SeriesKey
-from forecasting.week import WeeklyInputs, WeeklyResult, assemble
+from forecasting.week import WeeklyInputs, WeeklyResult, assemble, driver_types
 from forecasting.week.assembly import demand_context, staff, week_problems
 
 
@@ -62,7 +63,8 @@ def check_scenario(
     regions: Mapping[str, str | None] | None = None,
 ) -> None:
     """Raise ConfigError, in one sentence naming the key and the fix, for a change that cannot
-    apply: an unknown clinic, region, procedure type or therapist, a date outside the horizon."""
+    apply: an unknown clinic, region, procedure type, driver or therapist, a date outside the
+    horizon."""
     key = f"[scenarios.{name}]"
     clinics = set(inputs.clinics)
     areas = {r for r in (regions or {}).values() if r}
@@ -86,10 +88,18 @@ def check_scenario(
 
     for i, change in enumerate(scenario.scale):
         where = f"scale[{i}]"
-        if change.procedure != "all" and change.procedure not in C.PROCEDURE_TYPES:
+        named = change.procedure
+        if named != "all" and named not in (*C.PROCEDURE_TYPES, *C.REFERRAL_TYPES):
             raise ConfigError(
-                f"{key} {where}.procedure '{change.procedure}' is not a procedure type; use "
-                f'one of {", ".join(C.PROCEDURE_TYPES)} or "all".'
+                f"{key} {where}.procedure '{named}' is not a procedure type or driver; use "
+                f'one of {", ".join(C.PROCEDURE_TYPES)}, "all", or a driver '
+                f"({', '.join(C.REFERRAL_TYPES)})."
+            )
+        if named in C.REFERRAL_TYPES and named not in driver_types(config):
+            raise ConfigError(
+                f"{key} {where}.procedure '{named}' is a driver no configured service uses, "
+                "so scaling it changes nothing; add it to a [services.<name>] drivers list "
+                "or remove the change."
             )
         if change.at != NETWORK_SCOPE and change.at not in clinics | areas:
             raise ConfigError(
@@ -142,9 +152,16 @@ def apply_scenario(
     regions = regions or {}
     for change in scenario.scale:
         from_week = _weeks_from(weeks, change.start)
+        driver = change.procedure in C.REFERRAL_TYPES
         for key in forecasts:
             clinic, procedure = key
-            if change.procedure not in ("all", procedure):
+            if driver:
+                # a driver scales its series (referral:<type>), whatever services it feeds
+                if procedure != C.referral_key(change.procedure):
+                    continue
+            elif procedure.startswith(C.REFERRAL_PREFIX):
+                continue  # a referral type's series is no procedure, nor part of "all"
+            elif change.procedure not in ("all", procedure):
                 continue
             if change.at not in (NETWORK_SCOPE, clinic, regions.get(clinic)):
                 continue
@@ -248,7 +265,7 @@ def run_scenario(
 def restaff(base: WeeklyResult, inputs: WeeklyInputs, config: Config) -> WeeklyResult:
     """The base week's session paths staffed again with ``inputs``' roster and ``config``."""
     weeks = inputs.forecast_weeks(config.horizon_weeks)
-    by_skill = staff(inputs, config, weeks, base.session_paths)
+    by_skill = staff(inputs, config, weeks, base.session_paths, base.service_paths)
     context = base.context or demand_context(inputs, config)
     problems = week_problems(inputs, config, weeks, context) + by_skill.problems
     return replace(base, staffing=by_skill.staffing, skills=by_skill.cover, problems=problems)

@@ -1,6 +1,7 @@
 """One clinic's shift plan for one week as a CP-SAT model, solved objective by objective.
 
-A therapist works whole blocks (``[shifts] blocks``) on days they are available, at most
+A therapist works whole blocks (``[shifts] blocks``) within the days and hours they are
+available (the roster's ``days``, the availability export's hours), at most
 ``max_blocks_per_day`` a day and never two blocks at once, one skill per block; their week
 stays within contract + ``max_overtime_hours``. The week's target hours per skill are shared
 over the open days (by day weight) and within a day over its parts (``day_parts``: morning,
@@ -8,13 +9,14 @@ afternoon) by open minutes: sessions are booked within a part wherever a therapi
 free, so demand is planned per part, not per minute. Objectives, in order, each solved and
 then held at its optimum while the next is minimised (lexicographic): unmet target minutes;
 overtime minutes; idle minutes (scheduled beyond the target); the largest share of a contract
-left unscheduled (fairness).
+(or of the blocks a therapist's availability allows, when fewer) left unscheduled (fairness).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from itertools import combinations
 
 from ortools.sat.python import cp_model
 
@@ -29,6 +31,32 @@ class Therapist:
     contract_hours: float
     days: frozenset[str] = frozenset(WEEKDAYS)
     skills: frozenset[str] = frozenset({"mld"})
+    # the availability export's hours: (date, start, end) minutes; None: any time on ``days``
+    hours: tuple[tuple[date, int, int], ...] | None = None
+
+    def can_work(self, day: date, start: int, end: int) -> bool:
+        """Whether the span (minutes) on ``day`` lies within one of the therapist's available
+        spans (touching spans join: 08:00-12:00 and 12:00-16:00 hold 10:00-14:00)."""
+        if WEEKDAYS[day.weekday()] not in self.days:
+            return False
+        if self.hours is None:
+            return True
+        spans = sorted((s, e) for d, s, e in self.hours if d == day)
+        joined: list[list[int]] = []
+        for s, e in spans:
+            if joined and s <= joined[-1][1]:
+                joined[-1][1] = max(joined[-1][1], e)
+            else:
+                joined.append([s, e])
+        return any(s <= start and end <= e for s, e in joined)
+
+    def available_during(self, day: date, start: int, end: int) -> bool:
+        """Whether any of the therapist's available time on ``day`` falls in the span."""
+        if WEEKDAYS[day.weekday()] not in self.days:
+            return False
+        return self.hours is None or any(
+            d == day and s < end and start < e for d, s, e in self.hours
+        )
 
 
 @dataclass(frozen=True)
@@ -76,12 +104,16 @@ class ClinicPlan:
     scheduled_minutes: dict[str, int] = field(default_factory=dict)
 
 
-def open_days(monday: date, cfg: ShiftsConfig) -> list[tuple[str, date, int, int]]:
-    """(weekday, date, opens, closes) of each open day of the week starting ``monday``."""
+def open_days(
+    monday: date, cfg: ShiftsConfig, clinic: str | None = None
+) -> list[tuple[str, date, int, int]]:
+    """(weekday, date, opens, closes) of each open day of ``clinic`` (its own opening hours,
+    else ``[shifts] opening``) in the week starting ``monday``."""
+    opening = cfg.opening_of(clinic)
     out = []
     for k, name in enumerate(WEEKDAYS):
-        if name in cfg.opening:
-            start, end = span_minutes(cfg.opening[name])
+        if name in opening:
+            start, end = span_minutes(opening[name])
             out.append((name, monday + timedelta(days=k), start, end))
     return out
 
@@ -104,7 +136,7 @@ def part_targets(week: ClinicWeek, cfg: ShiftsConfig) -> dict[tuple[int, str, st
     Each skill's week is shared over open days by ``day_weights`` (default: hours open), then
     over the day's parts by open minutes; rounding keeps the total (largest remainder).
     """
-    days = open_days(week.monday, cfg)
+    days = open_days(week.monday, cfg, week.clinic_id)
     weights = [cfg.day_weights.get(name, float(end - start)) for name, _, start, end in days]
     total_weight = sum(weights)
     out: dict[tuple[int, str, str], int] = {}
@@ -126,7 +158,7 @@ def part_targets(week: ClinicWeek, cfg: ShiftsConfig) -> dict[tuple[int, str, st
 
 def solve_clinic(week: ClinicWeek, cfg: ShiftsConfig, seed: int = 0) -> ClinicPlan:
     """The lexicographically best shift plan of one clinic-week (see the module docstring)."""
-    days = open_days(week.monday, cfg)
+    days = open_days(week.monday, cfg, week.clinic_id)
     blocks = [span_minutes(b) for b in cfg.blocks]
     targets = part_targets(week, cfg)
     skills = sorted({k[2] for k in targets})
@@ -139,11 +171,9 @@ def solve_clinic(week: ClinicWeek, cfg: ShiftsConfig, seed: int = 0) -> ClinicPl
         usable = [s for s in skills if s in th.skills]
         if not usable or th.contract_hours <= 0:
             continue
-        for d, (name, _, opens, closes) in enumerate(days):
-            if name not in th.days:
-                continue
+        for d, (_, day, opens, closes) in enumerate(days):
             for b, (start, end) in enumerate(blocks):
-                if start < opens or end > closes:
+                if start < opens or end > closes or not th.can_work(day, start, end):
                     continue
                 x[t, d, b] = m.new_bool_var(f"x{t}_{d}_{b}")
                 ys = [m.new_bool_var(f"y{t}_{d}_{b}_{s}") for s in usable]
@@ -169,8 +199,11 @@ def solve_clinic(week: ClinicWeek, cfg: ShiftsConfig, seed: int = 0) -> ClinicPl
         over = m.new_int_var(0, 7 * 24 * 60, f"over{t}")
         m.add(over >= worked - contract)
         overtime.append(over)
-        if contract > 0:  # per mille of the contract left unscheduled, the largest of them
-            m.add(shortfall_share * contract >= 1000 * (contract - worked))
+        # per mille of the contract (or of what the therapist can work, when less) left
+        # unscheduled, the largest of them
+        reachable = min(contract, _most_minutes(mine, blocks, cfg.max_blocks_per_day))
+        if reachable > 0:
+            m.add(shortfall_share * reachable >= 1000 * (reachable - worked))
 
     unmet, idle = [], []
     gap_vars: dict[tuple[int, str, str], cp_model.IntVar] = {}
@@ -234,6 +267,26 @@ def solve_clinic(week: ClinicWeek, cfg: ShiftsConfig, seed: int = 0) -> ClinicPl
             lo, hi = spans[d, name]
             plan.gaps.append(SlotGap(days[d][1], name, lo, hi, skill, int(solver.value(v))))
     return plan
+
+
+def _most_minutes(
+    mine: dict[tuple[int, int], cp_model.IntVar], blocks: list[tuple[int, int]], per_day: int
+) -> int:
+    """The most minutes a therapist can work in the week: per day, the longest set of at most
+    ``per_day`` non-overlapping blocks open to them (at most 12 blocks a day tried whole)."""
+    total = 0
+    for d in {d for d, _ in mine}:
+        spans = sorted(blocks[b] for dd, b in mine if dd == d)
+        if len(spans) > 12:  # an upper bound instead: the longest blocks
+            total += sum(sorted((e - s for s, e in spans), reverse=True)[:per_day])
+            continue
+        best = 0
+        for k in range(1, per_day + 1):
+            for chosen in combinations(spans, k):
+                if all(a[1] <= b[0] for a, b in zip(chosen, chosen[1:], strict=False)):
+                    best = max(best, sum(e - s for s, e in chosen))
+        total += best
+    return total
 
 
 def _hint(m: cp_model.CpModel, solver: cp_model.CpSolver, variables: list) -> None:

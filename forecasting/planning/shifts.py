@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import pandas as pd
 
@@ -68,13 +68,21 @@ def _days(value: object) -> frozenset[str]:
     return frozenset(d[:3] for d in _listed(value, frozenset(WEEKDAYS)))
 
 
-def clinic_weeks(roster: pd.DataFrame, staffing: pd.DataFrame, monday: date) -> list[ClinicWeek]:
+def clinic_weeks(
+    roster: pd.DataFrame,
+    staffing: pd.DataFrame,
+    monday: date,
+    availability: pd.DataFrame | None = None,
+) -> list[ClinicWeek]:
     """One :class:`ClinicWeek` per clinic with staffing rows in the week of ``monday``.
 
     A therapist counts when active that week (``start_date``/``end_date`` as in staffing);
-    ``days`` and ``skills`` roster columns are optional (absent: every day, MLD).
+    ``days`` and ``skills`` roster columns are optional (absent: every day, MLD). A therapist
+    with rows in ``availability`` (the availability export: clinic_id, therapist_id, weekday or
+    date, start, end) works only within those hours, and only on their roster days.
     """
     week = pd.Timestamp(monday)
+    hours = _available_hours(availability, monday)
     rows = staffing[pd.to_datetime(staffing[C.WEEK]) == week]
     out = []
     for clinic, group in rows.groupby(C.CLINIC, sort=True):
@@ -83,11 +91,50 @@ def clinic_weeks(roster: pd.DataFrame, staffing: pd.DataFrame, monday: date) -> 
         else:
             targets = {DEFAULT_SKILL: float(group["therapist_hours_needed"].sum())}
         mine = roster[roster[C.CLINIC] == clinic] if len(roster) else roster
-        out.append(ClinicWeek(str(clinic), monday, tuple(_therapists(mine, week)), targets))
+        therapists = tuple(_therapists(mine, week, hours))
+        out.append(ClinicWeek(str(clinic), monday, therapists, targets))
     return out
 
 
-def _therapists(roster: pd.DataFrame, week: pd.Timestamp) -> Iterable[Therapist]:
+def _minutes(hhmm: str) -> int:
+    hours, minutes = str(hhmm).split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def _available_hours(
+    availability: pd.DataFrame | None, monday: date
+) -> dict[tuple[str, str], tuple[tuple[date, int, int], ...]]:
+    """(clinic, therapist) -> their available (date, start, end) spans in the week of
+    ``monday``: a date's own rows where it has any (none with times: a day off), else its
+    weekday's rows."""
+    if availability is None or not len(availability):
+        return {}
+    dates = [monday + timedelta(days=k) for k in range(7)]
+    out: dict[tuple[str, str], tuple[tuple[date, int, int], ...]] = {}
+    for (clinic, therapist), rows in availability.groupby([C.CLINIC, C.THERAPIST], sort=True):
+        on = pd.to_datetime(rows["date"])
+        spans = []
+        for day in dates:
+            dated = rows[on.dt.date == day]
+            chosen = (
+                dated
+                if len(dated)
+                else rows[on.isna() & (rows["weekday"] == WEEKDAYS[day.weekday()])]
+            )
+            spans += [
+                (day, _minutes(s), _minutes(e))
+                for s, e in zip(chosen["start"], chosen["end"], strict=True)
+                if s and e
+            ]
+        out[str(clinic), str(therapist)] = tuple(spans)
+    return out
+
+
+def _therapists(
+    roster: pd.DataFrame,
+    week: pd.Timestamp,
+    hours: dict[tuple[str, str], tuple[tuple[date, int, int], ...]],
+) -> Iterable[Therapist]:
     end = week + pd.Timedelta(days=6)
     for row in roster.to_dict("records"):
         start_date, end_date = row.get(C.START_DATE), row.get(C.END_DATE)
@@ -100,6 +147,7 @@ def _therapists(roster: pd.DataFrame, week: pd.Timestamp) -> Iterable[Therapist]
             contract_hours=float(row[C.WEEKLY_HOURS]),
             days=_days(row.get("days")),
             skills=_listed(row.get("skills"), frozenset({DEFAULT_SKILL})),
+            hours=hours.get((str(row[C.CLINIC]), str(row[C.THERAPIST]))),
         )
 
 
@@ -160,21 +208,25 @@ def gap_sentences(week: ClinicWeek, plan: ClinicPlan, cfg: ShiftsConfig) -> list
         groups.setdefault((gap.day, gap.start, gap.part, gap.skill), []).append(gap)
     out = []
     for (day, _, part, skill), gaps in sorted(groups.items()):
-        hours = sum(g.minutes for g in gaps) / 60
+        uncovered = sum(g.minutes for g in gaps) / 60
         weekday = WEEKDAYS[day.weekday()]
         label = skill_label(skill)
-        able = [t for t in week.therapists if skill in t.skills and weekday in t.days]
+        start, end = min(g.start for g in gaps), max(g.end for g in gaps)
+        able = [
+            t for t in week.therapists
+            if skill in t.skills and t.available_during(day, start, end)
+        ]  # fmt: skip
         if not able:
             why = f"nobody with {label} is available"
         else:
+            hours = ", their available hours" if any(t.hours is not None for t in able) else ""
             why = (
-                f"the {len(able)} therapist(s) with {label} available that day are at their "
+                f"the {len(able)} therapist(s) with {label} available then are at their "
                 f"limit (contract + {cfg.max_overtime_hours:g} h overtime, "
-                f"{cfg.max_blocks_per_day} shift(s) a day, or already on another shift)"
+                f"{cfg.max_blocks_per_day} shift(s) a day{hours}, or already on another shift)"
             )
         out.append(
-            f"{DAY_NAMES[weekday]} {part} at {week.clinic_id}: {hours:.1f} h of {label} "
-            f"uncovered ({_hhmm(min(g.start for g in gaps))}-{_hhmm(max(g.end for g in gaps))}); "
-            f"{why}."
+            f"{DAY_NAMES[weekday]} {part} at {week.clinic_id}: {uncovered:.1f} h of {label} "
+            f"uncovered ({_hhmm(start)}-{_hhmm(end)}); {why}."
         )
     return out

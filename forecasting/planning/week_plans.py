@@ -10,14 +10,27 @@ import pandas as pd
 from forecasting import columns as C
 from forecasting.config import Config
 from forecasting.demand.calibration import Calibration
+from forecasting.errors import ConfigError
 from forecasting.models.runner import SeriesForecast
-from forecasting.planning.regions import regions_of, rollup_tables
-from forecasting.planning.scenarios import ScenarioRun, run_scenario
+from forecasting.planning.regions import (
+    display_names,
+    regions_of,
+    rollup_service_tables,
+    rollup_tables,
+)
+from forecasting.planning.scenarios import (
+    ScenarioRun,
+    check_scenario,
+    run_scenario,
+    unknown_scenarios,
+)
 from forecasting.planning.shifts import ShiftPlan, clinic_weeks, plan_shifts
 from forecasting.series import SeriesKey
 from forecasting.staffing import HOURS_NEEDED, is_short
 from forecasting.staffing.hours import rostered_hours_by_clinic
 from forecasting.staffing.skill_staffing import default_roster, default_staffing
+from forecasting.staffing.skills import HOURS_NEEDED as SKILL_HOURS
+from forecasting.staffing.skills import SKILL
 from forecasting.week import WeeklyInputs, WeeklyResult
 
 NETWORK_ROW = "(network)"
@@ -40,6 +53,7 @@ class WeekPlans:
     regions: dict[str, str | None] = field(default_factory=dict)
     region_forecast: pd.DataFrame = field(default_factory=pd.DataFrame)
     region_staffing: pd.DataFrame = field(default_factory=pd.DataFrame)
+    names: dict[str, str] = field(default_factory=dict)  # clinic -> display name (clinics export)
 
 
 def _staffing_totals(staffing: pd.DataFrame, fte_hours: float) -> pd.DataFrame:
@@ -89,6 +103,40 @@ def compare(base: WeeklyResult, run: ScenarioRun, config: Config) -> pd.DataFram
     return out[COMPARISON_COLUMNS]
 
 
+def skill_needs(result: WeeklyResult) -> pd.DataFrame:
+    """The hours needed per clinic, week and skill (``skill``, ``therapist_hours_needed``) from
+    the week's skill cover (every service's hours by the skill it needs); without one, the
+    staffing rows (the default service's hours, MLD)."""
+    cover = result.skills.table if result.skills is not None else pd.DataFrame()
+    if not len(cover):
+        return result.staffing
+    needs = cover[[C.CLINIC, C.WEEK, SKILL, SKILL_HOURS]]
+    return needs.rename(columns={SKILL_HOURS: HOURS_NEEDED})
+
+
+def check_plans(
+    inputs: WeeklyInputs,
+    config: Config,
+    scenarios: Sequence[str] | None = None,
+    clinics: pd.DataFrame | None = None,
+) -> None:
+    """Fail before any fit, in one sentence naming the key (ConfigError): a scenario that is not
+    configured, a change that cannot apply to this run (its clinic, its region in the
+    ``clinics`` export, its procedure type, therapist or date), or opening hours
+    (``[shifts] clinic_opening``) of a clinic the run does not have."""
+    names = list(config.scenarios) if scenarios is None else list(scenarios)
+    unknown_scenarios(names, config)
+    regions = regions_of(clinics, inputs.clinics)
+    for name in names:
+        check_scenario(name, config.scenarios[name], inputs, config, regions)
+    for clinic in config.shifts.clinic_opening:
+        if clinic not in inputs.clinics:
+            raise ConfigError(
+                f"[shifts] clinic_opening names '{clinic}', which is not a clinic of this run; "
+                "correct the id or remove its line."
+            )
+
+
 def plan_week(
     inputs: WeeklyInputs,
     forecasts: Mapping[SeriesKey, SeriesForecast],
@@ -97,6 +145,7 @@ def plan_week(
     *,
     scenarios: Sequence[str] | None = None,
     clinics: pd.DataFrame | None = None,
+    availability: pd.DataFrame | None = None,
     calibration: Calibration | None = None,
     on_step: Callable[[str], None] | None = None,
 ) -> WeekPlans:
@@ -106,6 +155,8 @@ def plan_week(
         inputs, forecasts, result, config, calibration: the week's run and its base plan.
         scenarios: names from ``[scenarios]`` to run; None: all of them.
         clinics: the ``clinics`` export (clinic_id, region, ...), or None (no regions).
+        availability: the ``availability`` export (processed), or None: the shift plan keeps
+            each therapist within their available hours.
         on_step: called with each step's name when it is done (progress).
     """
     step = on_step or (lambda _: None)
@@ -125,7 +176,7 @@ def plan_week(
     )
     first_week = inputs.forecast_weeks(1)[0]
     shifts = plan_shifts(
-        clinic_weeks(inputs.roster, result.staffing, first_week.date()),
+        clinic_weeks(inputs.roster, skill_needs(result), first_week.date(), availability),
         config.shifts,
         seed=config.seed,
     )
@@ -135,11 +186,17 @@ def plan_week(
     if session_paths and any(regions.values()):
         weeks = inputs.forecast_weeks(config.horizon_weeks)
         # the hours and settings the clinics' own staffing used (week/assembly.staff)
-        roster = default_roster(inputs.roster, config)
-        rostered = rostered_hours_by_clinic(roster, list(session_paths), weeks)
-        region_forecast, region_staffing = rollup_tables(
-            session_paths, regions, weeks, rostered, default_staffing(config)
-        )
+        if result.service_paths and len(config.service_settings) > 1:
+            # each service's hours from its own summed paths and minutes, as week.assembly.staff
+            region_forecast, region_staffing = rollup_service_tables(
+                result.service_paths, regions, weeks, inputs.roster, config
+            )
+        else:
+            roster = default_roster(inputs.roster, config)
+            rostered = rostered_hours_by_clinic(roster, list(session_paths), weeks)
+            region_forecast, region_staffing = rollup_tables(
+                session_paths, regions, weeks, rostered, default_staffing(config)
+            )
         step("regions")
     return WeekPlans(
         scenarios=tuple(runs),
@@ -148,4 +205,5 @@ def plan_week(
         regions=regions,
         region_forecast=region_forecast,
         region_staffing=region_staffing,
+        names=display_names(clinics),
     )

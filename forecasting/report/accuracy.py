@@ -100,16 +100,22 @@ def load_archive(directory: Path, before: date, since: date | None = None) -> Ar
 
 def archived_forecast(forecast: pd.DataFrame, calibration: Mapping[str, Any]) -> pd.DataFrame:
     """The archive file's frame: ``forecast`` plus ``spread_factor``, per row the factor its
-    session interval was calibrated with (``calibration``: the run manifest's record; 1.0 for
+    session interval was calibrated with (``calibration``: the run manifest's record, whose
+    ``factors_by_class`` and ``class_by_clinic`` give each clinic its class's factors; 1.0 for
     other series and uncalibrated runs), so a later run scores these errors on the modelled
     scale (forecasting/demand/calibration.py)."""
     factors = list(calibration.get("factors_by_horizon_week", ())) if calibration else []
     spread = np.ones(len(forecast))
     if factors and calibration.get("calibrated") and len(forecast):
+        by_class = calibration.get("factors_by_class", {})
+        klass = calibration.get("class_by_clinic", {})
         weeks = pd.to_datetime(forecast[WEEK])
         h = ((weeks - weeks.min()).dt.days // 7).to_numpy()
         on = (forecast[SERIES] == SESSIONS).to_numpy() & (h < len(factors))
-        spread[on] = np.asarray(factors, dtype=float)[h[on]]
+        for clinic in forecast.loc[on, CLINIC].astype(str).unique():
+            own = np.asarray(by_class.get(klass.get(clinic), factors), dtype=float)
+            rows = on & (forecast[CLINIC].astype(str) == clinic).to_numpy()
+            spread[rows] = own[h[rows]]
     return forecast.assign(**{SPREAD_FACTOR: spread})
 
 

@@ -50,8 +50,9 @@ def sessions_chart(
     forecast: pd.DataFrame,
     committed: pd.DataFrame,
     as_of: date,
+    committed_label: str = "committed (already operated on)",
 ) -> bytes:
-    """Weekly MLD sessions: history, forecast fan and the committed part of the forecast.
+    """Weekly sessions: history, forecast fan and the committed part of the forecast.
 
     Args:
         history: ``week``, ``sessions`` (attended sessions per week), already cut to the
@@ -59,6 +60,7 @@ def sessions_chart(
         forecast: ``week``, ``p10``, ``p50``, ``p90`` of the ``sessions`` series.
         committed: ``week``, ``committed``: mean sessions owed to patients already operated on.
         as_of: data cut-off, drawn as a vertical line where the forecast starts.
+        committed_label: the committed band's legend entry.
     """
     cutoff = days([as_of])
     series = Series()
@@ -82,7 +84,7 @@ def sessions_chart(
             x,
             np.zeros_like(owed),
             owed,
-            "committed (already operated on)",
+            committed_label,
             hatch="///",
             edgecolor=ORANGE,
         )

@@ -27,7 +27,7 @@ from forecasting.staffing import StaffingPlan
 
 _PROCEDURE_PREFIX = procedure_series("")
 
-__all__ = ["Chart", "Drawn", "clinic_charts"]
+__all__ = ["Chart", "Drawn", "clinic_charts", "service_sessions_chart"]
 
 
 @dataclass(frozen=True)
@@ -106,6 +106,34 @@ def _sessions_chart(
             "band: forecast median and p10–p90 range. Hatched area, dotted edge: "
             "sessions owed to patients already operated on. The vertical line marks the "
             "data cut-off."
+        ),
+    )
+
+
+def service_sessions_chart(
+    name: str,
+    service: str,
+    hist: pd.DataFrame,
+    fc: pd.DataFrame,
+    committed: pd.DataFrame,
+    as_of: pd.Timestamp,
+    history_weeks: int,
+) -> Chart:
+    """One service's sessions at a clinic (several services only): its history
+    (``week, sessions``), its ``sessions:<service>`` forecast and its committed sessions."""
+    title = f"{service} sessions per week"
+    if hist.empty and fc.empty:
+        return Chart(title, note=f"No {service} session history or forecast for this clinic.")
+    return Chart(
+        title,
+        draw=partial(charts.sessions_chart, hist, fc, committed, as_of.date(), "committed"),
+        alt=f"{service} sessions per week at clinic {name}: last {history_weeks} weeks and "
+        "forecast.",
+        caption=(
+            f"Solid line: {service} sessions. Dashed line and shaded band: forecast median and "
+            "p10–p90 range. Hatched area, dotted edge: sessions owed to patients whose driver "
+            "(surgery, cast removal, injury or referral) is already past. The vertical line "
+            "marks the data cut-off."
         ),
     )
 

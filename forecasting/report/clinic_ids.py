@@ -17,11 +17,15 @@ from markupsafe import Markup
 __all__ = [
     "BIDI_CONTROLS",
     "CLINICS_FOLDER",
+    "ClinicLabel",
     "REGIONS_FOLDER",
     "region_page_path",
+    "clinic_label",
     "clinic_page_path",
     "display_id",
+    "full_text",
     "neutralise_bidi",
+    "shown_text",
 ]
 
 #: Bidirectional embedding/override/isolate/mark characters that can reorder displayed text.
@@ -75,6 +79,43 @@ def display_id(clinic_id: str, max_chars: int = 40) -> tuple[str, str]:
     full = _neutral(str(clinic_id))
     shown = full if len(full) <= max_chars else full[: max(max_chars - 1, 1)] + "\u2026"
     return shown, full
+
+
+class ClinicLabel(str):
+    """A clinic's display name and id as one text (the whole label); ``short`` is what a page
+    shows: the name and the id each cut to 40 characters (``display_id``)."""
+
+    short: str
+
+    def __new__(cls, full: str, short: str) -> ClinicLabel:
+        label = super().__new__(cls, full)
+        label.short = short
+        return label
+
+    def __reduce__(self) -> tuple[type[ClinicLabel], tuple[str, str]]:  # pickle, copy: keep short
+        return ClinicLabel, (str(self), self.short)
+
+
+def clinic_label(clinic_id: str, display_name: str = "") -> str:
+    """'Bayview Lymphoedema Clinic (bayview)' (a :class:`ClinicLabel`): the clinics export's
+    display name and the id as plain text, bidi controls shown as their code point and control
+    characters dropped, so it reads the same in HTML (where it is also escaped), the PDF and
+    the XLSX (where it is also formula-guarded). Without a name: the id as it is."""
+    name = _neutral(str(display_name)).strip()
+    if not name or name == str(clinic_id):
+        return str(clinic_id)
+    clinic_shown, clinic_full = display_id(str(clinic_id))
+    return ClinicLabel(f"{name} ({clinic_full})", f"{display_id(name)[0]} ({clinic_shown})")
+
+
+def shown_text(value: object) -> str:
+    """What a page shows of a clinic id or label (the ``shown_id`` filter)."""
+    return value.short if isinstance(value, ClinicLabel) else display_id(str(value))[0]
+
+
+def full_text(value: object) -> str:
+    """The whole neutral text of a clinic id or label (the ``full_id`` filter, a title)."""
+    return str(value) if isinstance(value, ClinicLabel) else display_id(str(value))[1]
 
 
 def region_page_path(region: str) -> str:

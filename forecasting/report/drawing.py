@@ -11,7 +11,8 @@ from dataclasses import replace
 from itertools import accumulate
 
 from forecasting.progress import Progress, stage
-from forecasting.report.view import ReportView
+from forecasting.report.clinic_charts import Chart
+from forecasting.report.view import ClinicView, ReportView
 from forecasting.workers import process_pool, worker_count
 
 __all__ = ["chart_pool", "draw_charts"]
@@ -33,9 +34,9 @@ def draw_charts(
     (a worker killed), the charts it did not return are drawn here. ``progress`` hears of each
     clinic whose charts are drawn (stage "charts"; default ``forecasting.progress``'s receiver).
     """
-    todo = [c.draw for clinic in view.clinics for c in clinic.charts if c.draw is not None]
+    todo = [c.draw for clinic in view.clinics for c in _charts(clinic) if c.draw is not None]
     # Charts drawn once each clinic is done (a clinic without charts is done at once).
-    ends = list(accumulate(sum(c.draw is not None for c in cl.charts) for cl in view.clinics))
+    ends = list(accumulate(sum(c.draw is not None for c in _charts(cl)) for cl in view.clinics))
     pngs: list[bytes] = []
     with stage("charts", len(view.clinics), "clinics", progress) as running:
         reported = bisect_right(ends, 0)
@@ -57,11 +58,23 @@ def draw_charts(
         for draw in todo[len(pngs) :]:
             keep(draw())
     drawn = iter(pngs)
-    clinics = [
-        replace(c, charts=[ch.drawn(next(drawn)) if ch.draw is not None else ch for ch in c.charts])
-        for c in view.clinics
-    ]
+
+    def done(charts: list[Chart]) -> list[Chart]:
+        return [ch.drawn(next(drawn)) if ch.draw is not None else ch for ch in charts]
+
+    clinics = []
+    for clinic in view.clinics:  # in _charts' order: the clinic's charts, then its services'
+        ready = replace(clinic, charts=done(clinic.charts))
+        if ready.services is not None:
+            services = replace(ready.services, charts=done(ready.services.charts))
+            ready = replace(ready, services=services)
+        clinics.append(ready)
     return replace(view, clinics=clinics)
+
+
+def _charts(clinic: ClinicView) -> list[Chart]:
+    """A clinic's charts, then its services' (several services only)."""
+    return clinic.charts + (clinic.services.charts if clinic.services is not None else [])
 
 
 @contextmanager

@@ -17,7 +17,7 @@ from pathlib import Path
 import jinja2
 
 from forecasting.io import write_text
-from forecasting.report.clinic_ids import clinic_page_path, display_id, neutralise_bidi
+from forecasting.report.clinic_ids import clinic_page_path, full_text, neutralise_bidi, shown_text
 from forecasting.report.data import ReportData
 from forecasting.report.view import ClinicView, ReportView, build_view
 
@@ -64,6 +64,6 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         finalize=neutralise_bidi,
     )
-    env.filters["shown_id"] = lambda value: display_id(str(value))[0]
-    env.filters["full_id"] = lambda value: display_id(str(value))[1]
+    env.filters["shown_id"] = shown_text
+    env.filters["full_id"] = full_text
     return env

@@ -11,6 +11,7 @@ from pathlib import Path
 from forecasting.io import atomic_write
 from forecasting.report.pdf_layout import MUTED, PageFlow
 from forecasting.report.pdf_plans import pdf_shifts, pdf_what_if
+from forecasting.report.service_views import ServicesView
 from forecasting.report.view import ClinicView, ReportView
 
 __all__ = ["write_pdf"]
@@ -44,7 +45,7 @@ def write_pdf(path: Path, view: ReportView) -> Path:
 
 
 def _pdf_network(doc: PageFlow, view: ReportView) -> None:
-    doc.text("MLD sessions and therapist staffing", 16, bold=True)
+    doc.text(view.title.rsplit(", ", 1)[0], 16, bold=True)
     doc.text(f"Week {view.iso_week} · data up to {view.as_of} (cut-off, not included)", 9,
              color=MUTED)  # fmt: skip
     doc.space(0.1)
@@ -56,10 +57,12 @@ def _pdf_network(doc: PageFlow, view: ReportView) -> None:
     doc.text(view.trust_line, 9.5)
     doc.text(view.network_accuracy, 8.5, color=MUTED)
     doc.text(view.network_note, 8.5, color=MUTED)
+    if view.services is not None:
+        _pdf_services(doc, view.services)
 
 
 def _pdf_clinic(doc: PageFlow, c: ClinicView) -> None:
-    doc.text(f"Clinic {c.name}", 13, bold=True, rule=True)
+    doc.text(f"Clinic {c.label}", 13, bold=True, rule=True)
     doc.text(f"{c.tag.upper()}: {c.action}", 11.5, bold=True, bar=_STATUS[c.status])
     for line in c.lines:
         doc.text(line, 10, bar=_STATUS[c.status])
@@ -86,6 +89,25 @@ def _pdf_clinic(doc: PageFlow, c: ClinicView) -> None:
         doc.table(c.staffing)
     else:
         doc.text(c.staffing_note, 9, color=MUTED)
+    if c.services is not None:
+        _pdf_services(doc, c.services)
+
+
+def _pdf_services(doc: PageFlow, s: ServicesView) -> None:
+    """ "Services and skills" (several services only): the table, the gap sentences."""
+    doc.text("Services and skills", 10, bold=True, keep=1.0)
+    doc.table(s.table)
+    for sentence in s.summary:
+        doc.text(sentence, 9.5, bold=True)
+    for sentence in s.gaps:
+        doc.text(sentence, 9)
+    for chart in s.charts:
+        if chart.draw is not None:
+            doc.keep(doc.image_height(chart.png, _CHART_MAX_H) + 0.3)
+            doc.text(chart.title, 10, bold=True)
+            doc.image(chart.png, max_height=_CHART_MAX_H)
+            doc.text(chart.caption, 7.5, color=MUTED)
+    doc.text(s.note, 8.5, color=MUTED)
 
 
 def _pdf_trust(doc: PageFlow, view: ReportView) -> None:

@@ -16,6 +16,7 @@ from forecasting.planning.week_plans import NETWORK_ROW, WeekPlans
 from forecasting.report import charts
 from forecasting.report.clinic_charts import Chart
 from forecasting.report.clinic_ids import clinic_page_path, region_page_path
+from forecasting.report.clinic_names import with_names
 from forecasting.report.plan_views import ClinicShifts, RegionView, ScenarioView
 from forecasting.report.tables import Row, Table
 from forecasting.report.view import ReportView
@@ -72,8 +73,9 @@ def scenario_views(plans: WeekPlans | None, horizon_weeks: int) -> list[Scenario
             f"short: {network['weeks_short_base']} -> {network['weeks_short']}."
         )
         table = Table(
-            header=["Clinic", "Hours needed (base)", "Hours needed", "Change", "FTE needed",
-                    "Gap hours (base)", "Gap hours", "Weeks short (base)", "Weeks short"],
+            header=["Clinic", "Hours needed (base)", "Hours needed", "Change",
+                    "FTE needed (base)", "FTE needed", "Gap hours (base)", "Gap hours",
+                    "Weeks short (base)", "Weeks short"],
             rows=[
                 Row(
                     [
@@ -81,6 +83,7 @@ def scenario_views(plans: WeekPlans | None, horizon_weeks: int) -> list[Scenario
                         _h(r["hours_needed_base"]),
                         _h(r["hours_needed"]),
                         _signed(r["hours_change"]),
+                        f"{r['fte_needed_base']:.1f}",
                         f"{r['fte_needed']:.1f}",
                         _h(r["gap_hours_base"]),
                         _h(r["gap_hours"]),
@@ -235,15 +238,17 @@ def with_plans(
     as_of: date | None = None,
     history_weeks: int = 52,
 ) -> ReportView:
-    """The view with the "What if" section, the region pages and each clinic's shifts."""
+    """The view with the "What if" section, the region pages, each clinic's shifts and the
+    clinics' display names (the clinics export)."""
     if plans is None:
         return view
     clinics = [replace(c, shifts=clinic_shifts(plans.shifts, c.name)) for c in view.clinics]
     regions, region_pages = region_views(plans, sessions, as_of, history_weeks)
-    return replace(
+    planned = replace(
         view,
         what_if=scenario_views(plans, horizon_weeks),
         regions=regions,
         region_pages=region_pages,
         clinics=clinics,
     )
+    return with_names(planned, plans.names)

@@ -28,6 +28,7 @@ from forecasting.report.html import write_report
 from forecasting.report.pdf import write_pdf
 from forecasting.report.plans import with_plans
 from forecasting.report.safe import neutralise_formulas
+from forecasting.report.services import service_figures, with_services
 from forecasting.report.view import build_view
 from forecasting.report.xlsx import write_staffing_xlsx
 from forecasting.staffing.problems import problem_texts
@@ -124,7 +125,8 @@ def report_settings(config: Config, result: WeeklyResult) -> ReportSettings:
         fte_hours=config.staffing.fte_hours,
         seed=config.seed,
         block_hours=config.staffing.block_hours,
-        pathways=result.demand.pathways,
+        # MLD's pathways, then each modelled service's line (a driver without data says so)
+        pathways="; ".join([result.demand.pathways, *result.demand.services.values()]),
         calibration=result.demand.calibration_text or None,
     )
 
@@ -163,7 +165,7 @@ def publish_week(
         as_of=inputs.as_of,
         iso_week=label,
         procedures_history=inputs.procedures,
-        sessions_history=inputs.sessions,
+        sessions_history=inputs.total_sessions(config),  # the services' total, as `sessions`
         forecast=result.forecast,
         committed=result.committed,
         staffing=result.staffing,
@@ -185,8 +187,11 @@ def publish_week(
     )
     # Every chart drawn once (by worker processes for a large network, which start while the
     # view is built); the page and the PDF embed the same PNG bytes.
-    with chart_pool(config.report.chart_workers, 3 * len(inputs.clinics)) as pool:
-        view = draw_charts(build_view(data), pool)
+    # "Services and skills" (several services only): a sessions chart per service and clinic
+    services = service_figures(inputs, result, config)
+    per_clinic = 3 + (len(services.skills) if services is not None else 0)
+    with chart_pool(config.report.chart_workers, per_clinic * len(inputs.clinics)) as pool:
+        view = draw_charts(with_services(build_view(data), services, inputs.as_of), pool)
     view = with_plans(
         view, plans, config.horizon_weeks, inputs.sessions, inputs.as_of,
         config.report.history_weeks,

@@ -20,11 +20,12 @@ from forecasting.columns import CLINIC, P10, P50, P90, SERIES, SESSIONS, WEEK, p
 from forecasting.report import text as T
 from forecasting.report.accuracy import accuracy, compare
 from forecasting.report.clinic_charts import Chart, clinic_charts
-from forecasting.report.clinic_ids import clinic_page_path
+from forecasting.report.clinic_ids import clinic_label, clinic_page_path
 from forecasting.report.data import ReportData
 from forecasting.report.frames import Frames
 from forecasting.report.ingest_text import files_sentence
 from forecasting.report.plan_views import ClinicShifts, RegionView, ScenarioView
+from forecasting.report.service_views import ServicesView
 from forecasting.report.stale import stale_action, stale_banner, weeks_old, without_advice
 from forecasting.report.tables import (
     Row,
@@ -63,6 +64,13 @@ class ClinicView:
     summary: Row  # this clinic's row of the network table
     lead: pd.Timestamp | None
     shifts: ClinicShifts | None = None  # next week's shift plan (report/plans.py)
+    display_name: str = ""  # from the clinics export (report/clinic_names.py)
+    services: ServicesView | None = None  # several services only (report/services.py)
+
+    @property
+    def label(self) -> str:
+        """The display name and the id, or the id (clinic_ids.clinic_label)."""
+        return clinic_label(self.name, self.display_name)
 
     @property
     def tag(self) -> str:
@@ -93,10 +101,12 @@ class ReportView:
     what_if: list[ScenarioView] = field(default_factory=list)  # report/plans.py
     regions: Table | None = None  # region and network roll-ups, a row each linking its page
     region_pages: list[RegionView] = field(default_factory=list)
+    services: ServicesView | None = None  # several services only (report/services.py)
 
     @property
     def title(self) -> str:
-        return f"MLD sessions and therapist staffing, {self.iso_week}"
+        what = "MLD sessions" if self.services is None else "Sessions"  # several services
+        return f"{what} and therapist staffing, {self.iso_week}"
 
     def summary_record(self) -> dict[str, Any]:
         """The decisions as plain JSON values (run manifest, Prefect artifacts)."""
@@ -109,7 +119,8 @@ class ReportView:
             "clinics": [
                 {"clinic_id": c.name, "status": c.status, "action": c.action, "lines": c.lines}
                 for c in self.clinics
-            ],
+            ],  # with several services, per skill where it is short and what would close it
+            **({"skills": [*self.services.summary, *self.services.gaps]} if self.services else {}),
         }
 
 

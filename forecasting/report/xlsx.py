@@ -21,11 +21,12 @@ from openpyxl.utils import get_column_letter
 from forecasting.columns import CLINIC, STAFFING_COLUMNS, WEEK
 from forecasting.io import atomic_write
 from forecasting.planning.week_plans import WeekPlans
+from forecasting.report.clinic_ids import neutralise_bidi
 from forecasting.report.safe import neutralise_text
 from forecasting.report.view import ReportView
 from forecasting.report.xlsx_plans import add_plan_sheets, cell_value
 
-__all__ = ["write_staffing_xlsx"]
+__all__ = ["add_service_sheets", "write_staffing_xlsx"]
 
 _BOLD = Font(bold=True)
 _HEAD_FILL = PatternFill("solid", fgColor="F2F2F2")
@@ -35,6 +36,7 @@ _WRAP = Alignment(wrap_text=True, vertical="top")
 _EXTRA_STAFFING = ["hours_rostered", "therapist_hours_p10", "therapist_hours_p90"]
 _WHOLE = {"sessions_target"}  # integer-valued columns
 _INPUT = "planned_hours"
+_NAME = "display_name"
 
 
 def write_staffing_xlsx(
@@ -49,6 +51,7 @@ def write_staffing_xlsx(
     The Staffing sheet holds staffing.csv's columns plus the paid hours rostered and the hour
     range, one row per clinic and week, with a ``planned_hours`` column a manager can edit
     (it starts at the rostered hours) and ``gap_after_plan`` computed from it by a formula.
+    With several services, a sheet per service follows (:func:`add_service_sheets`).
 
     Args:
         path: where to write (atomically).
@@ -64,7 +67,8 @@ def write_staffing_xlsx(
     summary = wb.active
     summary.title = "Summary"
     _summary_sheet(summary, view)
-    _staffing_sheet(wb.create_sheet("Staffing"), staffing)
+    _staffing_sheet(wb.create_sheet("Staffing"), staffing, plans.names if plans else {})
+    add_service_sheets(wb, staffing)
     add_plan_sheets(wb, plans)
     stamp = datetime(as_of.year, as_of.month, as_of.day)
     wb.properties.created = stamp
@@ -108,7 +112,7 @@ def _summary_sheet(ws: Any, view: ReportView) -> None:
     for c in view.clinics:
         ws.append(
             [
-                neutralise_text(c.name),
+                neutralise_text(c.label),
                 c.tag,
                 neutralise_text(c.action),
                 neutralise_text(" ".join(c.lines)),
@@ -125,14 +129,20 @@ def _summary_sheet(ws: Any, view: ReportView) -> None:
     ws.freeze_panes = ws.cell(row=head_row + 1, column=1)
 
 
-def _staffing_sheet(ws: Any, staffing: pd.DataFrame) -> None:
+def _staffing_sheet(ws: Any, staffing: pd.DataFrame, names: dict[str, str]) -> None:
+    """The numbers; with display names (the clinics export) a display_name column after the
+    clinic id (bidi controls shown as their code point, formula-guarded as any text)."""
     columns = [*STAFFING_COLUMNS, *(c for c in _EXTRA_STAFFING if c in staffing.columns)]
+    frame = staffing.reindex(columns=columns)  # an empty frame may lack its columns
+    frame = frame.sort_values([CLINIC, WEEK]) if not frame.empty else frame
+    if names:
+        shown = frame[CLINIC].astype(str).map(lambda c: neutralise_bidi(names.get(c, "")))
+        frame = frame.assign(**{_NAME: shown})
+        columns = [CLINIC, _NAME, *columns[1:]]
     header = [*columns, _INPUT, "gap_after_plan"]
     ws.append(header)
     for cell in ws[1]:
         cell.font, cell.fill = _BOLD, _HEAD_FILL
-    frame = staffing.reindex(columns=columns)  # an empty frame may lack its columns
-    frame = frame.sort_values([CLINIC, WEEK]) if not frame.empty else frame
     needed = get_column_letter(columns.index("therapist_hours_needed") + 1)
     planned = get_column_letter(len(columns) + 1)
     for i, record in enumerate(frame[columns].to_dict(orient="records"), start=2):
@@ -145,10 +155,42 @@ def _staffing_sheet(ws: Any, staffing: pd.DataFrame) -> None:
         letter = get_column_letter(j)
         ws.column_dimensions[letter].width = max(11, len(name) + 2)
         fmt = "yyyy-mm-dd" if name == WEEK else "0" if name in _WHOLE else "0.0"
-        if name == CLINIC:
+        if name in (CLINIC, _NAME):
             continue
         for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
             cell.number_format = fmt
-    ws.freeze_panes = "C2"
+    ws.freeze_panes = "D2" if names else "C2"  # the clinic (and its name) and the week
     if ws.max_row > 1:
         ws.auto_filter.ref = ws.dimensions
+
+
+# staffing.csv's per-service columns (several services only): `<measure>:<service>`
+_SERVICE_MEASURES = (
+    "sessions_p50", "sessions_target", "therapist_hours_needed", "hours_available",
+    "expected_unmet_sessions", "expected_idle_hours",
+)  # fmt: skip
+
+
+def add_service_sheets(wb: Any, staffing: pd.DataFrame) -> None:
+    """A sheet ``Service <name>`` per service of staffing.csv's per-service columns (none with
+    one service): clinic, week and the service's sessions, hours needed, hours available from
+    the skill cover, expected unmet sessions and idle hours."""
+    prefix = "therapist_hours_needed:"
+    services = [c.removeprefix(prefix) for c in staffing.columns if c.startswith(prefix)]
+    for name in services:
+        ws = wb.create_sheet(f"Service {name}"[:31])
+        columns = [f"{m}:{name}" for m in _SERVICE_MEASURES]
+        ws.append([CLINIC, WEEK, *_SERVICE_MEASURES])
+        for cell in ws[1]:
+            cell.font, cell.fill = _BOLD, _HEAD_FILL
+        frame = staffing.sort_values([CLINIC, WEEK])
+        for record in frame[[CLINIC, WEEK, *columns]].to_dict(orient="records"):
+            ws.append([cell_value(k.split(":")[0], v) for k, v in record.items()])
+        for j, head in enumerate([CLINIC, WEEK, *_SERVICE_MEASURES], start=1):
+            ws.column_dimensions[get_column_letter(j)].width = max(11, len(head) + 2)
+            fmt = "yyyy-mm-dd" if head == WEEK else "0" if head in _WHOLE else "0.0"
+            if head == CLINIC:
+                continue
+            for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
+                cell.number_format = fmt
+        ws.freeze_panes = "C2"

@@ -93,6 +93,14 @@ def recommended_hours(target_sessions: np.ndarray, config: StaffingConfig) -> np
     return round_to_blocks(paid / config.productive_share, config.block_hours)
 
 
+def expected_unmet_idle(
+    paths: np.ndarray, paid_hours: np.ndarray, config: StaffingConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per week, expected unmet sessions and expected idle (bookable, unbooked) hours of
+    ``paid_hours`` against the session paths (n_paths, weeks)."""
+    return _unmet_idle(np.asarray(paths, dtype=float), np.asarray(paid_hours, dtype=float), config)
+
+
 def _unmet_idle(paths: np.ndarray, paid_hours: np.ndarray, config: StaffingConfig):
     capacity = paid_hours * config.productive_share / config.hours_per_session
     unmet = np.clip(paths - capacity, 0, None).mean(axis=0)

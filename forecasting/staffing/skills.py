@@ -32,8 +32,10 @@ from forecasting.config import DEFAULT_SERVICE, Service
 from forecasting.staffing.decision import MIN_GAP_HOURS
 from forecasting.staffing.hours import therapist_hours
 from forecasting.staffing.problems import ClinicProblem
+from forecasting.staffing.skill_hours import available_hours, largest_idle_lacking
 
 __all__ = [
+    "HOURS_AVAILABLE",
     "HOURS_NEEDED",
     "SERVICE",
     "SKILL",
@@ -52,7 +54,10 @@ GAP, IDLE, STATUS = "gap_hours", "idle_hours", "status"
 SKILL_COLUMNS = [
     C.CLINIC, C.WEEK, SKILL, HOURS_NEEDED, HOURS_ROSTERED, HOURS_COVERED, GAP, IDLE, STATUS,
 ]  # fmt: skip
-SERVICE_COLUMNS = [C.CLINIC, C.WEEK, SERVICE, SKILL, HOURS_NEEDED, HOURS_COVERED, GAP]
+HOURS_AVAILABLE = "hours_available"
+SERVICE_COLUMNS = [
+    C.CLINIC, C.WEEK, SERVICE, SKILL, HOURS_NEEDED, HOURS_COVERED, GAP, HOURS_AVAILABLE,
+]  # fmt: skip
 UNCOVERED_SKILL = "uncovered_skill"  # ClinicProblem kind
 # Tie-break costs per hour, far below the cost of an uncovered hour (1): a therapist's number
 # of skills, then the roster row's rank. Not a staffing policy: it only picks among covers
@@ -97,7 +102,13 @@ class SkillCover:
             ``status`` is ``ok``, ``short`` (gap of at least one whole hour) or ``uncovered``
             (hours needed and no therapist on the clinic's roster has the skill).
         services: ``SERVICE_COLUMNS``, one row per clinic x week x service; services sharing a
-            skill share its cover in proportion to their hours needed.
+            skill share its cover in proportion to their hours needed. ``hours_available``:
+            the paid hours the service can draw on if demand comes out above its target: its
+            covered hours plus its share of the idle hours (each therapist's idle hours split
+            equally over the skills they hold that some service needs that week, else over all
+            they hold; a skill's among its services in proportion to their hours needed, or
+            equally). Summed over services they are the roster's hours, none counted twice;
+            for one skill they are its holders' rostered hours.
         idle_without: per table row, the other skill (``skill``) whose therapists lacking
             this row's skill have the most idle hours, and those hours (``idle_hours``): who
             cross-training could draw on.
@@ -271,7 +282,7 @@ def cover(
         },
         index=index,
     ).reset_index()[SKILL_COLUMNS]
-    lacking, spare = _largest_idle_lacking(idle_t, holds, tc, skills, (n_c, n_w))
+    lacking, spare = largest_idle_lacking(idle_t, holds, tc, skills, (n_c, n_w))
     idle_without = pd.DataFrame({IDLE: spare.ravel(), SKILL: lacking.ravel()}, index=table.index)
     of_service = need[:, :, service_k]
     share = np.divide(
@@ -289,28 +300,10 @@ def cover(
         index=s_index,
     ).reset_index()
     per_service[GAP] = per_service[HOURS_NEEDED] - per_service[HOURS_COVERED]
+    per_service[HOURS_AVAILABLE] = available_hours(
+        covered, idle_t, holds, tc, need, service_need, service_k
+    ).ravel()
     return SkillCover(table=table, services=per_service[SERVICE_COLUMNS], idle_without=idle_without)
-
-
-def _largest_idle_lacking(
-    idle_t: np.ndarray, holds: np.ndarray, tc: np.ndarray, skills: list[str], shape: tuple
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per clinic x week x skill k: the other skill whose holders lacking k idle most, and
-    those holders' idle hours (each therapist once)."""
-    n_c, n_w = shape
-    n_k = len(skills)
-    # idle of therapists holding j and lacking k: (clinics, weeks, k, j)
-    both = np.zeros((n_c, n_w, n_k, n_k))
-    for k in range(n_k):
-        for j in range(n_k):
-            if j != k:
-                weight = (holds[:, j] & ~holds[:, k])[:, None]
-                np.add.at(both[:, :, k, j], tc, idle_t * weight)
-    if n_k == 0:
-        return np.empty((n_c, n_w, 0), dtype=object), np.zeros((n_c, n_w, 0))
-    best = both.argmax(axis=3)
-    spare = np.take_along_axis(both, best[..., None], axis=3)[..., 0]
-    return np.asarray(skills, dtype=object)[best], spare
 
 
 def _solve(

@@ -8,13 +8,22 @@ and the benchmarks; the Prefect flow runs the same steps as tasks (:func:`load_i
 
 from forecasting.week.assembly import assemble
 from forecasting.week.calibrate import session_calibration
-from forecasting.week.forecasts import Forecaster, by_clinic, forecast_clinic, forecast_one
+from forecasting.week.forecasts import (
+    DriverPriors,
+    Forecaster,
+    by_clinic,
+    driver_types,
+    forecast_clinic,
+    forecast_one,
+    network_priors,
+)
 from forecasting.week.inputs import WeeklyInputs, cut_inputs, load_inputs
 from forecasting.week.results import MODEL_COLUMNS, WeeklyResult, _horizon_total, _with_calibration
 from forecasting.week.run import run_week
 
 __all__ = [
     "MODEL_COLUMNS",
+    "DriverPriors",
     "Forecaster",
     "WeeklyInputs",
     "WeeklyResult",
@@ -23,9 +32,11 @@ __all__ = [
     "assemble",
     "by_clinic",
     "cut_inputs",
+    "driver_types",
     "forecast_clinic",
     "forecast_one",
     "load_inputs",
+    "network_priors",
     "run_week",
     "session_calibration",
 ]

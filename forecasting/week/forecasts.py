@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 
 import pandas as pd
 
+from forecasting import columns as C
 from forecasting.config import Config
 from forecasting.models import (
     NetworkPrior,
@@ -16,8 +18,51 @@ from forecasting.models import (
     forecast_series,
     is_young,
     load_selection,
+    run_prior,
 )
 from forecasting.series import SeriesKey, series_rng, series_uid
+
+
+def is_referral(key: SeriesKey) -> bool:
+    """Whether a series key is a referral type's (``(clinic, "referral:<type>")``)."""
+    return key[1].startswith(C.REFERRAL_PREFIX)
+
+
+def driver_types(config: Config) -> list[str]:
+    """The referral types some configured service is driven by (their series are forecast)."""
+    named = {d for s in config.service_settings.values() for d in s.drivers or []}
+    return [r for r in C.REFERRAL_TYPES if r in named]
+
+
+@dataclass(frozen=True)
+class DriverPriors:
+    """The network priors of a run with referral series: procedure series borrow the
+    procedures' network, each referral type its own type's across the clinics (fractures
+    peak in winter, sports injuries in summer: pooled, their seasons would cancel)."""
+
+    procedures: NetworkPrior | None
+    referrals: Mapping[str, NetworkPrior | None]
+
+    def of(self, key: SeriesKey) -> NetworkPrior | None:
+        return self.referrals.get(key[1]) if is_referral(key) else self.procedures
+
+
+def network_priors(
+    config: Config, histories: Mapping[SeriesKey, pd.DataFrame]
+) -> NetworkPrior | DriverPriors | None:
+    """:func:`forecasting.models.run_prior` of the run; with referral series, one prior for
+    the procedure series and one per referral type (:class:`DriverPriors`)."""
+    kinds = sorted({k[1] for k in histories if is_referral(k)})
+    if not kinds:
+        return run_prior(config.model, histories)
+    procedures = {k: h for k, h in histories.items() if not is_referral(k)}
+    return DriverPriors(
+        run_prior(config.model, procedures),
+        {
+            kind: run_prior(config.model, {k: h for k, h in histories.items() if k[1] == kind})
+            for kind in kinds
+        },
+    )
 
 
 def forecast_one(
@@ -26,7 +71,7 @@ def forecast_one(
     config: Config,
     selection: Selection | None = None,
     warm_start: dict | None = None,
-    prior: NetworkPrior | None = None,
+    prior: NetworkPrior | DriverPriors | None = None,
 ) -> SeriesForecast:
     """Sample paths for one procedure series with the configured model (or its fallback).
 
@@ -37,8 +82,11 @@ def forecast_one(
     the series' state from an earlier run (:mod:`forecasting.models.warm_start`), or None;
     ``prior`` the run's network prior for ``pooled`` (:func:`forecasting.models.run_prior`).
     A new clinic's series (shorter than ``[model] min_clinic_weeks``) borrows that prior
-    (:mod:`forecasting.models.borrowed`).
+    (:mod:`forecasting.models.borrowed`). A referral series (``referral:<type>``) is forecast
+    the same way, with the referrals' prior of a :class:`DriverPriors`.
     """
+    if isinstance(prior, DriverPriors):
+        prior = prior.of(key)
     if is_young(history, config.model):  # a new clinic: borrowed from the network
         return borrowed_forecast(
             history, config.model, horizon=config.horizon_weeks, n_paths=config.n_paths,
@@ -63,7 +111,7 @@ def forecast_clinic(
     histories: Mapping[SeriesKey, pd.DataFrame],
     config: Config,
     warm_starts: Mapping[SeriesKey, dict] | None = None,
-    prior: NetworkPrior | None = None,
+    prior: NetworkPrior | DriverPriors | None = None,
 ) -> dict[SeriesKey, SeriesForecast]:
     """Forecast a group of series (the flow's unit of work is one clinic's), in key order;
     ``prior``: the run's network prior (from every clinic's histories), or None."""

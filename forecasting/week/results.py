@@ -12,6 +12,7 @@ from forecasting.demand.bookings import PickupCurve, WeeklyBooks
 from forecasting.demand.calibration import Calibration
 from forecasting.demand.history import ClinicHistory
 from forecasting.demand.pathways import LearnedPathways
+from forecasting.demand.services import ServiceModel
 from forecasting.demand.summary import DemandSummary
 from forecasting.models import (
     summarise_paths,
@@ -36,6 +37,11 @@ class DemandContext:
     pickup: PickupCurve
     known: WeeklyBooks
     scheduled: WeeklyBooks
+    # per modelled service (forecasting/demand/services.py): its histories and pathways;
+    # empty with MLD alone
+    services: dict[str, ServiceModel] = field(default_factory=dict)
+    # referrals on the books per (clinic, "referral:<type>") and forecast week; None: none
+    scheduled_referrals: WeeklyBooks | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,17 @@ class WeeklyResult:
     # per clinic: the session sample paths (n_paths, horizon) staffing read; regional roll-ups
     # and plans sum them (forecasting/planning/)
     session_paths: dict[str, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
+    # per clinic and service, that service's session paths (several services only; their sum
+    # is session_paths): the same driver paths fed every service, so they are correlated
+    service_paths: dict[str, dict[str, np.ndarray]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    # per clinic, week and service: committed and base (non-surgical) expected sessions
+    # (clinic_id, week, service, committed, non_surgical); several services only, else empty
+    service_committed: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # per modelled service and driver, learned next to configured pathway (service, then
+    # LearnedPathways.table's columns, `procedure` naming the driver); empty with MLD alone
+    service_pathways: pd.DataFrame = field(default_factory=pd.DataFrame)
     # what demand learned from the history alone: a scenario that leaves the history as it
     # is reuses it instead of learning it again
     context: DemandContext | None = field(default=None, compare=False, repr=False)

@@ -7,15 +7,18 @@ from collections.abc import Mapping
 import pandas as pd
 
 from forecasting.config import Config
-from forecasting.models import (
-    SeriesForecast,
-    run_prior,
-)
+from forecasting.models import SeriesForecast
 from forecasting.progress import Progress, stage
 from forecasting.series import SeriesKey
 from forecasting.week.assembly import assemble
 from forecasting.week.calibrate import session_calibration
-from forecasting.week.forecasts import Forecaster, by_clinic, forecast_clinic
+from forecasting.week.forecasts import (
+    Forecaster,
+    by_clinic,
+    driver_types,
+    forecast_clinic,
+    network_priors,
+)
 from forecasting.week.inputs import WeeklyInputs
 from forecasting.week.results import WeeklyResult
 
@@ -49,9 +52,9 @@ def run_week(
     One clinic's problems (no roster, no usable data, a new clinic, stale data) are named in
     ``WeeklyResult.problems`` (:func:`assemble`); the run goes on for every other clinic.
     """
-    histories = inputs.histories()
+    histories = inputs.histories(driver_types(config))
     forecasts: dict[SeriesKey, SeriesForecast] = {}
-    prior = run_prior(config.model, histories) if forecaster is None else None
+    prior = network_priors(config, histories) if forecaster is None else None
     with stage("forecasts", len(histories), "series", progress) as running:
         for keys in by_clinic(histories).values():
             mine = {k: histories[k] for k in keys}
