@@ -26,6 +26,7 @@ SKILLS = "skills"  # optional: the therapist's skills, "mld;deep_tissue" (absent
 UID = "unique_id"
 DS = "ds"
 Y = "y"
+CLINIC_Y = "clinic_y"  # a procedure history's clinic total of every type that week (optional)
 
 # Forecast summary columns
 SERIES = "series"

@@ -46,6 +46,8 @@ def procedure_histories(
     ``procedures`` are processed weekly rows (clinic_id, procedure, week, completed) of weeks
     before ``cutoff`` (a Monday). A clinic's series start at its first week with any
     procedure row, so a recently opened clinic has a short history rather than years of zeros.
+    Each frame also carries ``clinic_y``, the clinic's procedures of every type that week
+    (what the pooled model's level and a series' share of its clinic are measured on).
     """
     out: dict[SeriesKey, pd.DataFrame] = {}
     frame = procedures
@@ -68,8 +70,11 @@ def procedure_histories(
             values = parts[clinic].reindex(weeks).fillna(0).astype(float).to_numpy()
         else:
             values = np.zeros((len(weeks), len(C.PROCEDURE_TYPES)))
+        total = values.sum(axis=1)
         for j, procedure in enumerate(C.PROCEDURE_TYPES):
-            out[(str(clinic), procedure)] = pd.DataFrame({C.DS: weeks, C.Y: values[:, j].copy()})
+            out[(str(clinic), procedure)] = pd.DataFrame(
+                {C.DS: weeks, C.Y: values[:, j].copy(), C.CLINIC_Y: total.copy()}
+            )
     return out
 
 

@@ -186,12 +186,19 @@ def _without_services(toml: str) -> str:
 @pytest.mark.slow
 def test_mld_only_weekly_outputs_are_mains(tmp_path: Path) -> None:
     """forecast.csv, staffing.csv and every processed parquet main wrote, the same bytes
-    (with the session-interval calibration of then: one network factor, no level offset;
+    (with the session-interval calibration of then: one network factor, no level offset, and
+    the procedure model of then: no clinic share, the ramp unshrunk, young under 104 weeks;
     per clinic class it changes the intervals on purpose, docs/benchmark-suite.md)."""
     config = tmp_path / "before.toml"
     text = _without_services((ROOT / "lymphcast.toml").read_text())
     text = re.sub(r'(?m)^classes = "\w+"', 'classes = "none"', text)
     text = re.sub(r"(?m)^level_offset = -?[0-9.]+", "level_offset = 0.0", text)
+    # and the procedure model of then (the clinic share and the shrunk ramp change it on purpose)
+    for key, then in (
+        ("share_weeks", "0"), ("ramp_prior_clinics", "0.0"),
+        ("young_weeks", "104"), ("mature_level_weeks", "16"),
+    ):  # fmt: skip
+        text = re.sub(rf"(?m)^{key} = [0-9.]+", f"{key} = {then}", text)
     config.write_text(text)
     assert load_config(config).services == {}
     ((key, want),) = GOLDEN["weekly"].items()

@@ -116,7 +116,7 @@ def test_manifest_and_archive(run):
     assert manifest["as_of"] == "2025-06-02" and manifest["seed"] == 0
     assert all(len(f["sha256"]) == 64 for f in manifest["inputs"])
     used = {m["model"] for m in manifest["models"]}  # the default, mixed, says its branch
-    assert used <= {"mixed(pooled)", "mixed(pooled-16w)", "seasonal_naive", "zeros"}
+    assert used <= {"mixed(pooled)", "mixed(pooled-20w)", "seasonal_naive", "zeros"}
     assert (run["root"] / "processed" / "forecasts" / "2025-06-02.parquet").is_file()
 
 

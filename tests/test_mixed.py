@@ -91,7 +91,7 @@ def test_age_decides_young() -> None:
     ds = pd.date_range("2020-01-06", periods=120, freq="W-MON")
     y = np.full(120, 5.0)
     y[:30] = 0.0  # first procedure 90 weeks before the end
-    assert _mixed().fit(_frame(ds, y)).branch_ == "young"  # young_weeks 104
+    assert _mixed(young_weeks=104).fit(_frame(ds, y)).branch_ == "young"
     assert _mixed(young_weeks=80).fit(_frame(ds, y)).branch_ == "mature"
 
 

@@ -80,6 +80,13 @@ class PooledSettings(Strict):
         le=1,
         description="least current share of the mature level a young series grows from",
     )
+    ramp_prior_clinics: float = Field(
+        default=2.0,
+        ge=0,
+        le=100,
+        description="the ramp-up curve's growth is shrunk towards none as if this many "
+        "clinics had shown none: n / (n + this) of it, n the clinics it was learned from",
+    )
     closed_index: float = Field(
         default=0.5,
         ge=0,
@@ -91,6 +98,13 @@ class PooledSettings(Strict):
         ge=1,
         le=104,
         description="weeks a series needs for pooled/mixed (shorter: the fallback)",
+    )
+    share_weeks: int = Field(
+        default=52,
+        ge=0,
+        le=520,
+        description="weeks of a series' share of its clinic's procedures; its level is the "
+        "clinic's recent level x that share (0: the series' own recent level)",
     )
 
 
@@ -106,10 +120,10 @@ class MixedSettings(Strict):
         "own-history model (its [model.<name>] applies)",
     )
     mature_level_weeks: int = Field(
-        default=16, ge=1, le=104, description="weeks in a mature series' pooled level"
+        default=20, ge=1, le=104, description="weeks in a mature series' pooled level"
     )
     young_weeks: int = Field(
-        default=104, ge=0, le=520, description="a series younger than this gets the pooled model"
+        default=52, ge=0, le=520, description="a series younger than this gets the pooled model"
     )
     shift_change: float = Field(
         default=0.25, gt=0, le=5, description="relative change of the recent level (a shift)"

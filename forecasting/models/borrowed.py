@@ -45,7 +45,11 @@ def borrowed_forecast(
         prior: The run's network prior (:func:`forecasting.models.run_prior`); None: flat.
     """
     start = time.perf_counter()
-    model = PooledModel(prior or flat_prior(), level_weeks=config.pooled.level_weeks)
+    model = PooledModel(
+        prior or flat_prior(),
+        level_weeks=config.pooled.level_weeks,
+        share_weeks=config.pooled.share_weeks,
+    )
     paths = model.fit(history).sample(horizon, n_paths, rng)
     reason = (
         f"only {len(history)} weeks of clinic history (< model.min_clinic_weeks "

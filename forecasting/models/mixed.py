@@ -10,13 +10,14 @@ import pandas as pd
 from forecasting.columns import DS, Y
 from forecasting.models.base import Model, validate_history
 from forecasting.models.network import NetworkPrior, flat_prior
-from forecasting.models.pooled import PooledModel
+from forecasting.models.pooled import PooledModel, series_age
 
 
 class MixedModel:
     """Per series, by its age and recent level: the pooled model or an own-history model.
 
-    A series is *young* when its first non-zero week is under ``young_weeks`` before its end:
+    A series is *young* when its clinic's first procedure (its own first non-zero week without
+    a ``clinic_y`` column) is under ``young_weeks`` before its end:
     its own history is mostly a ramp-up, so it gets the pooled model (recent level x the
     network's seasonal index and ramp-up curve, :class:`PooledModel`) instead of a trend
     fitted to the ramp. A mature series whose deseasonalised level of the last
@@ -38,6 +39,7 @@ class MixedModel:
         shift_z: ... and its size in Poisson standard errors.
         closed_index: Passed to :class:`PooledModel`.
         mature_level_weeks: The level of the mature pooled model (``mature`` None).
+        share_weeks: Passed to :class:`PooledModel` (a series' share of its clinic).
     """
 
     def __init__(
@@ -46,11 +48,12 @@ class MixedModel:
         mature_name: str = "pooled",
         prior: NetworkPrior | None = None,
         level_weeks: int = 8,
-        young_weeks: int = 104,
+        young_weeks: int = 52,
         shift_change: float = 0.25,
         shift_z: float = 3.0,
         closed_index: float = 0.5,
-        mature_level_weeks: int = 16,
+        mature_level_weeks: int = 20,
+        share_weeks: int = 0,
     ) -> None:
         if young_weeks < 0 or shift_change <= 0 or shift_z < 0:
             raise ValueError(
@@ -66,12 +69,12 @@ class MixedModel:
         self.shift_z = shift_z
         self.closed_index = closed_index
         self.mature_level_weeks = mature_level_weeks
+        self.share_weeks = share_weeks
 
     def branch(self, history: pd.DataFrame) -> str:
         """``young``, ``shifted`` or ``mature`` for ``history`` (``ds``, ``y``)."""
         y = history[Y].to_numpy(dtype=float)
-        opened = np.flatnonzero(y > 0)
-        if not opened.size or len(y) - opened[0] < self.young_weeks:
+        if not (y > 0).any() or series_age(history) + 1 < self.young_weeks:
             return "young"
         n = self.level_weeks
         if len(y) < n + 52:
@@ -96,7 +99,9 @@ class MixedModel:
         self.branch_ = self.branch(history)
         model: Model
         if self.branch_ == "mature" and self.mature is None:
-            model = PooledModel(self.prior, self.mature_level_weeks, self.closed_index)
+            model = PooledModel(
+                self.prior, self.mature_level_weeks, self.closed_index, self.share_weeks
+            )
             model.fit(history)
         elif self.branch_ == "mature" and self.mature is not None:
             model = self.mature
@@ -105,14 +110,16 @@ class MixedModel:
             else:
                 model.fit(history)
         else:
-            model = PooledModel(self.prior, self.level_weeks, self.closed_index).fit(history)
+            model = PooledModel(
+                self.prior, self.level_weeks, self.closed_index, self.share_weeks
+            ).fit(history)
         self._model = model
         return self
 
     @property
     def label(self) -> str:
         """``mixed(pooled)`` (young or shifted) or ``mixed(<mature model>)``, e.g.
-        ``mixed(pooled-16w)``: what forecast this series."""
+        ``mixed(pooled-20w)``: what forecast this series."""
         if getattr(self, "branch_", "young") != "mature":
             return "mixed(pooled)"
         if self.mature is None:

@@ -28,6 +28,9 @@ class NetworkPrior:
     week (non-decreasing, capped at 1); empty when no series shows its opening."""
     ramp_floor: float = 0.1
     """The least current share of the mature level a young series' growth is relative to."""
+    ramp_weight: float = 1.0
+    """How much of the curve's growth a young series gets: n / (n + k) for a curve learned
+    from n clinics shrunk towards no growth as if k clinics had shown none."""
 
     def ramp_growth(self, age: int, horizon: int, window: int = 1) -> np.ndarray:
         """Level multipliers for the ``horizon`` weeks after age ``age`` (1 once mature).
@@ -40,7 +43,7 @@ class NetworkPrior:
         curve = np.asarray(self.ramp, dtype=float)
         ahead = np.minimum(np.arange(age + 1, age + 1 + horizon), len(curve) - 1)
         now = max(float(curve[max(0, age - window + 1) : age + 1].mean()), self.ramp_floor, 1e-6)
-        return np.maximum(curve[ahead] / now, 1.0)
+        return 1.0 + self.ramp_weight * (np.maximum(curve[ahead] / now, 1.0) - 1.0)
 
     def index_for(self, ds: pd.Series | pd.DatetimeIndex) -> np.ndarray:
         """The seasonal index of each Monday in ``ds``."""
@@ -59,6 +62,7 @@ def network_prior(
     ramp_weeks: int = 0,
     ramp_level_weeks: int = 26,
     ramp_floor: float = 0.1,
+    ramp_prior_clinics: float = 0.0,
 ) -> NetworkPrior:
     """The network's seasonal index from every series with at least ``min_weeks`` of history.
 
@@ -72,6 +76,7 @@ def network_prior(
         ramp_weeks: Length of the ramp curve (0: none); see :func:`_ramp`.
         ramp_level_weeks: Weeks after the ramp whose mean is a series' mature level.
         ramp_floor: See :attr:`NetworkPrior.ramp_floor`.
+        ramp_prior_clinics: ``k`` of :attr:`NetworkPrior.ramp_weight` (0: the curve as learned).
     """
     weeks_of, ratios = [], []  # arrays, one frame at the end (a frame per series cost 0.3 ms)
     for frame in histories.values():
@@ -85,8 +90,9 @@ def network_prior(
         weeks_of.append(iso_weeks(frame[DS])[ok])
         ratios.append(y[ok] / level[ok])
     if not ratios:
-        ramp = _ramp(histories, ramp_weeks, ramp_level_weeks, None)
-        return NetworkPrior(flat_prior().seasonal_index, ramp, ramp_floor)
+        ramp, n = _ramp(histories, ramp_weeks, ramp_level_weeks, None)
+        weight = n / (n + ramp_prior_clinics) if n else 1.0
+        return NetworkPrior(flat_prior().seasonal_index, ramp, ramp_floor, weight)
     stacked = pd.DataFrame({"week": np.concatenate(weeks_of), "ratio": np.concatenate(ratios)})
     table = stacked.groupby("week")["ratio"].median()
     index = table.reindex(range(1, WEEKS_IN_YEAR + 1))
@@ -95,8 +101,9 @@ def network_prior(
     values = index.to_numpy(dtype=float)
     values = values / values[:52].mean()
     prior = NetworkPrior(seasonal_index=tuple(float(v) for v in values))
-    ramp = _ramp(histories, ramp_weeks, ramp_level_weeks, prior)
-    return NetworkPrior(prior.seasonal_index, ramp, ramp_floor)
+    ramp, n = _ramp(histories, ramp_weeks, ramp_level_weeks, prior)
+    weight = n / (n + ramp_prior_clinics) if n else 1.0
+    return NetworkPrior(prior.seasonal_index, ramp, ramp_floor, weight)
 
 
 def _group(key: Any) -> Any:
@@ -109,8 +116,9 @@ def _ramp(
     ramp_weeks: int,
     level_weeks: int,
     prior: NetworkPrior | None,
-) -> tuple[float, ...]:
-    """Share of the mature level reached at each age, from the series that opened in the data.
+) -> tuple[tuple[float, ...], int]:
+    """Share of the mature level reached at each age, from the series that opened in the data,
+    and how many clinics it was learned from.
 
     A clinic opened in the data when its first non-zero week (over all its series, keys
     ``(clinic, procedure)``) is after the network's first week of data; a sparse procedure
@@ -121,7 +129,7 @@ def _ramp(
     their size), made non-decreasing and capped at 1.
     """
     if ramp_weeks < 1 or not histories:
-        return ()
+        return (), 0
     first_week = min(pd.Timestamp(f[DS].iloc[0]) for f in histories.values() if len(f))
     opened: dict[Any, pd.Timestamp] = {}
     for key, frame in histories.items():
@@ -133,6 +141,7 @@ def _ramp(
             opened[group] = min(opened.get(group, day), day)
     sums = np.zeros(ramp_weeks)
     mature_sum = 0.0
+    clinics: set[Any] = set()
     for key, frame in histories.items():
         start = opened.get(_group(key))
         if start is None or start <= first_week:
@@ -147,7 +156,8 @@ def _ramp(
         smooth = pd.Series(deseason).rolling(4, min_periods=1).mean().to_numpy()
         sums += smooth[:ramp_weeks]
         mature_sum += float(deseason[ramp_weeks : ramp_weeks + level_weeks].mean())
+        clinics.add(_group(key))
     if mature_sum <= 0:
-        return ()
+        return (), 0
     curve = np.minimum(np.maximum.accumulate(sums / mature_sum), 1.0)
-    return tuple(float(v) for v in curve)
+    return tuple(float(v) for v in curve), len(clinics)

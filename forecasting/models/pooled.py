@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from forecasting.columns import DS, Y
+from forecasting.columns import CLINIC_Y, DS, Y
 from forecasting.models.base import (
     check_sample_args,
     finish_paths,
@@ -26,21 +26,36 @@ class PooledModel:
     log-normal error per path (standard error of the level on the log1p scale, growing with
     the horizon as sqrt(1 + h / level_weeks)), mean-preserving.
 
+    With ``share_weeks`` and a ``clinic_y`` column (the clinic's procedures of every type,
+    :func:`forecasting.series.procedure_histories`) the level is the clinic's recent level
+    times the series' share of the clinic over the last ``share_weeks`` weeks: a sparse
+    procedure type borrows the clinic's many counts for its level and keeps its own mix. The
+    age that places a series on the ramp-up curve is its clinic's (first week with any
+    procedure), so a rare type of an old clinic is not taken for a new one.
+
     Args:
         prior: The network prior (seasonal index); computed once per run from all series.
         level_weeks: Weeks in the recent level.
         closed_index: Weeks whose network seasonal index is below this (closures) stay out of
             the noise (``[model.pooled] closed_index``).
+        share_weeks: Weeks of a series' share of its clinic (0: its own level only).
     """
 
     def __init__(
-        self, prior: NetworkPrior | None = None, level_weeks: int = 8, closed_index: float = 0.5
+        self,
+        prior: NetworkPrior | None = None,
+        level_weeks: int = 8,
+        closed_index: float = 0.5,
+        share_weeks: int = 0,
     ) -> None:
-        if level_weeks < 1:
-            raise ValueError(f"level_weeks must be >= 1 (got {level_weeks})")
+        if level_weeks < 1 or share_weeks < 0:
+            raise ValueError(
+                f"level_weeks must be >= 1 and share_weeks >= 0 (got {level_weeks}, {share_weeks})"
+            )
         self.prior = prior if prior is not None else flat_prior()
         self.level_weeks = level_weeks
         self.closed_index = closed_index
+        self.share_weeks = share_weeks
 
     def fit(self, history: pd.DataFrame) -> PooledModel:
         """Learn the clinic level and residuals from ``history`` (``ds``, ``y``); not modified."""
@@ -49,6 +64,11 @@ class PooledModel:
         index = self.prior.index_for(history[DS])
         # ratios of sums: a closure week (index near 0) cannot inflate the level
         level = float(y[-self.level_weeks :].sum() / max(index[-self.level_weeks :].sum(), 1e-9))
+        total = clinic_total(history)
+        if total is not None and self.share_weeks:
+            clinic = total[-self.level_weeks :].sum() / max(index[-self.level_weeks :].sum(), 1e-9)
+            share = y[-self.share_weeks :].sum() / max(total[-self.share_weeks :].sum(), 1e-9)
+            level = float(clinic * share)
         roll = pd.Series(y).rolling(self.level_weeks, min_periods=1).sum().shift(1).to_numpy()
         roll_index = pd.Series(index).rolling(self.level_weeks, min_periods=1).sum().shift(1)
         base = (roll / np.clip(roll_index.to_numpy(), 1e-9, None))[1:] * index[1:]
@@ -67,8 +87,7 @@ class PooledModel:
         self._ratios = ratios
         self._level_sd = spread / np.sqrt(n) if n else 0.0
         self._last = pd.Timestamp(history[DS].iloc[-1])
-        opened = np.flatnonzero(y > 0)
-        self._age = int(len(y) - 1 - opened[0]) if opened.size else 0
+        self._age = series_age(history)
         return self
 
     def sample(self, horizon: int, n_paths: int, rng: np.random.Generator) -> np.ndarray:
@@ -84,3 +103,19 @@ class PooledModel:
         level = self._level * np.exp(z * sd[None, :] - 0.5 * sd[None, :] ** 2)
         noise = rng.choice(self._ratios, size=(n_paths, horizon), replace=True)
         return finish_paths(level * index[None, :] * noise, n_paths, horizon)
+
+
+def clinic_total(history: pd.DataFrame) -> np.ndarray | None:
+    """The ``clinic_y`` column of ``history`` (its clinic's every procedure), or None."""
+    if CLINIC_Y not in history.columns:
+        return None
+    return np.maximum(history[CLINIC_Y].to_numpy(dtype=float), history[Y].to_numpy(dtype=float))
+
+
+def series_age(history: pd.DataFrame) -> int:
+    """Weeks from the first week with a procedure (of its clinic when ``clinic_y`` is there,
+    else of the series) to the last week of ``history``; 0 when there is none."""
+    total = clinic_total(history)
+    y = total if total is not None else history[Y].to_numpy(dtype=float)
+    opened = np.flatnonzero(y > 0)
+    return int(len(y) - 1 - opened[0]) if opened.size else 0

@@ -111,7 +111,11 @@ def model_settings(name: str, config: ModelConfig, holiday_country: str | None) 
         return config.stl_ets.model_dump()
     if name == "pooled":  # the network prior is a run input, added by the caller
         pooled = config.pooled
-        return {"level_weeks": pooled.level_weeks, "closed_index": pooled.closed_index}
+        return {
+            "level_weeks": pooled.level_weeks,
+            "closed_index": pooled.closed_index,
+            "share_weeks": pooled.share_weeks,
+        }
     if name == "mixed":
         mature = config.mixed.mature_model
         own = {} if mature == "pooled" else model_settings(mature, config, holiday_country)
@@ -121,6 +125,7 @@ def model_settings(name: str, config: ModelConfig, holiday_country: str | None) 
             "mature_level_weeks": config.mixed.mature_level_weeks,
             "level_weeks": config.pooled.level_weeks,
             "closed_index": config.pooled.closed_index,
+            "share_weeks": config.pooled.share_weeks,
             "young_weeks": config.mixed.young_weeks,
             "shift_change": config.mixed.shift_change,
             "shift_z": config.mixed.shift_z,
@@ -166,6 +171,7 @@ def configured_prior(config: ModelConfig, histories: Mapping[Any, pd.DataFrame])
         ramp_weeks=config.pooled.ramp_weeks,
         ramp_level_weeks=config.pooled.ramp_level_weeks,
         ramp_floor=config.pooled.ramp_floor,
+        ramp_prior_clinics=config.pooled.ramp_prior_clinics,
     )
 
 
