@@ -61,17 +61,19 @@ from forecasting.columns import PROCEDURE_TYPES  # noqa: E402
 AS_OF = date(2025, 6, 2)
 
 
-def _data(workdir: Path, clinics: int) -> Path:
+def _data(workdir: Path, clinics: int, services: tuple[str, ...] = ("mld",)) -> Path:
     from forecasting import demo
     from forecasting.demo import world
 
     # The CLI caps `lymphcast demo --clinics` at 500; a benchmark may ask for more.
     world.MAX_CLINICS = max(world.MAX_CLINICS, clinics)
-    raw = workdir / f"raw-{clinics}"
+    raw = workdir / (f"raw-{clinics}" + ("" if services == ("mld",) else "-" + "-".join(services)))
     if not (raw / ".complete").exists():
         shutil.rmtree(raw, ignore_errors=True)
         started = time.perf_counter()
-        result = demo.generate_demo(raw, clinics=clinics, seed=0, end=AS_OF + timedelta(days=28))
+        result = demo.generate_demo(
+            raw, clinics=clinics, seed=0, end=AS_OF + timedelta(days=28), services=services
+        )
         (raw / ".complete").write_text("")
         print(f"generated {len(result.files)} exports, {sum(result.rows.values()):,} rows "
               f"in {time.perf_counter() - started:.0f} s (not counted)")  # fmt: skip
@@ -266,6 +268,12 @@ def main() -> None:
     )  # fmt: skip
     parser.add_argument("--server", action="store_true",
                         help="also run against a pre-started `prefect server start`")  # fmt: skip
+    parser.add_argument(
+        "--services", default="mld",
+        help="the demo's services, comma-separated (default mld: MLD-only, 5 procedure series a "
+        "clinic, the network of the scale bars; mld,deep_tissue,post_injury: the three-service "
+        "demo, 2 referral series a clinic more)",
+    )  # fmt: skip
     parser.add_argument("--skip-next-week", action="store_true", help="only the cold and warm runs")
     parser.add_argument(
         "--out", type=Path, default=None, help="default benchmarks/results/scale-<clinics>.md"
@@ -273,7 +281,7 @@ def main() -> None:
     args = parser.parse_args()
     workdir = args.workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
-    raw = _data(workdir, args.clinics)
+    raw = _data(workdir, args.clinics, tuple(args.services.split(",")))
     runs = RUNS[: 3 if args.skip_next_week else 4]
     load = os.getloadavg()[0]
     print(f"machine: {os.cpu_count()} cores, load average before the runs {load:.1f}")
