@@ -95,7 +95,7 @@ def weekly_tasks(
     check_plans(inputs, config, chosen, clinics)  # a scenario that cannot apply: before any fit
     histories = inputs.histories(week.driver_types(config))  # procedures and referral types
     progress.info(
-        "forecasting %d procedure series for %d clinics (%s, %d weeks, %d paths)",
+        "forecasting %d series (procedures, referrals) for %d clinics (%s, %d weeks, %d paths)",
         len(histories), len(inputs.clinics), config.model.name, config.horizon_weeks,
         config.n_paths,
     )  # fmt: skip
