@@ -35,7 +35,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# The fast tests: no Prophet fit, no Prefect engine (about a minute).
+# The fast tests: no Prophet fit, no Prefect engine (721 tests, about 80 s on 2 idle cores).
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
 

@@ -83,6 +83,20 @@ def _counts(rng: np.random.Generator, mean: np.ndarray, shape: float = 8.0) -> n
     return rng.poisson(rng.gamma(shape, np.clip(mean, 0, None) / shape)).astype(float)
 
 
+def processed_frames(proc: list, sess: list, refs: list, svc: list, roster: list) -> dict:
+    """The processed frames (procedures, sessions, referrals, service sessions, roster) of rows
+    given as tuples in the processed files' column order."""
+    return {
+        "procedures": pd.DataFrame(proc, columns=[C.CLINIC, C.PROCEDURE, C.WEEK, C.COMPLETED,
+                                                  C.SCHEDULED]),
+        "sessions": pd.DataFrame(sess, columns=[C.CLINIC, C.WEEK, C.SESSIONS]),
+        "referrals": pd.DataFrame(refs, columns=[C.CLINIC, C.REFERRAL_TYPE, C.WEEK, C.REFERRALS]),
+        "service_sessions": pd.DataFrame(svc, columns=[C.CLINIC, C.SERVICE, C.WEEK, C.SESSIONS]),
+        "roster": pd.DataFrame(roster, columns=[C.CLINIC, C.THERAPIST, C.WEEKLY_HOURS,
+                                                C.START_DATE, C.END_DATE, C.SKILLS]),
+    }  # fmt: skip
+
+
 def network(seed: int, clinics: int) -> dict[str, pd.DataFrame]:
     """Processed frames of one seeded three-service network (see the module docstring)."""
     rng = np.random.default_rng(seed)
@@ -119,13 +133,7 @@ def network(seed: int, clinics: int) -> dict[str, pd.DataFrame]:
                                     "injury_massage;deep_tissue"]):  # fmt: skip
             roster.append((clinic, f"{clinic}-t{t}", 30.0, pd.NaT, pd.NaT, skills))
     return {
-        "procedures": pd.DataFrame(proc, columns=[C.CLINIC, C.PROCEDURE, C.WEEK, C.COMPLETED,
-                                                  C.SCHEDULED]),
-        "sessions": pd.DataFrame(sess, columns=[C.CLINIC, C.WEEK, C.SESSIONS]),
-        "referrals": pd.DataFrame(refs, columns=[C.CLINIC, C.REFERRAL_TYPE, C.WEEK, C.REFERRALS]),
-        "service_sessions": pd.DataFrame(svc, columns=[C.CLINIC, C.SERVICE, C.WEEK, C.SESSIONS]),
-        "roster": pd.DataFrame(roster, columns=[C.CLINIC, C.THERAPIST, C.WEEKLY_HOURS,
-                                                C.START_DATE, C.END_DATE, C.SKILLS]),
+        **processed_frames(proc, sess, refs, svc, roster),
         "rates": pd.DataFrame(rates, columns=[C.CLINIC, C.PROCEDURE, C.WEEK, "rate"]),
         # the expected sessions given the events that really happened (hindsight: no forecast
         # made at the cut-off knows them); the MASE floor the count noise leaves

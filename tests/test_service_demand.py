@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from benchmarks.service_accuracy import processed_frames
 from forecasting import columns as C
 from forecasting.config import from_dict
 from forecasting.demand.services import ServiceModel, service_demand, service_models
@@ -118,15 +119,7 @@ def _network(seed: int = 0):
                     (clinic, "injury_massage", week, im[i])]  # fmt: skip
         for t, skills in enumerate(["mld", "mld;deep_tissue", "deep_tissue", "injury_massage"]):
             roster.append((clinic, f"{clinic}{t}", 30.0, pd.NaT, pd.NaT, skills))
-    return {
-        "procedures": pd.DataFrame(proc, columns=[C.CLINIC, C.PROCEDURE, C.WEEK, C.COMPLETED,
-                                                  C.SCHEDULED]),
-        "sessions": pd.DataFrame(sess, columns=[C.CLINIC, C.WEEK, C.SESSIONS]),
-        "referrals": pd.DataFrame(refs, columns=[C.CLINIC, C.REFERRAL_TYPE, C.WEEK, C.REFERRALS]),
-        "service_sessions": pd.DataFrame(svc, columns=[C.CLINIC, C.SERVICE, C.WEEK, C.SESSIONS]),
-        "roster": pd.DataFrame(roster, columns=[C.CLINIC, C.THERAPIST, C.WEEKLY_HOURS,
-                                                C.START_DATE, C.END_DATE, C.SKILLS]),
-    }  # fmt: skip
+    return processed_frames(proc, sess, refs, svc, roster)
 
 
 @pytest.fixture(scope="module")
