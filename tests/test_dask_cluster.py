@@ -25,6 +25,9 @@ pytestmark = pytest.mark.slow
 
 AS_OF, WEEK = "2025-06-02", "2025-W23"
 CONFIG = "n_paths = 50\nhorizon_weeks = 4\n"
+# The lost-scheduler test needs forecasts that outlast the kill: the default `mixed` model
+# forecasts all 16 clinics in about 2 s, so a run could finish before the scheduler was gone.
+SLOW_CONFIG = CONFIG + '[model]\nname = "prophet"\n'
 OUTPUTS = ("forecast.csv", "staffing.csv")
 
 
@@ -71,11 +74,13 @@ def cluster(module_cluster):
     return module_cluster.ensure_running()
 
 
-def _weekly(root: Path, name: str, env: dict, *options: str) -> subprocess.Popen:
+def _weekly(
+    root: Path, name: str, env: dict, *options: str, config: str = "lymphcast.toml"
+) -> subprocess.Popen:
     out = root / name
     return subprocess.Popen(
         [sys.executable, "-m", "lymphcast", "weekly", "--as-of", AS_OF,
-         "--config", str(root / "lymphcast.toml"), "--raw", str(root / "raw"),
+         "--config", str(root / config), "--raw", str(root / "raw"),
          "--processed", str(out / "processed"), "--reports", str(out / "reports"), *options],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
@@ -174,7 +179,8 @@ def test_scheduler_lost_mid_forecast_is_one_sentence_and_no_partial_report(small
         if p.is_file()
     }
     started, _ = _scheduler_counts(cluster.address)
-    proc = _weekly(root, "lost", env, "--dask-address", cluster.address)
+    (root / "slow.toml").write_text(SLOW_CONFIG)
+    proc = _weekly(root, "lost", env, "--dask-address", cluster.address, config="slow.toml")
     deadline = time.monotonic() + 240
     while _scheduler_counts(cluster.address)[0] < started + 3:
         assert proc.poll() is None, "run ended before the scheduler could be killed"
